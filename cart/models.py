@@ -1,0 +1,66 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CartStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MERGED = "merged", "Merged into a user's cart"
+    ORDERED = "ordered", "Turned into an order"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class Cart(models.Model):
+    """A shopping cart of a signed-in user or of an anonymous token holder.
+
+    Every cart has a ``token``; anonymous clients send it back (``X-Cart-Token`` / cookie),
+    and stock holds (``inventory.Reservation``) are keyed by it.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="carts",
+    )
+    status = models.CharField(
+        max_length=10, choices=CartStatus.choices, default=CartStatus.OPEN, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="open"), name="cart_one_open_cart_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart {self.token} ({self.status})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Price when the line was added (snapshot)."
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="cart_one_line_per_variant"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1) & Q(quantity__lte=99), name="cart_line_qty_1_99"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.variant_id}"

@@ -1,0 +1,164 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Lower, Substr
+from django.utils.text import slugify
+
+
+class Category(models.Model):
+    """A node in the category tree (any depth).
+
+    ``path`` is a materialized path of ids (``/1/5/12/``) so a category's descendants are
+    one ``path__startswith`` query and cycles can be rejected cheaply.
+    """
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    image = models.ImageField(upload_to="categories/", blank=True)
+    path = models.CharField(max_length=512, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name_plural = "categories"
+        indexes = [models.Index(fields=["parent", "position"], name="catalog_cat_parent_pos")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(Category, self.name)
+        with transaction.atomic():
+            old_path = self.path
+            self.clean()
+            super().save(*args, **kwargs)
+            parent_path = self.parent.path if self.parent_id else "/"
+            new_path = f"{parent_path}{self.pk}/"
+            if new_path != old_path:
+                self.path = new_path
+                self.depth = new_path.count("/") - 2
+                Category.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+                if old_path:
+                    # Re-root the subtree in one statement.
+                    Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                        path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)),
+                        depth=F("depth") + (self.depth - (old_path.count("/") - 2)),
+                    )
+
+    def clean(self) -> None:
+        if self.parent_id is None:
+            return
+        if self.pk and self.parent_id == self.pk:
+            raise ValidationError({"parent": "A category cannot be its own parent."})
+        if self.pk and self.path:
+            parent_path = Category.objects.filter(pk=self.parent_id).values_list("path", flat=True)
+            if parent_path and parent_path[0].startswith(self.path):
+                raise ValidationError(
+                    {"parent": "A category cannot be moved under its own subtree."}
+                )
+
+    def descendants(self, include_self: bool = True) -> models.QuerySet["Category"]:
+        """Return the subtree below this category in one query."""
+        qs = Category.objects.filter(path__startswith=self.path)
+        return qs if include_self else qs.exclude(pk=self.pk)
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(p) for p in self.path.strip("/").split("/")[:-1] if p]
+
+    def ancestors(self) -> models.QuerySet["Category"]:
+        """Return the categories above this one, root first."""
+        return Category.objects.filter(pk__in=self.ancestor_ids()).order_by("depth")
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["status", "category"], name="catalog_prod_status_cat"),
+            models.Index(fields=["status", "name"], name="catalog_prod_status_name"),
+            models.Index(fields=["status", "-created_at"], name="catalog_prod_status_new"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(Product, self.name)
+        super().save(*args, **kwargs)
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="products/")
+    alt = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt or self.image.name
+
+
+class Variant(models.Model):
+    """A sellable SKU of a product (e.g. "Red / M")."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=120, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    attributes = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("sku"), name="catalog_variant_sku_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(price__gt=Decimal("0")), name="catalog_variant_price_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product", "is_active", "price"], name="catalog_var_prod_price"),
+            models.Index(fields=["sku"], name="catalog_var_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} ({self.product.name} {self.name})".strip()
+
+
+def unique_slug(model: type[models.Model], text: str, max_length: int = 200) -> str:
+    """Return a slug of ``text`` that no row of ``model`` uses yet (``name``, ``name-2``...)."""
+    base = slugify(text)[:max_length] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug

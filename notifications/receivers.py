@@ -1,0 +1,1 @@
+"""Signal receivers: turn domain events into Notification rows (the outbox)."""

@@ -1,0 +1,284 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class OrderStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    FULFILLED = "fulfilled", "Fulfilled"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class Order(models.Model):
+    """A placed order. Lines, address and totals are snapshots taken at checkout."""
+
+    number = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=12, choices=OrderStatus.choices, default=OrderStatus.RECEIVED
+    )
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PAID
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = money_field()
+    shipping_total = money_field()
+    tax_total = money_field(default=0)
+    total = money_field()
+    refunded_total = money_field(default=0)
+    shipping_address = models.JSONField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="orders_user_created"),
+            models.Index(fields=["status", "-created_at"], name="orders_status_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_total__lte=models.F("total")),
+                name="orders_refund_lte_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.Variant", null=True, on_delete=models.SET_NULL, related_name="order_lines"
+    )
+    sku = models.CharField(max_length=64)
+    product_name = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=120, blank=True)
+    unit_price = money_field()
+    quantity = models.PositiveIntegerField()
+    line_total = money_field()
+    returned_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("quantity")),
+                name="orders_line_returned_lte_qty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: placement, every status move, payments, notes."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.type} {self.from_status}->{self.to_status}"
+
+
+class PaymentKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    REFUND = "refund", "Refund"
+
+
+class PaymentResult(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    DECLINED = "declined", "Declined"
+    FAILED = "failed", "Failed (transient)"
+
+
+class Payment(models.Model):
+    """One gateway call (every attempt of every charge and refund), with its amount."""
+
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    reference = models.CharField(max_length=64, db_index=True, help_text="Idempotency reference")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    result = models.CharField(max_length=10, choices=PaymentResult.choices)
+    amount = money_field()
+    currency = models.CharField(max_length=3)
+    gateway = models.CharField(max_length=64)
+    gateway_transaction_id = models.CharField(max_length=128, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.result} ({self.reference})"
+
+
+class ShipmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(max_length=64)
+    tracking_number = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.BOOKED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class PackingTask(models.Model):
+    """Created when an order moves to ``processing``: staff pick its lines, then pack it."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="packing_task")
+    created_at = models.DateTimeField(auto_now_add=True)
+    packed_at = models.DateTimeField(null=True, blank=True)
+    packed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Packing task for order {self.order_id}"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class Invoice(models.Model):
+    """An invoice (issued at placement) or a credit note (issued with each refund)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices)
+    number = models.CharField(max_length=32, unique=True)
+    sequence = models.PositiveIntegerField()
+    issued_at = models.DateTimeField(auto_now_add=True)
+    lines = models.JSONField()
+    subtotal = money_field()
+    shipping_total = money_field(default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    tax_total = money_field(default=0)
+    total = money_field()
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "sequence"], name="orders_invoice_kind_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    REFUNDED = "refunded", "Received and refunded"
+    REJECTED = "rejected", "Rejected"
+
+
+class ReturnRequest(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(
+        max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED, db_index=True
+    )
+    reason = models.TextField(blank=True)
+    refund_amount = money_field(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Return {self.pk} of order {self.order_id}"
+
+
+class ReturnLine(models.Model):
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_return_qty_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x line {self.order_line_id}"
+
+
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key for a write, with the response to replay (24 h)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64, default="orders.create")
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=IdempotencyState.choices)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="orders_idempotency_user_scope_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

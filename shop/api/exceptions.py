@@ -1,0 +1,97 @@
+"""One exception handler so every API error has the shape ``{"code", "detail", ...}``."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+_CODE_BY_CLASS = {
+    exceptions.ParseError: "parse_error",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into ``{"a.b": ["msg", ...]}`` (dotted paths)."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "non_field_errors" if key == "non_field_errors" and not prefix else str(key)
+            path = f"{prefix}.{name}" if prefix else name
+            out.update(flatten_errors(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out.setdefault(prefix or "non_field_errors", []).extend(str(i) for i in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+def _validation_response(detail, headers=None) -> Response:
+    errors = flatten_errors(detail)
+    first = next(iter(errors.values()), ["Invalid input."])[0]
+    body = {"code": "validation_error", "detail": first, "errors": errors}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
+
+
+def exception_handler(exc, context):
+    """Map any exception raised in an API view to the documented error shape."""
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return _validation_response(detail)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            {"code": "server_error", "detail": "An unexpected error occurred."},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc.detail, headers=dict(response.items()))
+
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    code = getattr(exc, "error_code", None)
+    if code is None:
+        code = next((c for cls, c in _CODE_BY_CLASS.items() if isinstance(exc, cls)), None)
+    if code is None and isinstance(detail, str | exceptions.ErrorDetail):
+        code = getattr(detail, "code", None) or "error"
+    body: dict = {"code": code or "error"}
+    if isinstance(detail, dict):
+        # simplejwt raises e.g. {"detail": ..., "code": "token_not_valid", "messages": [...]}
+        body["detail"] = str(detail.get("detail", "Request failed."))
+        if detail.get("code") and isinstance(exc, exceptions.AuthenticationFailed):
+            body["token_code"] = str(detail["code"])
+    else:
+        body["detail"] = str(detail)
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["retry_after"] = int(exc.wait + 0.999)
+    response.data = body
+    return response

@@ -1,0 +1,23 @@
+"""Throttle writes only: reads are cheap and cached; writes are what abuse costs us."""
+
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class AnonWriteThrottle(AnonRateThrottle):
+    scope = "anon_write"
+
+    def allow_request(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+
+class UserWriteThrottle(UserRateThrottle):
+    scope = "user_write"
+
+    def allow_request(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)

@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from shop import views
+from shop.api.health import health
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("inventory.api.urls")),
+    path("", include("cart.api.urls")),
+    path("", include("orders.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health/", health, name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", include(api_v1)),
+    path("api/", views.api_not_found),
+    path("api/<path:rest>", views.api_not_found),
+    path("accounts/", include("accounts.urls")),
+    path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),
+    path("", include("catalog.urls")),
+]
+
+handler404 = "shop.views.page_not_found"
+handler500 = "shop.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

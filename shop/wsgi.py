@@ -1,0 +1,12 @@
+"""WSGI entry point (gunicorn shop.wsgi)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+
+from shop.telemetry import configure_tracing  # noqa: E402
+
+configure_tracing()
+application = get_wsgi_application()
