@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 
 from shop import views
-from shop.api.health import health
+from shop.api.health import health, ping
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -21,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", health, name="health"),
+    path("api/ping/", ping, name="ping"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -33,3 +33,9 @@ def test_responses_carry_a_request_id(api_client):
 def test_responses_carry_a_same_origin_script_policy(api_client):
     response = api_client.get("/api/health/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_ping_answers_without_the_database(api_client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = api_client.get("/api/ping/")
+    assert response.json() == {"status": "ok"}
