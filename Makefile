@@ -35,5 +35,11 @@ format: $(STAMP)
 worker: $(STAMP)
 	$(BIN)/python manage.py db_worker --queue-name '*'
 
+# Seeds a 10,000-product catalog into PostgreSQL (database shop_bench), serves it with gunicorn
+# as in production and prints requests/s and p50/p95 per endpoint. Options: BENCH_ARGS, e.g.
+#   make bench BENCH_ARGS="--duration 10 --users 10 --reuse-db"   (see bench/run.py --help)
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

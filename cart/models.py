@@ -30,6 +30,12 @@ class Cart(models.Model):
     status = models.CharField(
         max_length=10, choices=CartStatus.choices, default=CartStatus.OPEN, db_index=True
     )
+    checkout_reference = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Order number of a checkout in progress (the cart is frozen meanwhile).",
+    )
+    checkout_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -1,3 +1,12 @@
+from django.urls import path
+
+from cart import views
+
 app_name = "cart"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.cart_detail, name="detail"),
+    path("add/", views.cart_add, name="add"),
+    path("lines/<int:line_id>/", views.line_update, name="line-update"),
+    path("lines/<int:line_id>/remove/", views.line_remove, name="line-remove"),
+]

@@ -208,9 +208,20 @@ def deallocate(*, lines: Iterable[StockLine], order_number: str = "") -> None:
 
 @transaction.atomic
 def ship(*, lines: Iterable[StockLine], order_number: str, user=None) -> None:
-    """Ship allocated stock: ``on_hand`` and ``allocated`` both go down; writes ``sale`` moves."""
+    """Ship allocated stock: ``on_hand`` and ``allocated`` both go down; writes ``sale`` moves.
+
+    Locks rows in variant-id order. Raises ``InsufficientStock`` (nothing shipped) if a line
+    asks for more than is allocated.
+    """
     merged = _merge(lines)
     items = _lock(merged)
+    short = [
+        {"sku": line.sku, "requested": line.quantity, "available": items[vid].allocated}
+        for vid, line in merged.items()
+        if line.quantity > items[vid].allocated
+    ]
+    if short:
+        raise InsufficientStock(short, detail="Cannot ship more than is allocated.")
     for vid, line in merged.items():
         item = items[vid]
         item.on_hand -= line.quantity

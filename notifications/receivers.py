@@ -1,1 +1,159 @@
-"""Signal receivers: turn domain events into Notification rows (the outbox)."""
+"""Signal receivers: turn domain events into Notification rows (the outbox).
+
+The emitting apps send their signals after their own transaction commits, so a receiver
+reads committed data and an event of a rolled-back transaction never arrives. Each receiver
+captures what the email needs into the row and queues its delivery after *its* commit.
+A receiver never raises into the emitter: an email problem must not break checkout.
+"""
+
+import functools
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.dispatch import receiver
+
+from accounts.signals import password_reset_requested, user_registered
+from inventory.models import StockItem
+from inventory.signals import stock_low
+from notifications import contexts
+from notifications.models import Notification, NotificationKind
+from notifications.services import create_notification
+from orders.models import Order, OrderStatus
+from orders.signals import order_placed, order_status_changed, refund_issued
+
+logger = logging.getLogger(__name__)
+
+
+def _never_raise(func):
+    @functools.wraps(func)
+    def wrapper(sender, **kwargs):
+        try:
+            func(sender, **kwargs)
+        except Exception:
+            logger.exception("Could not record the notification for %s(%s)", func.__name__, kwargs)
+
+    return wrapper
+
+
+@receiver(user_registered, dispatch_uid="notifications.welcome")
+@_never_raise
+def on_user_registered(sender, *, user_id: int, **kwargs) -> None:
+    user = get_user_model().objects.get(pk=user_id)
+    create_notification(
+        kind=NotificationKind.WELCOME,
+        recipient=user.email,
+        context=contexts.welcome_context(user),
+        event_key=f"welcome:{user.pk}",
+    )
+
+
+@receiver(password_reset_requested, dispatch_uid="notifications.password_reset")
+@_never_raise
+def on_password_reset_requested(
+    sender, *, user_id: int, uid: str, token: str, reset_url: str, **kwargs
+) -> None:
+    user = get_user_model().objects.get(pk=user_id)
+    # The key names the request without storing the token itself.
+    digest = hashlib.sha256(f"{uid}:{token}".encode()).hexdigest()[:32]
+    create_notification(
+        kind=NotificationKind.PASSWORD_RESET,
+        recipient=user.email,
+        context=contexts.password_reset_context(user, reset_url=reset_url),
+        event_key=f"password_reset:{user.pk}:{digest}",
+    )
+
+
+@receiver(order_placed, dispatch_uid="notifications.order_placed")
+@_never_raise
+def on_order_placed(sender, *, order_id: int, **kwargs) -> None:
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.ORDER_CONFIRMATION,
+        recipient=order.email,
+        context=contexts.order_confirmation_context(order),
+        event_key=f"order_placed:{order.pk}",
+    )
+
+
+@receiver(order_status_changed, dispatch_uid="notifications.order_status_changed")
+@_never_raise
+def on_order_status_changed(
+    sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
+) -> None:
+    if to_status == OrderStatus.SHIPPED:
+        order = Order.objects.prefetch_related("shipments").get(pk=order_id)
+        create_notification(
+            kind=NotificationKind.ORDER_SHIPPED,
+            recipient=order.email,
+            context=contexts.order_shipped_context(order),
+            event_key=f"order_shipped:{order.pk}",
+        )
+    elif to_status == OrderStatus.CANCELLED:
+        order = Order.objects.get(pk=order_id)
+        create_notification(
+            kind=NotificationKind.ORDER_CANCELLED,
+            recipient=order.email,
+            context=contexts.order_cancelled_context(order, refund_amount=refund_amount),
+            event_key=f"order_cancelled:{order.pk}",
+        )
+
+
+@receiver(refund_issued, dispatch_uid="notifications.refund_issued")
+@_never_raise
+def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs) -> None:
+    order = Order.objects.get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.REFUND_ISSUED,
+        recipient=order.email,
+        context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
+        event_key=f"refund:{return_id}",
+    )
+
+
+def staff_recipients() -> list[str]:
+    """Return who gets staff alerts: ``SHOP_STAFF_EMAILS``, else every active staff user."""
+    emails = list(getattr(settings, "SHOP_STAFF_EMAILS", None) or [])
+    if not emails:
+        emails = list(
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .exclude(email="")
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+    unique: dict[str, str] = {}
+    for email in emails:
+        unique.setdefault(email.strip().lower(), email.strip())
+    return list(unique.values())
+
+
+def _next_low_stock_episode(stock_item_id: int) -> int:
+    """Number the alerts of one SKU: inventory alerts once per dip below the threshold."""
+    prefix = f"low_stock:{stock_item_id}:"
+    keys = Notification.objects.filter(event_key__startswith=prefix).values_list(
+        "event_key", flat=True
+    )
+    episodes = [int(key[len(prefix) :].split(":", 1)[0]) for key in keys]
+    return max(episodes, default=0) + 1
+
+
+@receiver(stock_low, dispatch_uid="notifications.stock_low")
+@_never_raise
+def on_stock_low(sender, *, stock_item_id: int, sku: str, available: int, **kwargs) -> None:
+    item = StockItem.objects.select_related("variant__product").get(pk=stock_item_id)
+    context = contexts.low_stock_context(item, sku=sku, available=available)
+    recipients = staff_recipients()
+    if not recipients:
+        logger.warning("Low stock of %s but no staff to alert (set SHOP_STAFF_EMAILS)", sku)
+    with transaction.atomic():
+        episode = _next_low_stock_episode(item.pk)
+        for email in recipients:
+            create_notification(
+                kind=NotificationKind.LOW_STOCK,
+                recipient=email,
+                context=context,
+                event_key=f"low_stock:{item.pk}:{episode}:{email.lower()}",
+            )

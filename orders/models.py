@@ -282,3 +282,13 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class InvoiceCounter(models.Model):
+    """The last number issued per document kind; locked while issuing so numbers have no gaps."""
+
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"

@@ -133,6 +133,9 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Count failures per lower-cased email so "Bob@x" and "bob@x" share one counter.
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -248,6 +251,10 @@ SPECTACULAR_SETTINGS = {
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ProductStatusEnum": "catalog.models.ProductStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -266,6 +273,10 @@ SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="orders.payments.
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.shipping.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
+# Gateway retries: at most 3 attempts, waiting base, 2*base seconds between them.
+SHOP_PAYMENT_RETRY_BASE_DELAY = env.float("SHOP_PAYMENT_RETRY_BASE_DELAY", default=0.5)
+# A notification stuck in "sending" this long (a worker died mid-send) is retried.
+NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

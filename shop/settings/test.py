@@ -22,3 +22,4 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon_write": "10000/min", "user_write": "10000/min"},
 }
 SECURE_SSL_REDIRECT = False
+SHOP_PAYMENT_RETRY_BASE_DELAY = 0

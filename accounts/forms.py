@@ -1,0 +1,196 @@
+"""HTML forms of the accounts pages; they validate input, the services make the changes."""
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+
+from accounts.countries import normalize_country
+from accounts.models import Address
+from accounts.services import normalize_email
+
+PASSWORD_MAX_LENGTH = 256
+
+
+class AccessibleFormMixin:
+    """Point each invalid input at its error text (``aria-describedby``, ``aria-invalid``)."""
+
+    def full_clean(self):
+        super().full_clean()
+        self._mark_invalid_fields()
+
+    def _mark_invalid_fields(self) -> None:
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            auto_id = self[name].auto_id
+            ids = [f"{auto_id}_error"]
+            if field.help_text:
+                ids.append(f"{auto_id}_helptext")
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+            field.widget.attrs["aria-invalid"] = "true"
+
+    def add_service_errors(self, exc: ValidationError, field_map: dict | None = None) -> None:
+        """Attach a service's ``ValidationError`` to the matching form fields."""
+        field_map = field_map or {}
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for name, errors in exc.error_dict.items():
+            target = field_map.get(name, name)
+            self.add_error(target if target in self.fields else None, errors)
+        self._mark_invalid_fields()
+
+
+def password_input(autocomplete: str) -> forms.PasswordInput:
+    return forms.PasswordInput(attrs={"autocomplete": autocomplete})
+
+
+def email_field(**kwargs) -> forms.EmailField:
+    return forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        **kwargs,
+    )
+
+
+class LoginForm(AccessibleFormMixin, forms.Form):
+    """Email + password; the request is passed to ``authenticate`` so django-axes counts it."""
+
+    email = email_field()
+    password = forms.CharField(
+        max_length=PASSWORD_MAX_LENGTH, strip=False, widget=password_input("current-password")
+    )
+
+    error_messages = {
+        "invalid_login": "Enter a correct email address and password.",
+        "locked_out": "Too many failed sign-in attempts. Please try again later.",
+    }
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    @property
+    def locked_out(self) -> bool:
+        return bool(getattr(self.request, "axes_locked_out", False))
+
+    def clean(self):
+        cleaned = super().clean()
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            self.user = authenticate(self.request, email=normalize_email(email), password=password)
+            if self.locked_out:
+                raise ValidationError(self.error_messages["locked_out"], code="locked_out")
+            if self.user is None:
+                raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        return cleaned
+
+
+class NewPasswordMixin:
+    """Two password inputs that must match (the services run the password validators)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "The two passwords do not match.")
+        return cleaned
+
+
+def new_password_fields():
+    return (
+        forms.CharField(
+            label="New password",
+            max_length=PASSWORD_MAX_LENGTH,
+            strip=False,
+            widget=password_input("new-password"),
+            help_text="At least 8 characters; not too common or entirely numeric.",
+        ),
+        forms.CharField(
+            label="Confirm new password",
+            max_length=PASSWORD_MAX_LENGTH,
+            strip=False,
+            widget=password_input("new-password"),
+        ),
+    )
+
+
+class RegisterForm(AccessibleFormMixin, NewPasswordMixin, forms.Form):
+    email = email_field()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    new_password1, new_password2 = new_password_fields()
+
+    field_map = {"password": "new_password1"}
+
+
+class ProfileForm(AccessibleFormMixin, forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+
+
+class PasswordChangeForm(AccessibleFormMixin, NewPasswordMixin, forms.Form):
+    old_password = forms.CharField(
+        label="Current password",
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=password_input("current-password"),
+    )
+    new_password1, new_password2 = new_password_fields()
+
+    field_map = {"new_password": "new_password1"}
+
+
+class PasswordResetRequestForm(AccessibleFormMixin, forms.Form):
+    email = email_field()
+
+
+class SetPasswordForm(AccessibleFormMixin, NewPasswordMixin, forms.Form):
+    new_password1, new_password2 = new_password_fields()
+
+    field_map = {"new_password": "new_password1"}
+
+
+class AddressForm(AccessibleFormMixin, forms.ModelForm):
+    class Meta:
+        model = Address
+        fields = [
+            "full_name",
+            "line1",
+            "line2",
+            "city",
+            "postal_code",
+            "country",
+            "phone",
+            "is_default",
+        ]
+        labels = {
+            "line1": "Address line 1",
+            "line2": "Address line 2",
+            "is_default": "Use as my default address",
+        }
+        help_texts = {"country": "Two-letter country code, e.g. US, GB or DE."}
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "country": forms.TextInput(
+                attrs={"autocomplete": "country", "size": 2, "pattern": "[A-Za-z]{2}"}
+            ),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+
+    def clean_country(self):
+        return normalize_country(self.cleaned_data["country"])
+
+    def _post_clean(self):
+        # The services own model validation and saving; skip ModelForm's instance checks.
+        pass
+
+    def service_fields(self) -> dict:
+        """Return the cleaned data as keyword arguments for the address services."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

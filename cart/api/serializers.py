@@ -1,0 +1,53 @@
+from rest_framework import serializers
+
+MAX_QTY = 99
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    variant_name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    current_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    available = serializers.IntegerField()
+
+
+class CartWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["price_changed", "insufficient_stock"])
+    line_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    detail = serializers.CharField()
+    old_price = serializers.CharField(required=False)
+    new_price = serializers.CharField(required=False)
+    available = serializers.IntegerField(required=False)
+
+
+class CartSerializer(serializers.Serializer):
+    """Serializes ``cart.selectors.CartView``."""
+
+    token = serializers.UUIDField(allow_null=True)
+    items = CartLineSerializer(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    warnings = CartWarningSerializer(many=True)
+
+
+class AddItemSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
+
+
+class SetQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QTY)
+
+
+class MergeSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+
+
+class ReservationSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField()

@@ -1,0 +1,174 @@
+"""Cart endpoints (API.md "Cart"). Anonymous clients may write: their cart is their token."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import PasswordChangeNotRequired
+from cart import services
+from cart.api.serializers import (
+    AddItemSerializer,
+    CartSerializer,
+    MergeSerializer,
+    ReservationSerializer,
+    SetQuantitySerializer,
+)
+from cart.receivers import CART_COOKIE
+from cart.selectors import cart_view
+from shop.api.schema import NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
+
+TOKEN_HEADER = "X-Cart-Token"
+COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+TOKEN_PARAM = OpenApiParameter(
+    TOKEN_HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Anonymous cart token (browsers send the cart_token cookie instead).",
+)
+CONFLICT = error("Not enough stock (insufficient_stock, with available) or checkout running")
+
+
+def request_token(request) -> str | None:
+    """Return the cart token the client sent (header first, then the cookie)."""
+    return request.headers.get(TOKEN_HEADER) or request.COOKIES.get(CART_COOKIE)
+
+
+class CartAPIView(APIView):
+    permission_classes = [AllowAny, PasswordChangeNotRequired]
+
+    def get_cart(self, *, create: bool = False):
+        return services.get_cart_for(
+            user=self.request.user, token=request_token(self.request), create=create
+        )
+
+    def cart_response(self, cart, status: int = 200) -> Response:
+        data = CartSerializer(cart_view(cart)).data
+        response = Response(data, status=status)
+        if cart is not None:
+            response[TOKEN_HEADER] = str(cart.token)
+            if cart.user_id is None:
+                response.set_cookie(
+                    CART_COOKIE,
+                    str(cart.token),
+                    max_age=COOKIE_MAX_AGE,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=self.request.is_secure(),
+                )
+        return response
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class CartDetailView(CartAPIView):
+    @extend_schema(
+        summary="The current cart",
+        responses={200: CartSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        return self.cart_response(self.get_cart())
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class CartItemsView(CartAPIView):
+    @extend_schema(
+        summary="Add an item (the same SKU adds to its line)",
+        request=AddItemSerializer,
+        responses={
+            201: CartSerializer,
+            400: VALIDATION,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        serializer = AddItemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = self.get_cart(create=True)
+        services.add_item(cart=cart, **serializer.validated_data)
+        return self.cart_response(cart, status=201)
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class CartItemView(CartAPIView):
+    def _cart_or_404(self):
+        cart = self.get_cart()
+        if cart is None:
+            raise services.CartNotFound("Cart line not found.")
+        return cart
+
+    @extend_schema(
+        summary="Change a line's quantity (0 removes it)",
+        request=SetQuantitySerializer,
+        responses={
+            200: CartSerializer,
+            400: VALIDATION,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            429: THROTTLED,
+        },
+    )
+    def patch(self, request, line_id: int):
+        serializer = SetQuantitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = self._cart_or_404()
+        services.set_quantity(cart=cart, line_id=line_id, **serializer.validated_data)
+        return self.cart_response(cart)
+
+    @extend_schema(
+        summary="Remove a line",
+        request=None,
+        responses={200: CartSerializer, 404: NOT_FOUND, 409: CONFLICT, 429: THROTTLED},
+    )
+    def delete(self, request, line_id: int):
+        cart = self._cart_or_404()
+        services.remove_line(cart=cart, line_id=line_id)
+        return self.cart_response(cart)
+
+
+@extend_schema(tags=["cart"])
+class CartMergeView(CartAPIView):
+    permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
+
+    @extend_schema(
+        summary="Merge a guest cart into the signed-in user's cart",
+        request=MergeSerializer,
+        responses={
+            200: CartSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = services.merge_guest_cart(
+            user=request.user, token=serializer.validated_data["token"]
+        )
+        return self.cart_response(cart)
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class CartReserveView(CartAPIView):
+    @extend_schema(
+        summary="Hold the cart's stock for SHOP_RESERVATION_TTL seconds",
+        request=None,
+        responses={
+            200: ReservationSerializer,
+            400: error("Cart is empty (cart_empty)"),
+            404: NOT_FOUND,
+            409: CONFLICT,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        cart = self.get_cart()
+        if cart is None:
+            raise services.CartEmpty()
+        expires_at = services.reserve_cart(cart=cart)
+        return Response(ReservationSerializer({"expires_at": expires_at}).data)

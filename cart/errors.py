@@ -1,0 +1,32 @@
+"""Stable error codes of the cart app and its domain exceptions."""
+
+from shop.errors import DomainError
+
+
+class CartErrorCode:
+    CART_NOT_FOUND = "not_found"
+    CHECKOUT_IN_PROGRESS = "checkout_in_progress"
+
+
+class CartNotFound(DomainError):
+    """Unknown, closed or foreign cart token (or a line of another cart): 404, never 403."""
+
+    code = CartErrorCode.CART_NOT_FOUND
+    status_code = 404
+    default_detail = "Cart not found."
+
+
+class CheckoutInProgress(DomainError):
+    """The cart is being checked out; it cannot change until the checkout finishes."""
+
+    code = CartErrorCode.CHECKOUT_IN_PROGRESS
+    status_code = 409
+    default_detail = "This cart is being checked out; try again in a moment."
+
+
+class CartEmpty(DomainError):
+    """Checkout or reservation of a cart without lines."""
+
+    code = "cart_empty"
+    status_code = 400
+    default_detail = "Your cart is empty."

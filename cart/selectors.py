@@ -1,0 +1,156 @@
+"""Reads of carts shared by the API and the HTML pages."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+
+from cart.models import Cart, CartLine, CartStatus
+from catalog.models import ProductStatus
+from inventory.services import availability
+
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    id: int
+    variant_id: int
+    sku: str
+    product_name: str
+    product_slug: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    current_price: Decimal
+    line_total: Decimal
+    available: int
+    purchasable: bool
+
+    @property
+    def price_changed(self) -> bool:
+        return self.unit_price != self.current_price
+
+    @property
+    def supplyable(self) -> bool:
+        return self.purchasable and self.quantity <= self.available
+
+
+@dataclass(frozen=True)
+class CartView:
+    """Everything a page or the API shows about a cart (``token`` is None for no cart yet)."""
+
+    token: UUID | None
+    lines: list[CartLineView] = field(default_factory=list)
+    item_count: int = 0
+    subtotal: Decimal = Decimal("0.00")
+    currency: str = ""
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def items(self) -> list[CartLineView]:
+        return self.lines
+
+
+def cart_lines(cart: Cart) -> list[CartLine]:
+    """Return the cart's lines with variant and product (one query)."""
+    return list(
+        CartLine.objects.filter(cart=cart)
+        .select_related("variant__product")
+        .order_by("added_at", "id")
+    )
+
+
+def _warnings(line: CartLineView) -> list[dict]:
+    out = []
+    if line.price_changed:
+        out.append(
+            {
+                "code": "price_changed",
+                "line_id": line.id,
+                "sku": line.sku,
+                "old_price": f"{line.unit_price:.2f}",
+                "new_price": f"{line.current_price:.2f}",
+                "detail": (
+                    f"The price of {line.product_name} changed from {line.unit_price:.2f} "
+                    f"to {line.current_price:.2f}."
+                ),
+            }
+        )
+    if not line.supplyable:
+        available = line.available if line.purchasable else 0
+        out.append(
+            {
+                "code": "insufficient_stock",
+                "line_id": line.id,
+                "sku": line.sku,
+                "available": available,
+                "detail": (
+                    f"{line.product_name} is no longer available."
+                    if available == 0
+                    else f"Only {available} of {line.product_name} can be supplied."
+                ),
+            }
+        )
+    return out
+
+
+def cart_view(cart: Cart | None) -> CartView:
+    """Return the display model of ``cart``: lines, totals and warnings.
+
+    Three queries whatever the number of lines (lines with variant and product, then the
+    two availability queries). ``available`` counts this cart's own holds as its own.
+    """
+    currency = settings.SHOP_CURRENCY
+    if cart is None:
+        return CartView(token=None, currency=currency)
+    rows = cart_lines(cart)
+    stock = availability([r.variant_id for r in rows], cart_token=cart.token) if rows else {}
+    lines = []
+    for row in rows:
+        variant = row.variant
+        purchasable = variant.is_active and variant.product.status == ProductStatus.ACTIVE
+        lines.append(
+            CartLineView(
+                id=row.pk,
+                variant_id=variant.pk,
+                sku=variant.sku,
+                product_name=variant.product.name,
+                product_slug=variant.product.slug,
+                variant_name=variant.name,
+                quantity=row.quantity,
+                unit_price=row.unit_price,
+                current_price=variant.price,
+                line_total=(row.unit_price * row.quantity).quantize(CENTS),
+                available=stock.get(variant.pk, 0) if purchasable else 0,
+                purchasable=purchasable,
+            )
+        )
+    warnings = [w for line in lines for w in _warnings(line)]
+    return CartView(
+        token=cart.token,
+        lines=lines,
+        item_count=sum(line.quantity for line in lines),
+        subtotal=sum((line.line_total for line in lines), Decimal("0.00")),
+        currency=currency,
+        warnings=warnings,
+    )
+
+
+def open_cart_for_user(user) -> Cart | None:
+    """Return the user's open cart, or None."""
+    return Cart.objects.filter(user=user, status=CartStatus.OPEN).first()
+
+
+def open_cart_for_token(token) -> Cart | None:
+    """Return the open anonymous cart with ``token`` (a UUID or string), or None."""
+    try:
+        token = UUID(str(token))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return Cart.objects.filter(token=token, status=CartStatus.OPEN, user__isnull=True).first()

@@ -1,0 +1,271 @@
+"""Every write to carts. Stock is only read here (availability) or held via inventory.
+
+Locking: a write locks the cart row (``select_for_update``) first, so concurrent edits of
+one cart serialize; a merge locks both carts in primary-key order. Stock rows are locked
+only inside ``inventory.services`` (reserve), always after the cart row.
+"""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
+from cart.models import Cart, CartLine, CartStatus
+from cart.selectors import open_cart_for_token, open_cart_for_user
+from catalog.models import ProductStatus, Variant
+from inventory import services as inventory
+from inventory.errors import InsufficientStock
+from inventory.services import StockLine
+
+MAX_LINE_QUANTITY = 99
+# A checkout that has not finished after this long is considered dead (the process crashed):
+# the cart can be edited and checked out again.
+CHECKOUT_LOCK_TIMEOUT = timedelta(minutes=5)
+
+
+def get_cart_for(*, user=None, token: str | UUID | None = None, create: bool = False):
+    """Return the open cart of a signed-in ``user``, else of the anonymous ``token``.
+
+    A signed-in user's own cart wins over any token. Raises ``CartNotFound`` for a token that
+    is unknown, closed, or belongs to a user. Returns None when there is no cart and
+    ``create`` is false; with ``create`` a new cart is made (the one-open-cart-per-user
+    constraint settles a race between two first adds).
+    """
+    if user is not None and user.is_authenticated:
+        cart = open_cart_for_user(user)
+        if cart is None and create:
+            try:
+                with transaction.atomic():
+                    cart = Cart.objects.create(user=user)
+            except IntegrityError:
+                cart = open_cart_for_user(user)
+        return cart
+    if token:
+        cart = open_cart_for_token(token)
+        if cart is None:
+            raise CartNotFound()
+        return cart
+    return Cart.objects.create() if create else None
+
+
+def _validate_quantity(quantity, *, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not low <= quantity <= MAX_LINE_QUANTITY
+    ):
+        raise ValidationError(
+            {"quantity": [f"Quantity must be a whole number from {low} to {MAX_LINE_QUANTITY}."]}
+        )
+    return quantity
+
+
+def _purchasable_variant(sku: str) -> Variant:
+    variant = (
+        Variant.objects.select_related("product")
+        .filter(sku__iexact=str(sku or "").strip(), is_active=True)
+        .filter(product__status=ProductStatus.ACTIVE)
+        .first()
+    )
+    if variant is None:
+        raise ValidationError({"sku": ["Unknown or unavailable SKU."]})
+    return variant
+
+
+def checkout_in_progress(cart: Cart, *, now: datetime | None = None) -> bool:
+    """Return whether a live checkout holds the cart."""
+    if not cart.checkout_reference or cart.checkout_started_at is None:
+        return False
+    return cart.checkout_started_at > (now or timezone.now()) - CHECKOUT_LOCK_TIMEOUT
+
+
+def lock_cart(cart: Cart, *, for_update_lines: bool = True) -> Cart:
+    """Lock the cart row and return it fresh; must run inside a transaction.
+
+    Raises ``CartNotFound`` if the cart is no longer open and ``CheckoutInProgress`` while a
+    checkout holds it.
+    """
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None or locked.status != CartStatus.OPEN:
+        raise CartNotFound()
+    if for_update_lines and checkout_in_progress(locked):
+        raise CheckoutInProgress()
+    return locked
+
+
+def _check_supply(*, cart: Cart, variant: Variant, quantity: int) -> None:
+    available = inventory.availability([variant.pk], cart_token=cart.token).get(variant.pk, 0)
+    if quantity > available:
+        raise InsufficientStock(
+            [{"sku": variant.sku, "requested": quantity, "available": available}]
+        )
+
+
+def _touch(cart: Cart) -> None:
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def add_item(*, cart: Cart, sku: str, quantity: int) -> CartLine:
+    """Add ``quantity`` of ``sku`` to the cart (adding to an existing line of that SKU).
+
+    Atomic; locks the cart row. The unit price is snapshotted when the line is created.
+    Raises ``ValidationError`` (quantity outside 1..99 per line, unknown/archived/inactive
+    SKU), ``InsufficientStock`` (with ``available``) when more than can be supplied is asked,
+    ``CartNotFound``/``CheckoutInProgress`` for a closed or frozen cart.
+    """
+    _validate_quantity(quantity)
+    variant = _purchasable_variant(sku)
+    cart = lock_cart(cart)
+    line = CartLine.objects.filter(cart=cart, variant=variant).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    if new_quantity > MAX_LINE_QUANTITY:
+        raise ValidationError({"quantity": [f"At most {MAX_LINE_QUANTITY} of one item per cart."]})
+    _check_supply(cart=cart, variant=variant, quantity=new_quantity)
+    if line is None:
+        line = CartLine.objects.create(
+            cart=cart, variant=variant, quantity=new_quantity, unit_price=variant.price
+        )
+    else:
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity"])
+    _touch(cart)
+    return line
+
+
+def _own_line(cart: Cart, line_id) -> CartLine:
+    try:
+        line_id = int(line_id)
+    except (TypeError, ValueError):
+        raise CartNotFound("Cart line not found.") from None
+    line = CartLine.objects.select_related("variant").filter(cart=cart, pk=line_id).first()
+    if line is None:
+        raise CartNotFound("Cart line not found.")
+    return line
+
+
+@transaction.atomic
+def set_quantity(*, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
+    """Set a line's quantity (0 removes it); return the line, or None when removed.
+
+    Atomic; locks the cart row. A line of another cart raises ``CartNotFound`` (404).
+    Raises ``ValidationError`` outside 0..99 and ``InsufficientStock`` when raising the
+    quantity above what can be supplied (lowering it is always allowed).
+    """
+    _validate_quantity(quantity, allow_zero=True)
+    cart = lock_cart(cart)
+    line = _own_line(cart, line_id)
+    if quantity == 0:
+        line.delete()
+        _touch(cart)
+        return None
+    if quantity > line.quantity:
+        _check_supply(cart=cart, variant=line.variant, quantity=quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    _touch(cart)
+    return line
+
+
+@transaction.atomic
+def remove_line(*, cart: Cart, line_id: int) -> None:
+    """Remove a line of the cart. Atomic; locks the cart row; foreign line → ``CartNotFound``."""
+    cart = lock_cart(cart)
+    _own_line(cart, line_id).delete()
+    _touch(cart)
+
+
+@transaction.atomic
+def merge_guest_cart(*, user, token: str | UUID) -> Cart:
+    """Merge the anonymous cart ``token`` into the user's open cart; return the user's cart.
+
+    Quantities add up, capped by 99 and by what can be supplied (lines that cannot be
+    supplied at all are dropped); a new line keeps the guest's price snapshot so a price
+    change still shows as a warning. The guest cart's holds are released and its status
+    becomes ``merged``. Atomic; locks both cart rows in primary-key order. Raises
+    ``CartNotFound`` for an unknown, closed or foreign token.
+    """
+    guest = open_cart_for_token(token)
+    if guest is None:
+        raise CartNotFound()
+    own = get_cart_for(user=user, create=True)
+    first, second = sorted([guest, own], key=lambda c: c.pk)
+    locked = {c.pk: lock_cart(c) for c in (first, second)}
+    guest, own = locked[guest.pk], locked[own.pk]
+    inventory.release(cart_token=guest.token)
+    guest_lines = list(CartLine.objects.filter(cart=guest).select_related("variant__product"))
+    existing = {line.variant_id: line for line in CartLine.objects.filter(cart=own)}
+    stock = inventory.availability([g.variant_id for g in guest_lines], cart_token=own.token)
+    for g in guest_lines:
+        variant = g.variant
+        if not variant.is_active or variant.product.status != ProductStatus.ACTIVE:
+            continue
+        mine = existing.get(variant.pk)
+        current = mine.quantity if mine else 0
+        wanted = min(
+            current + g.quantity, MAX_LINE_QUANTITY, max(current, stock.get(variant.pk, 0))
+        )
+        if wanted <= current:
+            continue
+        if mine is None:
+            CartLine.objects.create(
+                cart=own, variant=variant, quantity=wanted, unit_price=g.unit_price
+            )
+        else:
+            mine.quantity = wanted
+            mine.save(update_fields=["quantity"])
+    Cart.objects.filter(pk=guest.pk).update(status=CartStatus.MERGED, updated_at=timezone.now())
+    _touch(own)
+    return own
+
+
+def merge_cart_on_login(*, user, token: str | None) -> Cart | None:
+    """Merge the browser's cookie cart into the user's cart at sign-in, if there is one.
+
+    Never fails the login: an unknown or stale token is ignored. Returns the user's cart when
+    a merge happened.
+    """
+    if not token or open_cart_for_token(token) is None:
+        return None
+    try:
+        return merge_guest_cart(user=user, token=token)
+    except (CartNotFound, CheckoutInProgress):
+        return None
+
+
+@transaction.atomic
+def reserve_cart(*, cart: Cart, ttl_seconds: int | None = None) -> datetime:
+    """Hold the cart's stock for ``SHOP_RESERVATION_TTL`` seconds; return the expiry.
+
+    Replaces the cart's earlier holds. Atomic; locks the cart row, then (inside inventory)
+    the stock rows in variant order. Raises ``CartEmpty`` and ``InsufficientStock``.
+    """
+    cart = lock_cart(cart)
+    lines = list(CartLine.objects.filter(cart=cart).select_related("variant"))
+    if not lines:
+        raise CartEmpty()
+    return inventory.reserve(
+        cart_token=cart.token,
+        lines=[StockLine(line.variant_id, line.quantity, line.variant.sku) for line in lines],
+        ttl_seconds=ttl_seconds,
+    )
+
+
+def purge_anonymous_carts(*, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete anonymous carts untouched for ``older_than_days`` and release their holds.
+
+    Each cart is released and deleted in its own transaction; returns how many were deleted.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    carts = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).values_list("pk", "token")
+    count = 0
+    for pk, token in carts.iterator():
+        with transaction.atomic():
+            inventory.release(cart_token=token)
+            deleted, _ = Cart.objects.filter(pk=pk, updated_at__lt=cutoff).delete()
+            count += 1 if deleted else 0
+    return count

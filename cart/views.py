@@ -1,0 +1,194 @@
+"""The cart pages: full page or HTMX fragment from one view each; rules live in cart.services.
+
+Anonymous shoppers are identified by the ``cart_token`` cookie (HttpOnly, SameSite=Lax); a
+signed-in shopper's own cart always wins (``cart.services.get_cart_for``).
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from cart import services
+from cart.errors import CartNotFound
+from cart.models import Cart
+from cart.receivers import CART_COOKIE
+from cart.selectors import CartView, cart_view
+from inventory.errors import InsufficientStock
+from shop.errors import DomainError
+
+COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # anonymous carts are purged after 30 days idle
+
+
+def current_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
+    """Return the shopper's open cart (the user's, else the cookie's); a stale cookie is None."""
+    try:
+        return services.get_cart_for(
+            user=request.user, token=request.COOKIES.get(CART_COOKIE), create=create
+        )
+    except CartNotFound:
+        # The cookie's cart was merged, ordered or purged: start afresh.
+        return services.get_cart_for(user=request.user, token=None, create=create)
+
+
+def remember_cart(request: HttpRequest, response: HttpResponse, cart: Cart | None) -> None:
+    """Keep an anonymous cart's token in the ``cart_token`` cookie."""
+    if cart is None or cart.user_id is not None:
+        return
+    if request.COOKIES.get(CART_COOKIE) == str(cart.token):
+        return
+    response.set_cookie(
+        CART_COOKIE,
+        str(cart.token),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=getattr(settings, "SESSION_COOKIE_SECURE", False),
+    )
+
+
+def cart_updated_trigger(response: HttpResponse, count: int) -> None:
+    """Tell the page (shop.js listens) the cart's item count, to update ``[data-cart-count]``."""
+    response["HX-Trigger"] = json.dumps({"cart-updated": {"count": count}})
+
+
+def error_message(exc: Exception) -> str:
+    """Turn a domain or validation error into one sentence for a shopper."""
+    if isinstance(exc, InsufficientStock):
+        lines = exc.extra.get("lines") or []
+        available = lines[0].get("available") if lines else exc.extra.get("available")
+        if available == 0:
+            return "Sorry, that item is out of stock."
+        if available is not None:
+            return f"Sorry, only {available} can be supplied."
+        return exc.detail
+    if isinstance(exc, DomainError):
+        return exc.detail
+    if isinstance(exc, ValidationError):
+        messages_ = exc.messages
+        return messages_[0] if messages_ else "Please check your input."
+    return str(exc)
+
+
+def _int(value, default: int | None = None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _render_cart(request: HttpRequest, view: CartView, *, error: str = "", status: int = 200):
+    template = "cart/cart.html#cart-lines" if request.htmx else "cart/cart.html"
+    context = {"cart": view, "error": error, "cart_count": view.item_count}
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    """Show the cart (lines, warnings, subtotal); an HTMX request gets the lines fragment."""
+    cart = current_cart(request)
+    response = _render_cart(request, cart_view(cart))
+    if request.COOKIES.get(CART_COOKIE) and cart is None:
+        response.delete_cookie(CART_COOKIE, samesite="Lax")
+    return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.headers.get("Referer") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("cart:detail")
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """Add ``quantity`` (default 1) of ``sku`` to the cart.
+
+    HTMX: answer a small confirmation (or error) fragment and an ``HX-Trigger`` with the new
+    count. Without JavaScript: redirect back (``next`` or the referring page) with a message.
+    """
+    sku = (request.POST.get("sku") or "").strip()[:64]
+    raw_quantity = request.POST.get("quantity")
+    # Missing means one; anything unreadable goes to the service as 0, which rejects it.
+    quantity = 1 if raw_quantity in (None, "") else _int(raw_quantity, default=0)
+    cart = current_cart(request, create=True)
+    error, line = "", None
+    try:
+        line = services.add_item(cart=cart, sku=sku, quantity=quantity)
+    except (DomainError, ValidationError) as exc:
+        error = error_message(exc)
+    view = cart_view(cart)
+    if request.htmx:
+        response = render(
+            request,
+            "cart/add_result.html",
+            {"error": error, "line": line, "quantity": quantity, "cart": view},
+        )
+        if not error:
+            cart_updated_trigger(response, view.item_count)
+    else:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(
+                request, f"Added {quantity} × {line.variant.product.name} to your cart."
+            )
+        response = redirect(_safe_next(request))
+    remember_cart(request, response, cart)
+    return response
+
+
+def _after_line_change(request: HttpRequest, cart: Cart | None, error: str) -> HttpResponse:
+    view = cart_view(cart)
+    if request.htmx:
+        response = _render_cart(request, view, error=error)
+        cart_updated_trigger(response, view.item_count)
+        return response
+    if error:
+        messages.error(request, error)
+    return redirect("cart:detail")
+
+
+@require_POST
+def line_update(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Set a line's quantity (``quantity``, or the shown quantity plus ``step`` from −/+).
+
+    Zero removes the line. Answers the cart-lines fragment to HTMX, a redirect otherwise.
+    """
+    cart = current_cart(request)
+    quantity = _int(request.POST.get("quantity"))
+    step = _int(request.POST.get("step"), default=0)
+    error = ""
+    if cart is None:
+        error = "Your cart is empty."
+    elif quantity is None:
+        error = "Enter a quantity from 0 to 99."
+    else:
+        try:
+            services.set_quantity(cart=cart, line_id=line_id, quantity=quantity + step)
+        except (DomainError, ValidationError) as exc:
+            error = error_message(exc)
+    return _after_line_change(request, cart, error)
+
+
+@require_POST
+def line_remove(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Remove a line; answers the cart-lines fragment to HTMX, a redirect otherwise."""
+    cart = current_cart(request)
+    error = ""
+    if cart is None:
+        error = "Your cart is empty."
+    else:
+        try:
+            services.remove_line(cart=cart, line_id=line_id)
+        except (DomainError, ValidationError) as exc:
+            error = error_message(exc)
+    return _after_line_change(request, cart, error)

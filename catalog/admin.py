@@ -1,0 +1,145 @@
+"""Catalog admin: a readable category tree, products with variant and image inlines.
+
+Changelists select/annotate what they show so a 10,000-product catalog lists in a
+constant number of queries. Archiving and deleting go through ``catalog.services``.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Count, Min, OuterRef, Subquery
+from django.utils.html import format_html
+
+from catalog import services
+from catalog.models import Category, Product, ProductImage, Variant
+from inventory.admin import StockMovementInline
+from inventory.models import StockItem
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["tree_name", "slug", "parent", "position", "product_count"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path", "depth"]
+    ordering = ["path"]
+    list_per_page = 200
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_products=Count("products"))
+
+    @admin.display(description="name", ordering="path")
+    def tree_name(self, obj: Category) -> str:
+        return format_html(
+            '<span style="padding-left:{}em">{}{}</span>',
+            obj.depth * 1.5,
+            "└ " if obj.depth else "",
+            obj.name,
+        )
+
+    @admin.display(description="products", ordering="_products")
+    def product_count(self, obj: Category) -> int:
+        return obj._products
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "name", "price", "attributes", "is_active", "position", "stock_on_hand"]
+    readonly_fields = ["stock_on_hand"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("stock")
+
+    @admin.display(description="on hand")
+    def stock_on_hand(self, obj: Variant) -> int | str:
+        stock = getattr(obj, "stock", None) if obj.pk else None
+        return stock.on_hand if stock else "–"
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["image", "alt", "position"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "status", "price_from", "variant_count", "created_at"]
+    list_select_related = ["category"]
+    list_filter = ["status", "category"]
+    search_fields = ["name", "slug", "variants__sku"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["category"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [VariantInline, ProductImageInline]
+    actions = ["archive_selected"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        variants = Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _price_from=Subquery(
+                    variants.values("product_id").annotate(p=Min("price")).values("p")
+                ),
+                _variants=Subquery(
+                    Variant.objects.filter(product_id=OuterRef("pk"))
+                    .values("product_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+            )
+        )
+
+    @admin.display(description="from", ordering="_price_from")
+    def price_from(self, obj: Product):
+        return obj._price_from
+
+    @admin.display(description="variants")
+    def variant_count(self, obj: Product) -> int:
+        return obj._variants or 0
+
+    @admin.action(description="Archive selected products")
+    def archive_selected(self, request, queryset):
+        changed = services.archive_products(products=queryset.select_related(None).only("pk"))
+        self.message_user(request, f"Archived {changed} product(s).", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Variant:
+            # New variants need a stock row so they show in inventory; quantities go through
+            # inventory.services (adjust/restock), never through this form.
+            new = [v.pk for v in formset.new_objects]
+            StockItem.objects.bulk_create(
+                [StockItem(variant_id=pk) for pk in new], ignore_conflicts=True
+            )
+
+    def delete_model(self, request, obj):
+        if not services.delete_product(product=obj):
+            self.message_user(
+                request, f"{obj} was ordered, so it was archived instead.", messages.WARNING
+            )
+
+    def delete_queryset(self, request, queryset):
+        archived = sum(not services.delete_product(product=p) for p in queryset)
+        if archived:
+            self.message_user(
+                request,
+                f"{archived} ordered product(s) were archived instead of deleted.",
+                messages.WARNING,
+            )
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["sku", "product", "name", "price", "is_active"]
+    list_select_related = ["product"]
+    list_filter = ["is_active"]
+    search_fields = ["sku", "product__name"]
+    autocomplete_fields = ["product"]
+    inlines = [StockMovementInline]
+    show_full_result_count = False

@@ -1,0 +1,61 @@
+"""Query-string filters of the catalog API; invalid values are 400 ``validation_error``."""
+
+import django_filters
+from django.core.validators import DecimalValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from catalog.models import Category, Product
+from catalog.selectors import ORDERINGS, product_listing
+
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true`` / ``false`` only: anything else is a validation error, not ignored."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", BOOLEAN_CHOICES)
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        kwargs.setdefault("empty_value", None)
+        super().__init__(**kwargs)
+
+
+class ProductFilter(django_filters.FilterSet):
+    """Validates the product list's filters, then lets ``product_listing`` build the query."""
+
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(),
+        to_field_name="slug",
+        help_text="Category slug; includes its descendant categories.",
+    )
+    search = django_filters.CharFilter(
+        max_length=200, help_text="Text in the name, description or a SKU."
+    )
+    min_price = django_filters.NumberFilter(help_text="Lowest `price_from`.")
+    max_price = django_filters.NumberFilter(help_text="Highest `price_from`.")
+    in_stock = StrictBooleanFilter(help_text="`true`: only products that can be bought now.")
+    ordering = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in ORDERINGS], help_text="Sort order (default: name)."
+    )
+
+    class Meta:
+        model = Product
+        fields = ["category", "search", "min_price", "max_price", "in_stock", "ordering"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("min_price", "max_price"):
+            self.form.fields[name].validators.append(DecimalValidator(12, 2))
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return product_listing(
+            category=data.get("category"),
+            search=data.get("search") or "",
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            in_stock=data.get("in_stock"),
+            ordering=data.get("ordering") or "",
+        )

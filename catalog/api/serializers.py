@@ -1,0 +1,324 @@
+"""Input validation and output shapes of the catalog API (writes go through catalog.services)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Category, Product, ProductStatus, Variant
+from catalog.selectors import image_url, stock_hint
+
+MAX_JSON_KEYS = 50
+
+
+def _absolute(request, url: str | None) -> str | None:
+    if url and request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
+class AttributesField(serializers.DictField):
+    """A flat JSON object of short attributes (``{"brand": "Acme", "size": "M"}``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(child=serializers.JSONField(), **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > MAX_JSON_KEYS:
+            raise serializers.ValidationError(f"At most {MAX_JSON_KEYS} attributes.")
+        for key, item in value.items():
+            if len(str(key)) > 100:
+                raise serializers.ValidationError("Attribute names are at most 100 characters.")
+            if not isinstance(item, str | int | float | bool) and item is not None:
+                raise serializers.ValidationError(f"Attribute {key!r} must be a plain value.")
+            if isinstance(item, str) and len(item) > 500:
+                raise serializers.ValidationError(f"Attribute {key!r} is too long.")
+        return value
+
+
+# ---- categories -----------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "description"]
+        read_only_fields = fields
+
+
+class CategoryDetailSerializer(CategorySerializer):
+    children = serializers.SerializerMethodField()
+    ancestors = serializers.SerializerMethodField()
+
+    class Meta(CategorySerializer.Meta):
+        fields = [*CategorySerializer.Meta.fields, "children", "ancestors"]
+        read_only_fields = fields
+
+    @extend_schema_field(CategorySerializer(many=True))
+    def get_children(self, obj: Category) -> list[dict]:
+        children = obj.children.select_related("parent").order_by("position", "name", "id")
+        return CategorySerializer(children, many=True).data
+
+    @extend_schema_field(CategorySerializer(many=True))
+    def get_ancestors(self, obj: Category) -> list[dict]:
+        return CategorySerializer(obj.ancestors().select_related("parent"), many=True).data
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name"]
+        read_only_fields = fields
+
+
+# ---- products (shopper shapes) ---------------------------------------------------------
+
+
+class CurrencyMixin(serializers.Serializer):
+    currency = serializers.SerializerMethodField()
+
+    def get_currency(self, obj) -> str:
+        return settings.SHOP_CURRENCY
+
+
+class ProductSummarySerializer(CurrencyMixin, serializers.ModelSerializer):
+    """A grid card; expects a ``catalog.selectors.product_listing`` row."""
+
+    category = CategoryRefSerializer(read_only=True)
+    price_from = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    in_stock = serializers.BooleanField(read_only=True)
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "category",
+            "price_from",
+            "currency",
+            "in_stock",
+            "image_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, obj: Product) -> str | None:
+        return _absolute(self.context.get("request"), image_url(obj.first_image))
+
+
+class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
+    """A variant as shoppers see it: a stock hint, never the count.
+
+    Expects ``available`` and ``low_stock_threshold`` annotations
+    (``catalog.selectors.variants_with_stock``).
+    """
+
+    in_stock = serializers.SerializerMethodField()
+    stock_hint = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "name", "price", "currency", "attributes", "in_stock", "stock_hint"]
+        read_only_fields = fields
+
+    def get_in_stock(self, obj: Variant) -> bool:
+        return obj.available > 0
+
+    @extend_schema_field(serializers.ChoiceField(choices=["in_stock", "low_stock", "out_of_stock"]))
+    def get_stock_hint(self, obj: Variant) -> str:
+        return stock_hint(obj.available, obj.low_stock_threshold)
+
+
+class ProductRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["slug", "name"]
+        read_only_fields = fields
+
+
+class VariantWithProductSerializer(VariantSerializer):
+    product = ProductRefSerializer(read_only=True)
+
+    class Meta(VariantSerializer.Meta):
+        fields = [*VariantSerializer.Meta.fields, "product"]
+        read_only_fields = fields
+
+
+class ImageSerializer(serializers.Serializer):
+    url = serializers.SerializerMethodField()
+    alt = serializers.CharField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj) -> str | None:
+        return _absolute(self.context.get("request"), image_url(obj.image.name))
+
+
+class ProductDetailSerializer(serializers.ModelSerializer):
+    """A product page; expects ``catalog.selectors.product_detail``."""
+
+    category = CategoryRefSerializer(read_only=True)
+    images = ImageSerializer(many=True, read_only=True)
+    variants = VariantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "category",
+            "attributes",
+            "images",
+            "variants",
+        ]
+        read_only_fields = fields
+
+
+# ---- staff shapes ----------------------------------------------------------------------
+
+
+class StaffVariantSerializer(VariantSerializer):
+    """A variant for staff: adds activity, position and the stock numbers."""
+
+    available = serializers.IntegerField(read_only=True)
+    low_stock_threshold = serializers.IntegerField(read_only=True)
+
+    class Meta(VariantSerializer.Meta):
+        fields = [
+            "id",
+            *VariantSerializer.Meta.fields,
+            "is_active",
+            "position",
+            "available",
+            "low_stock_threshold",
+        ]
+        read_only_fields = fields
+
+
+class StaffVariantWithProductSerializer(StaffVariantSerializer):
+    product = ProductRefSerializer(read_only=True)
+
+    class Meta(StaffVariantSerializer.Meta):
+        fields = [*StaffVariantSerializer.Meta.fields, "product"]
+        read_only_fields = fields
+
+
+class StaffProductSerializer(ProductDetailSerializer):
+    """A product for staff: every variant (also inactive), status and timestamps."""
+
+    variants = StaffVariantSerializer(many=True, read_only=True)
+
+    class Meta(ProductDetailSerializer.Meta):
+        fields = [*ProductDetailSerializer.Meta.fields, "status", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+# ---- staff input -----------------------------------------------------------------------
+
+
+def _category_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), **kwargs
+    )
+
+
+class VariantInputSerializer(serializers.Serializer):
+    """A new variant; ``on_hand`` is its initial stock (a restock movement)."""
+
+    sku = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    attributes = AttributesField(default=dict)
+    is_active = serializers.BooleanField(required=False, default=True)
+    position = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10**6)
+    on_hand = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10**9)
+    low_stock_threshold = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=10**9
+    )
+
+    def validate_sku(self, value: str) -> str:
+        if Variant.objects.filter(sku__iexact=value).exists():
+            raise serializers.ValidationError("A variant with this SKU already exists.")
+        return value
+
+
+class ProductInputSerializer(serializers.Serializer):
+    """A new product with its variants, created in one transaction."""
+
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=20000, required=False, allow_blank=True, default=""
+    )
+    category = _category_field()
+    attributes = AttributesField(default=dict)
+    status = serializers.ChoiceField(choices=ProductStatus.choices, default=ProductStatus.ACTIVE)
+    variants = VariantInputSerializer(many=True, min_length=1, max_length=100)
+
+    def validate_slug(self, value: str) -> str:
+        if value and Product.objects.filter(slug=value).exists():
+            raise serializers.ValidationError("A product with this slug already exists.")
+        return value
+
+    def validate_variants(self, variants: list[dict]) -> list[dict]:
+        seen: set[str] = set()
+        errors: list[dict] = []
+        for spec in variants:
+            key = spec["sku"].lower()
+            errors.append({"sku": ["Two variants share this SKU."]} if key in seen else {})
+            seen.add(key)
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return variants
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    """Fields staff can change on a product (all optional)."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    category = _category_field(required=False)
+    attributes = AttributesField()
+    status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
+
+    def validate_slug(self, value: str) -> str:
+        product = self.context.get("product")
+        qs = Product.objects.filter(slug=value)
+        if product is not None:
+            qs = qs.exclude(pk=product.pk)
+        if qs.exists():
+            raise serializers.ValidationError("A product with this slug already exists.")
+        return value
+
+
+class VariantUpdateSerializer(serializers.Serializer):
+    """Fields staff can change on a variant (stock quantities change via inventory)."""
+
+    sku = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64, required=False)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    attributes = AttributesField()
+    is_active = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=10**6)
+    low_stock_threshold = serializers.IntegerField(required=False, min_value=0, max_value=10**9)
+
+    def validate_sku(self, value: str) -> str:
+        variant = self.context.get("variant")
+        qs = Variant.objects.filter(sku__iexact=value)
+        if variant is not None:
+            qs = qs.exclude(pk=variant.pk)
+        if qs.exists():
+            raise serializers.ValidationError("A variant with this SKU already exists.")
+        return value

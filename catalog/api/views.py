@@ -1,0 +1,272 @@
+"""Catalog endpoints: public reads, staff writes (parse → service → serialize)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts.permissions import PasswordChangeNotRequired
+from catalog import services
+from catalog.api.filters import ProductFilter
+from catalog.api.serializers import (
+    CategoryDetailSerializer,
+    CategorySerializer,
+    ProductDetailSerializer,
+    ProductInputSerializer,
+    ProductSummarySerializer,
+    ProductUpdateSerializer,
+    StaffProductSerializer,
+    StaffVariantWithProductSerializer,
+    VariantInputSerializer,
+    VariantUpdateSerializer,
+    VariantWithProductSerializer,
+)
+from catalog.models import Category, Product, ProductStatus, Variant
+from catalog.selectors import product_detail, product_listing, variants_with_stock
+from shop.api.permissions import IsStaff
+from shop.api.schema import (
+    FORBIDDEN,
+    NOT_FOUND,
+    THROTTLED,
+    UNAUTHENTICATED,
+    VALIDATION,
+    error,
+)
+
+TAGS = ["catalog"]
+STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
+CONFLICT = error("SKU or slug already in use (code sku_taken / slug_taken)")
+
+
+class StaffWritesMixin:
+    """Reads are public; every other method needs a staff user (401 anonymous, 403 customer)."""
+
+    def get_permissions(self):
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return [IsStaff(), PasswordChangeNotRequired()]
+
+    def is_staff(self) -> bool:
+        user = self.request.user
+        return bool(user and user.is_authenticated and user.is_staff)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=TAGS,
+        summary="List categories",
+        parameters=[
+            OpenApiParameter(
+                "parent",
+                OpenApiTypes.STR,
+                description="Children of the category with this slug; empty for the roots.",
+            )
+        ],
+        responses={200: CategorySerializer(many=True), 400: VALIDATION},
+    ),
+    retrieve=extend_schema(
+        tags=TAGS,
+        summary="A category with its children and ancestors",
+        responses={200: CategoryDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [AllowAny, PasswordChangeNotRequired]
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Category]:
+        qs = Category.objects.select_related("parent")
+        if self.action != "list":
+            return qs
+        if "parent" in self.request.query_params:
+            slug = self.request.query_params["parent"]
+            if not slug:
+                qs = qs.filter(parent__isnull=True)
+            else:
+                parent = Category.objects.filter(slug=slug).first()
+                if parent is None:
+                    raise ValidationError({"parent": ["Unknown category."]})
+                qs = qs.filter(parent=parent)
+        return qs.order_by("depth", "position", "name", "id")
+
+    def get_serializer_class(self):
+        return CategoryDetailSerializer if self.action == "retrieve" else CategorySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=TAGS,
+        summary="List products",
+        responses={200: ProductSummarySerializer(many=True), 400: VALIDATION},
+    ),
+    retrieve=extend_schema(
+        tags=TAGS,
+        summary="A product with its variants and images",
+        description="Staff also see draft and archived products, inactive variants and stock.",
+        responses={200: ProductDetailSerializer, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        tags=TAGS,
+        summary="Create a product with its variants (staff)",
+        request=ProductInputSerializer,
+        responses={201: StaffProductSerializer, 409: CONFLICT, **STAFF_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=TAGS,
+        summary="Update a product (staff)",
+        request=ProductUpdateSerializer,
+        responses={200: StaffProductSerializer, 404: NOT_FOUND, 409: CONFLICT, **STAFF_ERRORS},
+    ),
+    destroy=extend_schema(
+        tags=TAGS,
+        summary="Archive a product (staff); products are never hard-deleted here",
+        responses={204: None, 404: NOT_FOUND, **STAFF_ERRORS},
+    ),
+)
+class ProductViewSet(
+    StaffWritesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+    filterset_class = ProductFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Product]:
+        if self.action == "list":
+            return product_listing()
+        return Product.objects.all()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ProductSummarySerializer
+        if self.is_staff():
+            return StaffProductSerializer
+        return ProductDetailSerializer
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_object(self) -> Product:
+        try:
+            product = product_detail(slug=self.kwargs["slug"], include_inactive=self.is_staff())
+        except Product.DoesNotExist as exc:
+            raise Http404 from exc
+        self.check_object_permissions(self.request, product)
+        return product
+
+    def _staff_response(self, product: Product, status_code=status.HTTP_200_OK) -> Response:
+        fresh = product_detail(slug=product.slug, include_inactive=True)
+        data = StaffProductSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ProductInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.create_product(**serializer.validated_data, user=request.user)
+        return self._staff_response(product, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        product = self.get_object()
+        serializer = ProductUpdateSerializer(data=request.data, context={"product": product})
+        serializer.is_valid(raise_exception=True)
+        product = services.update_product(product=product, **serializer.validated_data)
+        return self._staff_response(product)
+
+    def destroy(self, request, *args, **kwargs):
+        services.archive_product(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Add a variant to a product (staff)",
+        request=VariantInputSerializer,
+        responses={
+            201: StaffVariantWithProductSerializer,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            **STAFF_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="variants")
+    def add_variant(self, request, slug=None):
+        product = self.get_object()
+        serializer = VariantInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        variant = services.add_variant(
+            product=product, data=serializer.validated_data, user=request.user
+        )
+        return Response(
+            _staff_variant_data(variant.pk, self.get_serializer_context()),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _staff_variant_data(pk: int, context: dict) -> dict:
+    variant = variants_with_stock().select_related("product").get(pk=pk)
+    return StaffVariantWithProductSerializer(variant, context=context).data
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        tags=TAGS,
+        summary="A variant by SKU (case-insensitive) with its product",
+        responses={200: VariantWithProductSerializer, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        tags=TAGS,
+        summary="Update a variant (staff)",
+        request=VariantUpdateSerializer,
+        responses={
+            200: StaffVariantWithProductSerializer,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            **STAFF_ERRORS,
+        },
+    ),
+)
+class VariantViewSet(
+    StaffWritesMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "sku"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "patch", "head", "options"]
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Variant]:
+        qs = variants_with_stock().select_related("product")
+        if not self.is_staff():
+            qs = qs.filter(is_active=True, product__status=ProductStatus.ACTIVE)
+        return qs
+
+    def get_serializer_class(self):
+        return (
+            StaffVariantWithProductSerializer if self.is_staff() else VariantWithProductSerializer
+        )
+
+    def get_object(self) -> Variant:
+        variant = self.get_queryset().filter(sku__iexact=self.kwargs["sku"]).first()
+        if variant is None:
+            raise Http404
+        self.check_object_permissions(self.request, variant)
+        return variant
+
+    def partial_update(self, request, *args, **kwargs):
+        variant = self.get_object()
+        serializer = VariantUpdateSerializer(data=request.data, context={"variant": variant})
+        serializer.is_valid(raise_exception=True)
+        services.update_variant(variant=variant, **serializer.validated_data)
+        return Response(_staff_variant_data(variant.pk, self.get_serializer_context()))

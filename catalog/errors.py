@@ -1,0 +1,50 @@
+"""Stable error codes of the catalog and the domain exceptions that carry them."""
+
+from shop.errors import DomainError
+
+
+class CatalogErrorCode:
+    SKU_TAKEN = "sku_taken"
+    SLUG_TAKEN = "slug_taken"
+    CATEGORY_CYCLE = "category_cycle"
+    INVALID_VARIANT = "invalid_variant"
+
+
+class SkuTaken(DomainError):
+    """Another variant already uses this SKU (compared case-insensitively)."""
+
+    code = CatalogErrorCode.SKU_TAKEN
+    status_code = 409
+    default_detail = "This SKU is already used by another variant."
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"SKU {sku!r} is already used by another variant.", sku=sku)
+        self.sku = sku
+
+
+class SlugTaken(DomainError):
+    """Another product or category already uses this slug."""
+
+    code = CatalogErrorCode.SLUG_TAKEN
+    status_code = 409
+    default_detail = "This slug is already in use."
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Slug {slug!r} is already in use.", slug=slug)
+        self.slug = slug
+
+
+class CategoryCycle(DomainError):
+    """A category cannot be moved under itself or one of its descendants."""
+
+    code = CatalogErrorCode.CATEGORY_CYCLE
+    status_code = 400
+    default_detail = "A category cannot be moved under itself or its own subtree."
+
+
+class InvalidVariant(DomainError):
+    """Variant data breaks a catalog rule (e.g. a price that is not positive)."""
+
+    code = CatalogErrorCode.INVALID_VARIANT
+    status_code = 400
+    default_detail = "The variant data is invalid."

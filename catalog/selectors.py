@@ -1,0 +1,184 @@
+"""Catalog reads shared by the API and the HTML storefront.
+
+Each selector returns a queryset that runs a fixed number of SQL queries whatever the page
+size or the number of variants: availability, prices and the first image are computed in SQL
+subqueries, not per row in Python.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import (
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from inventory.models import Reservation
+
+IN_STOCK = "in_stock"
+LOW_STOCK = "low_stock"
+OUT_OF_STOCK = "out_of_stock"
+
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "price": ("price_from", "name", "id"),
+    "-price": ("-price_from", "name", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+def variant_available(
+    *, variant_ref: str = "pk", now: datetime | None = None, cart_token: UUID | None = None
+):
+    """Return an SQL expression: on_hand - allocated - unexpired holds, never below 0.
+
+    ``variant_ref`` names the variant id on the queryset being annotated (``"pk"`` on a
+    ``Variant`` queryset). Holds of ``cart_token`` (the viewer's own cart) are not subtracted.
+    A variant without a stock row has 0 available.
+    """
+    now = now or timezone.now()
+    holds = Reservation.objects.filter(variant_id=OuterRef(variant_ref), expires_at__gt=now)
+    if cart_token is not None:
+        holds = holds.exclude(cart_token=cart_token)
+    held = holds.values("variant_id").annotate(total=Sum("quantity")).values("total")
+    prefix = "" if variant_ref == "pk" else f"{variant_ref.removesuffix('_id')}__"
+    return Greatest(
+        Value(0),
+        Coalesce(f"{prefix}stock__on_hand", Value(0))
+        - Coalesce(f"{prefix}stock__allocated", Value(0))
+        - Coalesce(Subquery(held, output_field=IntegerField()), Value(0)),
+        output_field=IntegerField(),
+    )
+
+
+def _active_variants() -> QuerySet[Variant]:
+    return Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
+
+
+def product_listing(
+    *,
+    category: Category | None = None,
+    search: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool | None = None,
+    ordering: str = "",
+) -> QuerySet[Product]:
+    """Return active products for a grid, filtered and ordered; one query per page.
+
+    Each product carries ``price_from`` (lowest active variant price), ``in_stock`` (any
+    active variant with stock available), ``first_image`` / ``first_image_alt`` (storage
+    name and alt text of the first image, ``""`` if none) and its ``category`` (joined).
+    ``category`` includes its descendants. Products without an active variant are not
+    listed (nothing to buy). ``ordering`` is one of ``ORDERINGS`` (``""`` = by name);
+    anything else raises ``ValueError``.
+    """
+    if ordering and ordering not in ORDERINGS:
+        raise ValueError(f"Unknown ordering: {ordering}")
+    now = timezone.now()
+    first_image = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
+    qs = (
+        Product.objects.filter(status=ProductStatus.ACTIVE)
+        .select_related("category")
+        .annotate(
+            price_from=Subquery(_active_variants().order_by("price").values("price")[:1]),
+            in_stock=Exists(
+                _active_variants()
+                .annotate(available=variant_available(now=now))
+                .filter(available__gt=0)
+            ),
+            first_image=Coalesce(
+                Subquery(first_image.values("image")[:1]), Value(""), output_field=CharField()
+            ),
+            first_image_alt=Coalesce(
+                Subquery(first_image.values("alt")[:1]), Value(""), output_field=CharField()
+            ),
+        )
+        .filter(price_from__isnull=False)
+    )
+    if category is not None:
+        qs = qs.filter(
+            category_id__in=Category.objects.filter(path__startswith=category.path).values("pk")
+        )
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(description__icontains=search)
+            | Exists(Variant.objects.filter(product_id=OuterRef("pk"), sku__icontains=search))
+        )
+    if min_price is not None:
+        qs = qs.filter(price_from__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(price_from__lte=max_price)
+    if in_stock is not None:
+        qs = qs.filter(in_stock=in_stock)
+    return qs.order_by(*ORDERINGS.get(ordering, ("name", "id")))
+
+
+def variants_with_stock(*, cart_token: UUID | None = None) -> QuerySet[Variant]:
+    """Return variants annotated with ``available`` and ``low_stock_threshold``.
+
+    ``available`` does not subtract the holds of ``cart_token`` (the viewer's own cart).
+    """
+    return Variant.objects.annotate(
+        available=variant_available(cart_token=cart_token),
+        low_stock_threshold=Coalesce(
+            "stock__low_stock_threshold", Value(settings.SHOP_LOW_STOCK_THRESHOLD)
+        ),
+    )
+
+
+def product_detail(
+    *, slug: str, cart_token: UUID | None = None, include_inactive: bool = False
+) -> Product:
+    """Return the active product ``slug`` with images and active variants prefetched.
+
+    ``product.variants.all()`` holds only active variants in position order, each annotated
+    with ``available`` (holds of ``cart_token`` not subtracted) and ``low_stock_threshold``.
+    Three queries. Raises ``Product.DoesNotExist`` for unknown, draft or archived products.
+    ``include_inactive`` (staff screens) also finds draft/archived products and inactive
+    variants.
+    """
+    variants = variants_with_stock(cart_token=cart_token).order_by("position", "id")
+    products = Product.objects.all()
+    if not include_inactive:
+        variants = variants.filter(is_active=True)
+        products = products.filter(status=ProductStatus.ACTIVE)
+    return (
+        products.select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=variants),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
+        .get(slug=slug)
+    )
+
+
+def stock_hint(available: int, threshold: int) -> str:
+    """Return ``"in_stock"``, ``"low_stock"`` (available <= threshold) or ``"out_of_stock"``."""
+    if available <= 0:
+        return OUT_OF_STOCK
+    if available <= threshold:
+        return LOW_STOCK
+    return IN_STOCK
+
+
+def image_url(name: str) -> str | None:
+    """Return the public URL of a stored image name (e.g. ``first_image``), or ``None``."""
+    return default_storage.url(name) if name else None

@@ -1,0 +1,64 @@
+"""Gunicorn configuration: `gunicorn -c gunicorn.conf.py shop.wsgi`.
+
+Every knob comes from the environment so the same file serves the container, the benchmark
+and a bare VM:
+
+PORT / GUNICORN_BIND   where to listen (GUNICORN_BIND wins; default 0.0.0.0:$PORT, PORT 8000)
+WEB_CONCURRENCY        worker processes (default 2 x usable CPUs + 1)
+GUNICORN_THREADS       threads per worker (default 1; >1 switches to the gthread worker)
+GUNICORN_TIMEOUT       seconds a request may run before its worker is recycled (default 30)
+GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS,
+GUNICORN_MAX_REQUESTS_JITTER, GUNICORN_ACCESSLOG ("-" = stdout, "" = off),
+FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-* (default 127.0.0.1,::1; "*" behind
+                       a load balancer you control)
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+workers = _int("WEB_CONCURRENCY", 2 * _cpus() + 1)
+threads = _int("GUNICORN_THREADS", 1)
+
+# A request that has not answered in `timeout` seconds kills its worker; on SIGTERM workers
+# get `graceful_timeout` seconds to finish what they are serving.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Seconds an idle keep-alive connection stays open (only the gthread worker keeps them).
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Recycle workers now and then so slow leaks never take the site down; jitter keeps them from
+# restarting all at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Heartbeat files on tmpfs: a worker blocked on a slow disk is not mistaken for a hung one.
+# (gunicorn's own recommendation for containers; the path is a fixed tmpfs, not user input).
+_SHM = "/dev/shm"  # noqa: S108
+if os.path.isdir(_SHM):
+    worker_tmp_dir = _SHM
+
+# Access log on stdout, one line per request, carrying the request id the app echoes in the
+# X-Request-ID response header, so gunicorn's line and the app's log lines can be joined.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s "%(f)s" "%(a)s"'
+)
+
+proc_name = "shop"

@@ -1,0 +1,103 @@
+"""Staff inventory endpoints: stock list, adjustments, movement history."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.permissions import PasswordChangeNotRequired
+from catalog.models import Variant
+from inventory import services
+from inventory.api.filters import StockFilter
+from inventory.api.serializers import AdjustSerializer, MovementSerializer, StockRowSerializer
+from inventory.models import StockItem, StockMovement
+from shop.api.permissions import IsStaff
+from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
+
+TAGS = ["inventory"]
+STAFF_READ = {401: UNAUTHENTICATED, 403: FORBIDDEN}
+SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH)
+
+
+def stock_rows() -> QuerySet[StockItem]:
+    return services.with_available(StockItem.objects.select_related("variant__product")).order_by(
+        "variant__sku", "pk"
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=TAGS,
+        summary="Stock rows (staff)",
+        responses={200: StockRowSerializer(many=True), 400: VALIDATION, **STAFF_READ},
+    ),
+    retrieve=extend_schema(
+        tags=TAGS,
+        summary="The stock row of a SKU (staff)",
+        parameters=[SKU_PARAM],
+        responses={200: StockRowSerializer, 404: NOT_FOUND, **STAFF_READ},
+    ),
+)
+class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaff, PasswordChangeNotRequired]
+    serializer_class = StockRowSerializer
+    filterset_class = StockFilter
+    lookup_field = "sku"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[StockItem]:
+        return stock_rows()
+
+    def get_variant(self) -> Variant:
+        variant = Variant.objects.filter(sku__iexact=self.kwargs["sku"]).first()
+        if variant is None:
+            raise Http404
+        return variant
+
+    def _row(self, variant: Variant) -> Response:
+        row = stock_rows().filter(variant=variant).first()
+        if row is None:
+            raise Http404
+        return Response(StockRowSerializer(row).data)
+
+    def retrieve(self, request, sku=None):
+        return self._row(self.get_variant())
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Adjust on-hand stock (staff)",
+        parameters=[SKU_PARAM],
+        request=AdjustSerializer,
+        responses={
+            200: StockRowSerializer,
+            400: VALIDATION,
+            404: NOT_FOUND,
+            409: error("On-hand would drop below the allocated quantity (insufficient_stock)"),
+            429: THROTTLED,
+            **STAFF_READ,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, sku=None):
+        variant = self.get_variant()
+        serializer = AdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.adjust(variant=variant, user=request.user, **serializer.validated_data)
+        return self._row(variant)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Stock movement history of a SKU (staff), newest first",
+        parameters=[SKU_PARAM],
+        responses={200: MovementSerializer(many=True), 404: NOT_FOUND, **STAFF_READ},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, filter_backends=[])
+    def movements(self, request, sku=None):
+        variant = self.get_variant()
+        qs = StockMovement.objects.filter(variant=variant).select_related("user")
+        page = self.paginate_queryset(qs.order_by("-created_at", "-id"))
+        data = MovementSerializer(page, many=True).data
+        return self.get_paginated_response(data)

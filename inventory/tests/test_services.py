@@ -1,0 +1,284 @@
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.tests.factories import VariantFactory, make_variant
+from inventory import services
+from inventory.errors import InsufficientStock
+from inventory.models import Reservation, StockItem, StockMovement
+from inventory.services import StockLine
+from inventory.signals import stock_low
+from inventory.tests.factories import ReservationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def stock(variant) -> StockItem:
+    return StockItem.objects.get(variant=variant)
+
+
+def line(variant, quantity: int) -> StockLine:
+    return StockLine(variant.pk, quantity, variant.sku)
+
+
+@pytest.fixture
+def low_alerts():
+    received: list[dict] = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    stock_low.connect(receiver)
+    yield received
+    stock_low.disconnect(receiver)
+
+
+# ---- availability --------------------------------------------------------------------
+
+
+def test_availability_subtracts_allocations_and_other_carts_holds():
+    variant = make_variant(on_hand=10, allocated=3)
+    mine = ReservationFactory(variant=variant, quantity=2)
+    ReservationFactory(variant=variant, quantity=1)
+    assert services.availability([variant.pk]) == {variant.pk: 4}
+    assert services.availability([variant.pk], cart_token=mine.cart_token) == {variant.pk: 6}
+
+
+def test_expired_reservations_count_for_nothing():
+    variant = make_variant(on_hand=5)
+    ReservationFactory(
+        variant=variant, quantity=5, expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.availability([variant.pk]) == {variant.pk: 5}
+    row = services.with_available(StockItem.objects.filter(variant=variant)).get()
+    assert (row.reserved, row.available) == (0, 5)
+    services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 5)])
+
+
+def test_availability_of_variant_without_stock_row_is_zero():
+    variant = VariantFactory(stock=False)
+    assert services.availability([variant.pk]) == {variant.pk: 0}
+
+
+def test_with_available_annotates_reserved_and_available():
+    variant = make_variant(on_hand=10, allocated=2)
+    ReservationFactory(variant=variant, quantity=3)
+    ReservationFactory(variant=variant, quantity=1)
+    row = services.with_available(StockItem.objects.all()).get()
+    assert (row.reserved, row.available) == (4, 4)
+
+
+# ---- reserve / release ---------------------------------------------------------------
+
+
+def test_reserve_holds_until_expiry_and_replaces_earlier_holds():
+    variant = make_variant(on_hand=5)
+    token = uuid.uuid4()
+    services.reserve(cart_token=token, lines=[line(variant, 2)])
+    expires = services.reserve(cart_token=token, lines=[line(variant, 3)], ttl_seconds=60)
+    hold = Reservation.objects.get(cart_token=token)
+    assert (hold.quantity, hold.expires_at) == (3, expires)
+    assert timedelta(seconds=55) < expires - timezone.now() <= timedelta(seconds=60)
+    assert services.availability([variant.pk]) == {variant.pk: 2}
+
+
+def test_reserve_merges_duplicate_lines_and_is_all_or_nothing():
+    plenty = make_variant(on_hand=10)
+    scarce = make_variant(on_hand=1)
+    token = uuid.uuid4()
+    with pytest.raises(InsufficientStock) as info:
+        services.reserve(
+            cart_token=token, lines=[line(plenty, 2), line(scarce, 1), line(scarce, 1)]
+        )
+    assert info.value.lines == [{"sku": scarce.sku, "requested": 2, "available": 1}]
+    assert not Reservation.objects.filter(cart_token=token).exists()
+
+
+def test_reserve_cannot_take_what_another_cart_holds():
+    variant = make_variant(on_hand=3)
+    services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
+    with pytest.raises(InsufficientStock) as info:
+        services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
+    assert info.value.extra["available"] == 1
+
+
+def test_release_drops_the_carts_holds_only():
+    variant = make_variant(on_hand=5)
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    services.reserve(cart_token=mine, lines=[line(variant, 1)])
+    services.reserve(cart_token=other, lines=[line(variant, 1)])
+    assert services.release(cart_token=mine) == 1
+    assert list(Reservation.objects.values_list("cart_token", flat=True)) == [other]
+
+
+def test_release_expired_deletes_only_expired_holds():
+    variant = make_variant(on_hand=5)
+    ReservationFactory(variant=variant, expires_at=timezone.now() - timedelta(minutes=1))
+    live = ReservationFactory(variant=variant)
+    assert services.release_expired() == 1
+    assert list(Reservation.objects.all()) == [live]
+
+
+# ---- allocate / deallocate / ship ----------------------------------------------------
+
+
+def test_allocate_converts_the_carts_own_holds():
+    variant = make_variant(on_hand=3)
+    token = uuid.uuid4()
+    services.reserve(cart_token=token, lines=[line(variant, 3)])
+    services.allocate(lines=[line(variant, 3)], order_number="O-1", cart_token=token)
+    assert stock(variant).allocated == 3
+    assert not Reservation.objects.exists()
+
+
+def test_allocate_is_all_lines_or_none():
+    ok = make_variant(on_hand=5)
+    short = make_variant(on_hand=1, allocated=1)
+    with pytest.raises(InsufficientStock) as info:
+        services.allocate(lines=[line(ok, 1), line(short, 1)], order_number="O-1")
+    assert info.value.lines == [{"sku": short.sku, "requested": 1, "available": 0}]
+    assert stock(ok).allocated == 0
+
+
+def test_allocate_respects_other_carts_unexpired_holds_but_not_expired_ones():
+    variant = make_variant(on_hand=2)
+    ReservationFactory(variant=variant, quantity=1)
+    ReservationFactory(variant=variant, quantity=1, expires_at=timezone.now())
+    with pytest.raises(InsufficientStock):
+        services.allocate(lines=[line(variant, 2)])
+    services.allocate(lines=[line(variant, 1)])
+    assert stock(variant).allocated == 1
+
+
+def test_deallocate_gives_stock_back():
+    variant = make_variant(on_hand=5, allocated=4)
+    services.deallocate(lines=[line(variant, 3)], order_number="O-1")
+    assert stock(variant).allocated == 1
+
+
+def test_ship_lowers_on_hand_and_allocated_and_records_a_sale():
+    variant = make_variant(on_hand=5, allocated=2)
+    services.ship(lines=[line(variant, 2)], order_number="O-9")
+    item = stock(variant)
+    assert (item.on_hand, item.allocated) == (3, 0)
+    movement = StockMovement.objects.filter(variant=variant).first()
+    assert (movement.delta, movement.reason, movement.order_number, movement.on_hand_after) == (
+        -2,
+        "sale",
+        "O-9",
+        3,
+    )
+
+
+def test_ship_more_than_allocated_is_refused():
+    variant = make_variant(on_hand=5, allocated=1)
+    with pytest.raises(InsufficientStock):
+        services.ship(lines=[line(variant, 2)], order_number="O-9")
+    assert stock(variant).on_hand == 5
+
+
+# ---- adjust / restock / returns ------------------------------------------------------
+
+
+def test_adjust_writes_a_movement_and_keeps_the_ledger_summing_to_on_hand():
+    variant = make_variant(on_hand=10)
+    services.adjust(variant=variant, delta=-3, reason="damage")
+    services.adjust(variant=variant, delta=5, reason="correction")
+    services.restock(variant=variant, quantity=2)
+    item = stock(variant)
+    assert item.on_hand == 14
+    assert sum(StockMovement.objects.filter(variant=variant).values_list("delta", flat=True)) == 14
+
+
+def test_adjust_cannot_go_below_allocated():
+    variant = make_variant(on_hand=5, allocated=3)
+    with pytest.raises(InsufficientStock):
+        services.adjust(variant=variant, delta=-3, reason="correction")
+    assert stock(variant).on_hand == 5
+
+
+@pytest.mark.parametrize(("delta", "reason"), [(0, "restock"), (1, "sale"), (1, "bogus")])
+def test_adjust_rejects_zero_delta_and_non_adjustment_reasons(delta, reason):
+    variant = make_variant()
+    with pytest.raises(ValueError):  # noqa: PT011
+        services.adjust(variant=variant, delta=delta, reason=reason)
+
+
+def test_restock_requires_a_positive_quantity():
+    with pytest.raises(ValueError, match="positive"):
+        services.restock(variant=make_variant(), quantity=0)
+
+
+def test_adjust_creates_a_missing_stock_row():
+    variant = VariantFactory(stock=False)
+    item = services.restock(variant=variant, quantity=4)
+    assert item.on_hand == 4
+
+
+def test_receive_return_puts_units_back():
+    variant = make_variant(on_hand=2)
+    services.receive_return(lines=[line(variant, 1)], order_number="O-1")
+    assert stock(variant).on_hand == 3
+    assert StockMovement.objects.filter(variant=variant, reason="return").count() == 1
+
+
+# ---- low-stock alerts ----------------------------------------------------------------
+
+
+def test_stock_low_fires_once_until_restocked_above_threshold(
+    low_alerts, django_capture_on_commit_callbacks
+):
+    variant = make_variant(on_hand=10, low_stock_threshold=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocate(lines=[line(variant, 7)])
+    assert low_alerts == [
+        {
+            "signal": stock_low,
+            "stock_item_id": stock(variant).pk,
+            "sku": variant.sku,
+            "available": 3,
+        }
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocate(lines=[line(variant, 1)])
+    assert len(low_alerts) == 1
+    assert stock(variant).low_stock_alerted
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.restock(variant=variant, quantity=10)
+    assert not stock(variant).low_stock_alerted
+    with django_capture_on_commit_callbacks(execute=True):
+        services.adjust(variant=variant, delta=-10, reason="damage")
+    assert len(low_alerts) == 2
+
+
+def test_stock_low_is_not_sent_when_the_transaction_rolls_back(
+    low_alerts, django_capture_on_commit_callbacks
+):
+    variant = make_variant(on_hand=4, low_stock_threshold=3)
+
+    def checkout_that_fails_after_allocating():
+        with transaction.atomic():
+            services.allocate(lines=[line(variant, 2)])
+            raise RuntimeError("checkout failed later")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        checkout_that_fails_after_allocating()
+    assert callbacks == []
+    assert low_alerts == []
+
+
+# ---- database constraints ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [{"on_hand": -1}, {"allocated": -1}, {"allocated": 11}])
+def test_check_constraints_reject_a_bad_direct_update(values):
+    variant = make_variant(on_hand=10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockItem.objects.filter(variant=variant).update(**values)

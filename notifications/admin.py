@@ -1,0 +1,77 @@
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from notifications import services
+from notifications.emails import SENSITIVE_KEYS
+from notifications.errors import NotificationNotResendable
+from notifications.models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The email log: read-only, with a "resend" action."""
+
+    list_display = [
+        "kind",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["kind", "status"]
+    search_fields = ["recipient", "subject", "event_key"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    actions = ["resend"]
+    fields = [
+        "kind",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "event_key",
+        "created_at",
+        "updated_at",
+        "context_display",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Viewing only: the row is the record of what was sent.
+        return False
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("notifications.resend_notification")
+
+    @admin.display(description="context")
+    def context_display(self, obj: Notification) -> str:
+        context = {
+            key: ("[hidden]" if key in SENSITIVE_KEYS else value)
+            for key, value in (obj.context or {}).items()
+        }
+        return format_html("<pre>{}</pre>", json.dumps(context, indent=2, sort_keys=True))
+
+    @admin.action(description="Resend the selected emails", permissions=["resend"])
+    def resend(self, request, queryset) -> None:
+        done, refused = 0, []
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                services.resend(notification_id=pk)
+            except NotificationNotResendable as exc:
+                refused.append(f"#{pk}: {exc.detail}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Queued {done} email(s) for sending.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)

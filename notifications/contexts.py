@@ -1,0 +1,133 @@
+"""What each email says: template contexts captured from the database at event time.
+
+Everything is reduced to JSON-friendly values (money as two-place decimal strings) so the
+row in the outbox renders the same email whenever it is delivered, even if the order or
+product changes later.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+
+def absolute_url(path: str) -> str:
+    """Return ``path`` on the public site (``SHOP_BASE_URL``)."""
+    return settings.SHOP_BASE_URL.rstrip("/") + path
+
+
+def _url_for(name: str, fallback: str) -> str:
+    try:
+        return absolute_url(reverse(name))
+    except NoReverseMatch:
+        return absolute_url(fallback)
+
+
+def money(value: Any) -> str:
+    """Return a money amount as a two-place decimal string ("19.99")."""
+    if value in (None, ""):
+        value = 0
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def user_context(user) -> dict:
+    return {"name": user.get_short_name(), "email": user.email}
+
+
+def welcome_context(user) -> dict:
+    return {
+        "user": user_context(user),
+        "login_url": _url_for("accounts:login", "/accounts/login/"),
+        "shop_url": absolute_url("/"),
+    }
+
+
+def password_reset_context(user, *, reset_url: str) -> dict:
+    return {
+        "user": user_context(user),
+        "reset_url": reset_url,
+        "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+    }
+
+
+def address_lines(address: dict) -> list[str]:
+    """Return the non-empty lines of a shipping-address snapshot, postal order."""
+    address = address or {}
+    city = " ".join(
+        part for part in (address.get("postal_code"), address.get("city")) if part
+    ).strip()
+    lines = [
+        address.get("full_name"),
+        address.get("line1"),
+        address.get("line2"),
+        city,
+        address.get("country"),
+    ]
+    return [str(line) for line in lines if line]
+
+
+def order_summary(order) -> dict:
+    """Return the order facts every order email shows (number, link, currency)."""
+    return {
+        "number": order.number,
+        "url": absolute_url(f"/orders/{order.number}/"),
+        "currency": order.currency,
+        "total": money(order.total),
+        "customer_name": (order.shipping_address or {}).get("full_name", ""),
+    }
+
+
+def order_confirmation_context(order) -> dict:
+    lines = [
+        {
+            "sku": line.sku,
+            "product_name": line.product_name,
+            "variant_name": line.variant_name,
+            "quantity": line.quantity,
+            "unit_price": money(line.unit_price),
+            "line_total": money(line.line_total),
+        }
+        for line in order.lines.all()
+    ]
+    return {
+        "order": {
+            **order_summary(order),
+            "lines": lines,
+            "subtotal": money(order.subtotal),
+            "shipping_total": money(order.shipping_total),
+            "tax_total": money(order.tax_total),
+            "shipping_address": address_lines(order.shipping_address),
+        }
+    }
+
+
+def order_shipped_context(order) -> dict:
+    shipments = [
+        {"carrier": s.carrier, "tracking_number": s.tracking_number} for s in order.shipments.all()
+    ]
+    return {"order": order_summary(order), "shipments": shipments}
+
+
+def order_cancelled_context(order, *, refund_amount: Any) -> dict:
+    amount = refund_amount if refund_amount not in (None, "") else order.refunded_total
+    return {"order": order_summary(order), "refund_amount": money(amount)}
+
+
+def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
+    return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
+
+
+def low_stock_context(item, *, sku: str, available: int) -> dict:
+    variant = item.variant
+    return {
+        "stock": {
+            "sku": sku or variant.sku,
+            "product_name": variant.product.name,
+            "variant_name": variant.name,
+            "available": available,
+            "on_hand": item.on_hand,
+            "threshold": item.low_stock_threshold,
+            "admin_url": absolute_url(f"/admin/inventory/stockitem/{item.pk}/change/"),
+        }
+    }

@@ -1,0 +1,184 @@
+from rest_framework import serializers
+
+from orders.lifecycle import can_cancel
+from orders.models import InvoiceKind, Order, OrderStatus, ReturnRequest
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class OrderLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    variant_name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(**MONEY)
+    line_total = serializers.DecimalField(**MONEY)
+    returned_quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    status = serializers.CharField()
+
+
+class EventSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    note = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+
+
+class ShippingAddressSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", max_length=2)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    shipping_address = ShippingAddressSerializer(read_only=True)
+    invoice_number = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "payment_status",
+            "created_at",
+            "email",
+            "lines",
+            "subtotal",
+            "shipping_total",
+            "tax_total",
+            "total",
+            "refunded_total",
+            "currency",
+            "shipping_address",
+            "notes",
+            "shipments",
+            "events",
+            "invoice_number",
+            "can_cancel",
+        ]
+        read_only_fields = fields
+
+    def get_invoice_number(self, order) -> str | None:
+        for invoice in order.invoices.all():
+            if invoice.kind == InvoiceKind.INVOICE:
+                return invoice.number
+        return None
+
+    def get_can_cancel(self, order) -> bool:
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return False
+        return can_cancel(order, request.user)
+
+
+class PlaceOrderSerializer(serializers.Serializer):
+    shipping_address = ShippingAddressSerializer(required=False)
+    address_id = serializers.IntegerField(required=False, min_value=1)
+    payment_token = serializers.CharField(max_length=255)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if ("shipping_address" in attrs) == ("address_id" in attrs):
+            raise serializers.ValidationError(
+                {"shipping_address": ["Give either shipping_address or address_id."]}
+            )
+        return attrs
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    tracking_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default=""
+    )
+    carrier = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField()
+    line_total = serializers.CharField()
+
+
+class InvoiceTotalsSerializer(serializers.Serializer):
+    subtotal = serializers.DecimalField(**MONEY)
+    shipping_total = serializers.DecimalField(**MONEY)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    tax_total = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+
+
+class InvoiceSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    order_number = serializers.CharField(source="order.number")
+    issued_at = serializers.DateTimeField()
+    lines = InvoiceLineSerializer(many=True)
+    totals = serializers.SerializerMethodField()
+    credit_notes = serializers.SerializerMethodField()
+
+    def get_totals(self, invoice) -> InvoiceTotalsSerializer:
+        return InvoiceTotalsSerializer(invoice).data
+
+    def get_credit_notes(self, invoice) -> list[dict]:
+        notes = self.context.get("credit_notes", [])
+        return [
+            {
+                "number": note.number,
+                "issued_at": serializers.DateTimeField().to_representation(note.issued_at),
+                "lines": note.lines,
+                "total": f"{note.total:.2f}",
+            }
+            for note in notes
+        ]
+
+
+class ReturnLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=10000)
+
+
+class ReturnRequestInputSerializer(serializers.Serializer):
+    lines = ReturnLineInputSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReturnLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="order_line.sku")
+    quantity = serializers.IntegerField()
+
+
+class ReturnSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    lines = ReturnLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id",
+            "order_number",
+            "status",
+            "lines",
+            "reason",
+            "refund_amount",
+            "created_at",
+            "received_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,284 @@
+"""Orders, checkout, invoices and returns (API.md "Orders and checkout")."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from accounts.permissions import PasswordChangeNotRequired
+from cart.services import get_cart_for
+from orders.api.serializers import (
+    InvoiceSerializer,
+    OrderSerializer,
+    PlaceOrderSerializer,
+    ReturnRequestInputSerializer,
+    ReturnSerializer,
+    TransitionSerializer,
+)
+from orders.checkout import place_order
+from orders.idempotency import run_idempotent, validate_key
+from orders.lifecycle import cancel_order, transition_order
+from orders.models import InvoiceKind, OrderStatus
+from orders.returns import receive_return, request_return
+from orders.selectors import orders_for, returns_list
+from shop.api.permissions import IsStaff
+from shop.api.schema import (
+    FORBIDDEN,
+    NOT_FOUND,
+    THROTTLED,
+    UNAUTHENTICATED,
+    VALIDATION,
+    error,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+CHECKOUT_SCOPE = "orders.create"
+INVALID_TRANSITION = error("Not allowed from the current status (invalid_transition)")
+
+
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    """Always JSON: ``?format=html`` on the invoice is ours to handle, not DRF's."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Orders (own; staff: all)",
+        parameters=[OpenApiParameter("status", enum=OrderStatus.values, required=False)],
+        responses={200: OrderSerializer(many=True), 400: VALIDATION, 401: UNAUTHENTICATED},
+    ),
+    retrieve=extend_schema(
+        summary="One order",
+        responses={200: OrderSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    ),
+)
+@extend_schema(tags=["orders"])
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OrderSerializer
+    permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9-]{1,32}"
+    filter_backends: list = []
+
+    def get_queryset(self):
+        qs = orders_for(self.request.user)
+        if self.action == "list":
+            status = self.request.query_params.get("status")
+            if status:
+                if status not in OrderStatus.values:
+                    raise ValidationError({"status": [f"Unknown status: {status[:32]}."]})
+                qs = qs.filter(status=status)
+        return qs
+
+    def _order_response(self, order, status: int = 200) -> Response:
+        order = get_object_or_404(orders_for(self.request.user), pk=order.pk)
+        return Response(self.get_serializer(order).data, status=status)
+
+    @extend_schema(
+        summary="Place the cart as an order (idempotent)",
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                type=str,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="1..255 characters; the same key and body replay the response.",
+            )
+        ],
+        request=PlaceOrderSerializer,
+        responses={
+            201: OrderSerializer,
+            400: OpenApiResponse(
+                VALIDATION.response,
+                description="validation_error, cart_empty or idempotency_key_required",
+            ),
+            401: UNAUTHENTICATED,
+            402: error("Payment declined (payment_declined)"),
+            409: error(
+                "insufficient_stock (with lines), price_changed, idempotency_key_in_use "
+                "or checkout_in_progress"
+            ),
+            422: error("Same key, different body (idempotency_key_mismatch)"),
+            429: THROTTLED,
+            503: error("Payment gateway unavailable after retries (payment_unavailable)"),
+        },
+    )
+    def create(self, request):
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        validate_key(key)  # 400 idempotency_key_required before anything else
+        serializer = PlaceOrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request.user
+
+        def action() -> tuple[int, dict]:
+            order = place_order(
+                user=user,
+                cart=get_cart_for(user=user),
+                shipping_address=data.get("shipping_address"),
+                address_id=data.get("address_id"),
+                payment_token=data["payment_token"],
+                notes=data.get("notes", ""),
+            )
+            order = orders_for(user).get(pk=order.pk)
+            return 201, OrderSerializer(order, context={"request": request}).data
+
+        result = run_idempotent(
+            user=user, key=key, scope=CHECKOUT_SCOPE, payload=request.data, action=action
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(result.body, status=result.status, headers=headers)
+
+    @extend_schema(
+        summary="Cancel an order (customer: received/processing; staff: until fulfilled)",
+        request=None,
+        responses={
+            200: OrderSerializer,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: INVALID_TRANSITION,
+            429: THROTTLED,
+            503: error("Refund could not go through (payment_unavailable)"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        order = cancel_order(order=self.get_object(), user=request.user)
+        return self._order_response(order)
+
+    @extend_schema(
+        summary="Move an order to another status (staff)",
+        request=TransitionSerializer,
+        responses={
+            200: OrderSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: INVALID_TRANSITION,
+            429: THROTTLED,
+            503: error("Refund could not go through (payment_unavailable)"),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff, PasswordChangeNotRequired])
+    def transition(self, request, number=None):
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = transition_order(
+            order=self.get_object(),
+            to_status=data["status"],
+            user=request.user,
+            note=data["note"],
+            tracking_number=data["tracking_number"],
+            carrier=data["carrier"],
+        )
+        return self._order_response(order)
+
+    @extend_schema(
+        summary="The order's invoice (JSON, or ?format=html for a printable page)",
+        parameters=[OpenApiParameter("format", enum=["json", "html"], required=False)],
+        responses={
+            (200, "application/json"): InvoiceSerializer,
+            (200, "text/html"): OpenApiTypes.STR,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=JSONOnlyNegotiation)
+    def invoice(self, request, number=None):
+        order = self.get_object()
+        documents = list(order.invoices.all().order_by("issued_at", "id"))
+        invoice = next((d for d in documents if d.kind == InvoiceKind.INVOICE), None)
+        if invoice is None:
+            raise Http404
+        credit_notes = [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE]
+        if request.query_params.get("format") == "html":
+            html = render_to_string(
+                "orders/invoice.html",
+                {"invoice": invoice, "order": order, "credit_notes": credit_notes},
+                request=request,
+            )
+            return HttpResponse(html, content_type="text/html; charset=utf-8")
+        serializer = InvoiceSerializer(invoice, context={"credit_notes": credit_notes})
+        return Response(serializer.data)
+
+    @extend_schema(
+        summary="Request a return of a delivered order's items",
+        request=ReturnRequestInputSerializer,
+        responses={
+            201: ReturnSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error("The order is not delivered (return_not_allowed)"),
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def returns(self, request, number=None):
+        serializer = ReturnRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rr = request_return(
+            order=self.get_object(),
+            user=request.user,
+            lines=[dict(line) for line in serializer.validated_data["lines"]],
+            reason=serializer.validated_data["reason"],
+        )
+        rr = returns_list().get(pk=rr.pk)
+        return Response(ReturnSerializer(rr).data, status=201)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Return requests (staff)",
+        parameters=[OpenApiParameter("status", enum=["requested", "refunded", "rejected"])],
+        responses={200: ReturnSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    ),
+)
+@extend_schema(tags=["orders"])
+class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReturnSerializer
+    permission_classes = [IsStaff, PasswordChangeNotRequired]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        qs = returns_list()
+        status = self.request.query_params.get("status")
+        if status:
+            qs = qs.filter(status=status)
+        return qs
+
+    @extend_schema(
+        summary="Receive returned items: restock, refund, credit note (staff)",
+        request=None,
+        responses={
+            200: ReturnSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: INVALID_TRANSITION,
+            429: THROTTLED,
+            503: error("Refund could not go through (payment_unavailable)"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        rr = receive_return(return_request=self.get_object(), user=request.user)
+        return Response(ReturnSerializer(returns_list().get(pk=rr.pk)).data)

@@ -1,0 +1,366 @@
+"""Checkout: turn a cart into a paid order.
+
+How failures stay clean (and why the charge is outside the database transaction):
+
+1. *Prepare* (transaction 1): lock the cart row, check it (not empty, every line
+   purchasable, prices unchanged), allocate all stock (``inventory.allocate``: stock rows
+   locked in variant order, the cart's holds converted) and freeze the cart
+   (``checkout_reference`` = the order number). Commit. No lock is held past this point.
+2. *Charge* through the gateway with retries, outside any transaction, so every attempt's
+   ``Payment`` row is committed as soon as it is written, whatever happens next.
+3. *Finalize* (transaction 2): order, lines, invoice, event, payments linked, cart ``ordered``,
+   ``order_placed`` after commit.
+
+A declined or unavailable payment runs *abort* (deallocate, restore the cart's holds,
+unfreeze the cart): stock and cart are as they were and the attempts stay recorded. If
+finalize fails after a successful charge, the charge is refunded (compensation) and abort
+runs. A crash between steps leaves a frozen cart that unfreezes after
+``cart.services.CHECKOUT_LOCK_TIMEOUT``.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Address
+from cart.errors import CartEmpty, CartNotFound
+from cart.models import Cart, CartLine, CartStatus
+from cart.services import lock_cart
+from catalog.models import ProductStatus
+from inventory import services as inventory
+from inventory.errors import InsufficientStock
+from inventory.models import Reservation
+from inventory.services import StockLine
+from orders.errors import CheckoutFailed, PriceChanged
+from orders.invoices import issue_invoice
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+)
+from orders.payments import ChargeResult, charge_with_retries, refund_with_retries
+from orders.signals import order_placed
+
+logger = logging.getLogger(__name__)
+
+CENTS = Decimal("0.01")
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+ADDRESS_FIELDS = {
+    "full_name": (True, 200),
+    "line1": (True, 200),
+    "line2": (False, 200),
+    "city": (True, 100),
+    "postal_code": (True, 20),
+    "country": (True, 2),
+    "phone": (False, 32),
+}
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def new_order_number() -> str:
+    """Return an unused human-friendly order number such as ``SO-7K3M-9Q2X``."""
+    for _ in range(20):
+        raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"SO-{raw[:4]}-{raw[4:]}"
+        if not Order.objects.filter(number=number).exists():
+            return number
+    raise RuntimeError("Could not find a free order number.")  # pragma: no cover
+
+
+def compute_totals(subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Return ``(shipping_total, tax_total, total)`` for a subtotal.
+
+    Shipping is ``SHOP_SHIPPING_FLAT_RATE`` unless the subtotal reaches
+    ``SHOP_FREE_SHIPPING_THRESHOLD``; tax is ``SHOP_TAX_RATE`` of subtotal plus shipping.
+    """
+    subtotal = money(subtotal)
+    threshold = Decimal(str(settings.SHOP_FREE_SHIPPING_THRESHOLD))
+    shipping = Decimal("0.00") if subtotal >= threshold else money(settings.SHOP_SHIPPING_FLAT_RATE)
+    tax = money((subtotal + shipping) * tax_rate())
+    return shipping, tax, money(subtotal + shipping + tax)
+
+
+def tax_rate() -> Decimal:
+    return Decimal(str(getattr(settings, "SHOP_TAX_RATE", 0)))
+
+
+def resolve_address(*, user, shipping_address: dict | None, address_id: int | None) -> dict:
+    """Return the shipping address snapshot (a dict of the address fields).
+
+    Raises ``ValidationError`` keyed by dotted paths (``shipping_address.postal_code``) for a
+    bad address, an address id that is not the user's, or neither/both given.
+    """
+    if address_id is not None and shipping_address is not None:
+        raise ValidationError({"address_id": ["Give either shipping_address or address_id."]})
+    if address_id is not None:
+        address = Address.objects.filter(pk=address_id, user=user).first()
+        if address is None:
+            raise ValidationError({"address_id": ["Unknown address."]})
+        return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+    if not isinstance(shipping_address, dict):
+        raise ValidationError({"shipping_address": ["A shipping address is required."]})
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, str] = {}
+    for name, (required, max_length) in ADDRESS_FIELDS.items():
+        value = shipping_address.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[f"shipping_address.{name}"] = ["Must be a string."]
+            continue
+        value = value.strip()
+        if required and not value:
+            errors[f"shipping_address.{name}"] = ["This field is required."]
+        elif len(value) > max_length:
+            errors[f"shipping_address.{name}"] = [f"At most {max_length} characters."]
+        clean[name] = value
+    country = clean.get("country", "")
+    if country and (len(country) != 2 or not country.isalpha() or not country.isascii()):
+        errors["shipping_address.country"] = ["Use a two-letter ISO 3166 country code."]
+    if errors:
+        raise ValidationError(errors)
+    clean["country"] = country.upper()
+    return clean
+
+
+@dataclass(frozen=True)
+class _PlannedLine:
+    variant_id: int
+    sku: str
+    product_name: str
+    variant_name: str
+    unit_price: Decimal
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return money(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    number: str
+    cart_id: int
+    cart_token: object
+    lines: list[_PlannedLine]
+    subtotal: Decimal
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    hold_expires_at: object  # the cart's hold expiry before checkout, to restore on abort
+
+    def stock_lines(self) -> list[StockLine]:
+        return [StockLine(line.variant_id, line.quantity, line.sku) for line in self.lines]
+
+
+def _prepare(*, user, cart: Cart, number: str) -> _Plan:
+    """Transaction 1. Return the plan, or raise (price changes are committed, then raised)."""
+    price_changed = False
+    with transaction.atomic():
+        cart = lock_cart(cart)
+        if cart.user_id != user.pk:
+            raise CartNotFound()
+        rows = list(CartLine.objects.filter(cart=cart).select_related("variant__product"))
+        if not rows:
+            raise CartEmpty()
+        unavailable = [
+            {"sku": r.variant.sku, "requested": r.quantity, "available": 0}
+            for r in rows
+            if not r.variant.is_active or r.variant.product.status != ProductStatus.ACTIVE
+        ]
+        if unavailable:
+            raise InsufficientStock(unavailable)
+        for row in rows:
+            if row.unit_price != row.variant.price:
+                price_changed = True
+                CartLine.objects.filter(pk=row.pk).update(unit_price=row.variant.price)
+        if not price_changed:
+            lines = [
+                _PlannedLine(
+                    variant_id=r.variant_id,
+                    sku=r.variant.sku,
+                    product_name=r.variant.product.name,
+                    variant_name=r.variant.name,
+                    unit_price=r.unit_price,
+                    quantity=r.quantity,
+                )
+                for r in rows
+            ]
+            now = timezone.now()
+            hold = (
+                Reservation.objects.filter(cart_token=cart.token, expires_at__gt=now)
+                .order_by("expires_at")
+                .values_list("expires_at", flat=True)
+                .first()
+            )
+            plan_lines = [StockLine(ln.variant_id, ln.quantity, ln.sku) for ln in lines]
+            inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
+            Cart.objects.filter(pk=cart.pk).update(
+                checkout_reference=number, checkout_started_at=now
+            )
+            subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
+            shipping, tax, total = compute_totals(subtotal)
+            plan = _Plan(
+                number=number,
+                cart_id=cart.pk,
+                cart_token=cart.token,
+                lines=lines,
+                subtotal=subtotal,
+                shipping_total=shipping,
+                tax_total=tax,
+                total=total,
+                hold_expires_at=hold,
+            )
+    if price_changed:
+        raise PriceChanged()
+    return plan
+
+
+def _abort(plan: _Plan) -> None:
+    """Undo ``_prepare``: deallocate, restore the cart's earlier holds, unfreeze the cart."""
+    with transaction.atomic():
+        inventory.deallocate(lines=plan.stock_lines(), order_number=plan.number)
+        remaining = (
+            (plan.hold_expires_at - timezone.now()).total_seconds() if plan.hold_expires_at else 0
+        )
+        if remaining > 1:
+            try:
+                with transaction.atomic():
+                    inventory.reserve(
+                        cart_token=plan.cart_token,
+                        lines=plan.stock_lines(),
+                        ttl_seconds=int(remaining),
+                    )
+            except InsufficientStock:
+                logger.info("Could not restore the holds of cart %s", plan.cart_token)
+        Cart.objects.filter(pk=plan.cart_id, checkout_reference=plan.number).update(
+            checkout_reference="", checkout_started_at=None
+        )
+
+
+def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeResult) -> Order:
+    """Transaction 2: write the order and everything that goes with it."""
+    with transaction.atomic():
+        order = Order.objects.create(
+            number=plan.number,
+            user=user,
+            email=user.email,
+            status=OrderStatus.RECEIVED,
+            payment_status=PaymentStatus.PAID,
+            currency=settings.SHOP_CURRENCY,
+            subtotal=plan.subtotal,
+            shipping_total=plan.shipping_total,
+            tax_total=plan.tax_total,
+            total=plan.total,
+            shipping_address=address,
+            notes=notes,
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    variant_id=line.variant_id,
+                    sku=line.sku,
+                    product_name=line.product_name,
+                    variant_name=line.variant_name,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    line_total=line.line_total,
+                )
+                for line in plan.lines
+            ]
+        )
+        Payment.objects.filter(reference=plan.number, order__isnull=True).update(order=order)
+        OrderEvent.objects.create(
+            order=order,
+            type="placed",
+            to_status=OrderStatus.RECEIVED,
+            user=user,
+            note=f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id}).",
+        )
+        issue_invoice(order=order, tax_rate=tax_rate())
+        Cart.objects.filter(pk=plan.cart_id).update(
+            status=CartStatus.ORDERED,
+            checkout_reference="",
+            checkout_started_at=None,
+            updated_at=timezone.now(),
+        )
+        transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
+    return order
+
+
+def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
+    """Refund a charge whose order could not be written, then undo the allocation."""
+    try:
+        refund_with_retries(
+            amount=charge.amount,
+            currency=charge.currency,
+            charge_id=charge.charge_id,
+            reference=f"{plan.number}-void",
+        )
+    except Exception:
+        logger.exception("Compensating refund of %s failed; needs manual refund", plan.number)
+    _abort(plan)
+
+
+def place_order(
+    *,
+    user,
+    cart: Cart | None,
+    shipping_address: dict | None = None,
+    address_id: int | None = None,
+    payment_token: str,
+    notes: str = "",
+) -> Order:
+    """Place the user's cart as a paid order and return it.
+
+    Validates the address (``ValidationError``) and the cart; allocates all stock at once;
+    charges ``total`` through the gateway (reference = the order number, so a retry never
+    charges twice); writes the order with snapshot lines, address and totals, the invoice
+    and a ``placed`` event; marks the cart ``ordered``; sends ``order_placed`` after commit.
+
+    Raises ``CartEmpty`` (400), ``InsufficientStock`` (409, with the lines), ``PriceChanged``
+    (409; the cart's snapshots are refreshed so a retry succeeds), ``PaymentDeclinedError``
+    (402), ``PaymentUnavailableError`` (503), ``CheckoutInProgress`` (409) when the cart is
+    already being checked out, ``CheckoutFailed`` (500) when a step after the charge fails
+    (the charge is refunded). Every failure leaves stock and cart as they were; payment
+    attempts stay recorded. See the module docstring for the transaction layout.
+    """
+    address = resolve_address(user=user, shipping_address=shipping_address, address_id=address_id)
+    if not isinstance(payment_token, str) or not payment_token.strip() or len(payment_token) > 255:
+        raise ValidationError({"payment_token": ["A payment token is required."]})
+    if not isinstance(notes, str) or len(notes) > 2000:
+        raise ValidationError({"notes": ["At most 2000 characters."]})
+    if cart is None:
+        raise CartEmpty()
+    number = new_order_number()
+    plan = _prepare(user=user, cart=cart, number=number)
+    try:
+        charge = charge_with_retries(
+            amount=plan.total,
+            currency=settings.SHOP_CURRENCY,
+            token=payment_token.strip(),
+            reference=number,
+        )
+    except BaseException:
+        _abort(plan)
+        raise
+    try:
+        return _finalize(user=user, plan=plan, address=address, notes=notes, charge=charge)
+    except BaseException as exc:
+        logger.exception("Checkout %s failed after the charge; refunding", number)
+        _compensate(plan=plan, charge=charge)
+        raise CheckoutFailed() from exc

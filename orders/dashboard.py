@@ -1,0 +1,215 @@
+"""The staff dashboard: sales of the last 30 days, order pipeline, best sellers, low stock.
+
+Every figure is aggregated in the database (``TruncDate``, ``Sum``, ``Count``); the page runs
+a fixed number of queries whatever the number of orders, products or stock rows.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count, F, Prefetch, Sum
+from django.db.models.functions import TruncDate
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from inventory.models import StockItem
+from inventory.services import with_available
+from orders.models import Order, OrderLine, OrderStatus
+
+DAYS = 30
+TOP_PRODUCTS = 10
+LOW_STOCK_LIMIT = 50
+PACKING_LIMIT = 50
+
+# Chart geometry (SVG user units); the SVG scales to its container.
+CHART_WIDTH = 720
+CHART_HEIGHT = 220
+CHART_TOP = 10
+CHART_BOTTOM = 30
+
+
+@dataclass(frozen=True)
+class DaySales:
+    day: date
+    orders: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    day: date
+    orders: int
+    revenue: Decimal
+    show_label: bool
+    label_x: float
+    label_anchor: str
+
+
+def sales_by_day(*, days: int = DAYS, today: date | None = None) -> list[DaySales]:
+    """Return one entry per day (oldest first) with the orders placed and their net revenue.
+
+    Net revenue is ``total - refunded_total``, so cancelled (fully refunded) orders count for
+    nothing and returns reduce the day the order was placed. Days without orders are zeros.
+    One query.
+    """
+    tz = timezone.get_current_timezone()
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    rows = (
+        Order.objects.filter(created_at__date__gte=start, created_at__date__lte=today)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(orders=Count("id"), revenue=Sum(F("total") - F("refunded_total")))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    result = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        row = by_day.get(day)
+        result.append(
+            DaySales(
+                day=day,
+                orders=row["orders"] if row else 0,
+                revenue=(row["revenue"] or Decimal("0.00")) if row else Decimal("0.00"),
+            )
+        )
+    return result
+
+
+def revenue_bars(sales: list[DaySales]) -> list[Bar]:
+    """Lay out ``sales`` as SVG bars scaled to the best day (pure arithmetic, no queries)."""
+    if not sales:
+        return []
+    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    slot = CHART_WIDTH / len(sales)
+    best = max((s.revenue for s in sales), default=Decimal("0")) or Decimal("1")
+    bars = []
+    for index, s in enumerate(sales):
+        height = float(s.revenue / best) * plot_height if s.revenue > 0 else 0.0
+        bars.append(
+            Bar(
+                x=round(index * slot + slot * 0.15, 2),
+                y=round(CHART_TOP + plot_height - height, 2),
+                width=round(slot * 0.7, 2),
+                height=round(height, 2),
+                label=s.day.strftime("%d %b"),
+                day=s.day,
+                orders=s.orders,
+                revenue=s.revenue,
+                show_label=index % 5 == 0 or index == len(sales) - 1,
+                # The last label ends at the chart's right edge instead of overflowing it.
+                label_x=round((index + 1) * slot if index == len(sales) - 1 else index * slot, 2),
+                label_anchor="end" if index == len(sales) - 1 else "start",
+            )
+        )
+    return bars
+
+
+def orders_by_status() -> list[dict]:
+    """Return ``[{"status", "label", "count"}]`` for every status (zeros included). One query."""
+    counts = dict(
+        Order.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    return [
+        {"status": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in OrderStatus.choices
+    ]
+
+
+def top_products(*, days: int = DAYS, today: date | None = None, limit: int = TOP_PRODUCTS):
+    """Return the best sellers by units (net of returns) in orders of the last ``days`` days.
+
+    Cancelled orders do not count. Grouped by product (lines whose variant was deleted are
+    grouped under their snapshot name). One query.
+    """
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    return list(
+        OrderLine.objects.filter(order__created_at__date__gte=start)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values("variant__product_id", "product_name")
+        .annotate(
+            units=Sum(F("quantity") - F("returned_quantity")),
+            revenue=Sum("line_total"),
+        )
+        .filter(units__gt=0)
+        .order_by("-units", "product_name")[:limit]
+    )
+
+
+def low_stock(*, limit: int = LOW_STOCK_LIMIT) -> list[StockItem]:
+    """Return stock rows whose available quantity is at or below their threshold, worst first.
+
+    Each row carries ``restock_url`` (its inventory admin page) when that admin is registered.
+    One query.
+    """
+    rows = list(
+        with_available(StockItem.objects.select_related("variant__product"))
+        .filter(available__lte=F("low_stock_threshold"), variant__is_active=True)
+        .order_by("available", "variant__sku")[:limit]
+    )
+    for row in rows:
+        try:
+            row.restock_url = reverse("admin:inventory_stockitem_change", args=[row.pk])
+        except NoReverseMatch:
+            row.restock_url = ""
+    return rows
+
+
+def packing_list(*, limit: int = PACKING_LIMIT) -> list[Order]:
+    """Return orders waiting in ``processing``, oldest first, with their lines. Two queries."""
+    return list(
+        Order.objects.filter(status=OrderStatus.PROCESSING)
+        .only("id", "number", "email", "created_at", "status", "shipping_address")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.only(
+                    "id", "order_id", "sku", "product_name", "variant_name", "quantity"
+                ),
+            )
+        )
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def _admin_url(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@staff_member_required
+def dashboard_view(request):
+    """Render the staff dashboard (staff only; others go to the admin sign-in)."""
+    sales = sales_by_day()
+    orders = packing_list()
+    for order in orders:
+        order.admin_url = _admin_url("admin:orders_order_change", order.pk)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Shop dashboard",
+        "sales": sales,
+        "bars": revenue_bars(sales),
+        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": CHART_HEIGHT - 30},
+        "revenue_total": sum((s.revenue for s in sales), Decimal("0.00")),
+        "orders_total": sum(s.orders for s in sales),
+        "by_status": orders_by_status(),
+        "top_products": top_products(),
+        "low_stock": low_stock(),
+        "packing_list": orders,
+        "days": DAYS,
+        "inventory_admin_url": _admin_url("admin:inventory_stockitem_changelist"),
+    }
+    return render(request, "admin/dashboard.html", context)

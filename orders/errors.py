@@ -1,0 +1,97 @@
+"""Stable error codes of the orders app and its domain exceptions."""
+
+from cart.errors import CartEmpty
+from shop.errors import DomainError
+
+
+class OrderErrorCode:
+    CART_EMPTY = "cart_empty"
+    PRICE_CHANGED = "price_changed"
+    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_UNAVAILABLE = "payment_unavailable"
+    INVALID_TRANSITION = "invalid_transition"
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
+    IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    CHECKOUT_FAILED = "checkout_failed"
+
+
+class PriceChanged(DomainError):
+    """A cart line's price changed since it was added; the snapshots are now refreshed."""
+
+    code = OrderErrorCode.PRICE_CHANGED
+    status_code = 409
+    default_detail = "Some prices changed since you added the items; please review your cart."
+
+
+class PaymentDeclinedError(DomainError):
+    code = OrderErrorCode.PAYMENT_DECLINED
+    status_code = 402
+    default_detail = "The payment was declined."
+
+
+class PaymentUnavailableError(DomainError):
+    code = OrderErrorCode.PAYMENT_UNAVAILABLE
+    status_code = 503
+    default_detail = "The payment service is unavailable; please try again shortly."
+
+
+class CheckoutFailed(DomainError):
+    """An unexpected failure after the charge; the charge was refunded (compensation)."""
+
+    code = OrderErrorCode.CHECKOUT_FAILED
+    status_code = 500
+    default_detail = "The order could not be completed; any charge was refunded."
+
+
+class InvalidTransition(DomainError):
+    code = OrderErrorCode.INVALID_TRANSITION
+    status_code = 409
+    default_detail = "This status change is not allowed."
+
+    def __init__(self, from_status: str, to_status: str, detail: str | None = None) -> None:
+        super().__init__(
+            detail or f"An order cannot move from {from_status} to {to_status}.",
+            from_status=from_status,
+            to_status=to_status,
+        )
+
+
+class IdempotencyKeyRequired(DomainError):
+    code = OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED
+    status_code = 400
+    default_detail = "The Idempotency-Key header (1 to 255 characters) is required."
+
+
+class IdempotencyKeyMismatch(DomainError):
+    code = OrderErrorCode.IDEMPOTENCY_KEY_MISMATCH
+    status_code = 422
+    default_detail = "This Idempotency-Key was used with a different request body."
+
+
+class IdempotencyKeyInUse(DomainError):
+    code = OrderErrorCode.IDEMPOTENCY_KEY_IN_USE
+    status_code = 409
+    default_detail = "A request with this Idempotency-Key is still being processed."
+
+
+class ReturnNotAllowed(DomainError):
+    code = OrderErrorCode.RETURN_NOT_ALLOWED
+    status_code = 409
+    default_detail = "This order cannot be returned."
+
+
+__all__ = [
+    "CartEmpty",
+    "CheckoutFailed",
+    "IdempotencyKeyInUse",
+    "IdempotencyKeyMismatch",
+    "IdempotencyKeyRequired",
+    "InvalidTransition",
+    "OrderErrorCode",
+    "PaymentDeclinedError",
+    "PaymentUnavailableError",
+    "PriceChanged",
+    "ReturnNotAllowed",
+]

@@ -1,0 +1,130 @@
+"""Idempotency-Key handling shared by the API and the HTML checkout.
+
+The key row is inserted (state ``in_progress``) and committed *before* the action runs: the
+unique constraint on (user, scope, key) means two concurrent requests with one key cannot
+both run; the loser sees the row and answers 409 ``idempotency_key_in_use`` (or replays, once
+the winner completed). The action runs outside any transaction of ours (it owns its own).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, IdempotencyKeyRequired
+from orders.models import IdempotencyKey, IdempotencyState
+from shop.errors import DomainError
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    status: int
+    body: dict
+    replayed: bool
+
+
+def ttl() -> timedelta:
+    return timedelta(hours=getattr(settings, "SHOP_IDEMPOTENCY_TTL_HOURS", 24))
+
+
+def payload_hash(payload: dict) -> str:
+    """Return the sha256 of the payload's canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_key(key: str | None) -> str:
+    """Return the key, or raise ``IdempotencyKeyRequired`` if missing, blank or too long."""
+    if key is None or not (1 <= len(key) <= MAX_KEY_LENGTH) or not key.strip():
+        raise IdempotencyKeyRequired()
+    return key
+
+
+def _jsonable(body) -> dict:
+    return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+
+
+def _validation_body(exc: ValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+    else:
+        errors = {"non_field_errors": [str(m) for m in exc.messages]}
+    first = next(iter(errors.values()), ["Invalid input."])[0]
+    return {"code": "validation_error", "detail": first, "errors": errors}
+
+
+def run_idempotent(
+    *,
+    user,
+    key: str | None,
+    scope: str,
+    payload: dict,
+    action: Callable[[], tuple[int, dict]],
+) -> IdempotentResult:
+    """Run ``action`` at most once per (user, scope, key) and return its (status, body).
+
+    - New key: the key row is committed as ``in_progress``, ``action`` runs, and its result
+      (status, JSON body) is stored as ``completed`` and returned with ``replayed=False``.
+      A ``DomainError`` below 500 or a ``ValidationError`` raised by ``action`` counts as a
+      result (stored and replayed as its error body).
+    - Same key, same payload, completed: the stored result, ``replayed=True``.
+    - Same key, different payload: raises ``IdempotencyKeyMismatch`` (422).
+    - Same key still running: raises ``IdempotencyKeyInUse`` (409).
+    - A 5xx domain error or any unexpected exception deletes the key (so the client may
+      retry) and propagates.
+    Keys older than ``SHOP_IDEMPOTENCY_TTL_HOURS`` are treated as unused. Raises
+    ``IdempotencyKeyRequired`` for a missing, blank or over-long key.
+    """
+    key = validate_key(key)
+    request_hash = payload_hash(payload)
+    lookup = {"user": user, "scope": scope, "key": key}
+    IdempotencyKey.objects.filter(**lookup, created_at__lt=timezone.now() - ttl()).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(
+                **lookup, request_hash=request_hash, state=IdempotencyState.IN_PROGRESS
+            )
+    except IntegrityError:
+        existing = IdempotencyKey.objects.filter(**lookup).first()
+        if existing is None:
+            # The first request failed and freed the key between our insert and this read.
+            raise IdempotencyKeyInUse() from None
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyMismatch() from None
+        if existing.state != IdempotencyState.COMPLETED:
+            raise IdempotencyKeyInUse() from None
+        return IdempotentResult(existing.response_status, existing.response_body, True)
+
+    try:
+        status, body = action()
+    except DomainError as exc:
+        if exc.status_code >= 500:
+            record.delete()
+            raise
+        status, body = exc.status_code, exc.as_dict()
+    except ValidationError as exc:
+        status, body = 400, _validation_body(exc)
+    except BaseException:
+        record.delete()
+        raise
+    body = _jsonable(body)
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        state=IdempotencyState.COMPLETED, response_status=status, response_body=body
+    )
+    return IdempotentResult(status, body, False)
+
+
+def purge_expired_keys(*, now=None) -> int:
+    """Delete keys older than the retention window; return how many."""
+    cutoff = (now or timezone.now()) - ttl()
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

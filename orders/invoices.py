@@ -1,0 +1,112 @@
+"""Invoices (issued at placement) and credit notes (issued with each refund).
+
+Numbers are sequential and gap-free per kind: the ``InvoiceCounter`` row of the kind is
+locked (``select_for_update``) in the caller's transaction, so a rolled-back order gives its
+number back and concurrent checkouts are numbered one after another.
+"""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from orders.models import Invoice, InvoiceCounter, InvoiceKind, Order
+
+PREFIX = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
+
+
+def _next_sequence(kind: str) -> int:
+    counter = InvoiceCounter.objects.select_for_update().filter(kind=kind).first()
+    if counter is None:
+        start = Invoice.objects.filter(kind=kind).aggregate(m=Max("sequence"))["m"] or 0
+        try:
+            with transaction.atomic():
+                InvoiceCounter.objects.create(kind=kind, value=start)
+        except IntegrityError:
+            pass  # another transaction created it first; lock theirs below
+        counter = InvoiceCounter.objects.select_for_update().get(kind=kind)
+    counter.value += 1
+    InvoiceCounter.objects.filter(pk=counter.pk).update(value=counter.value)
+    return counter.value
+
+
+def _issue(
+    *,
+    order: Order,
+    kind: str,
+    lines: list[dict],
+    subtotal,
+    shipping_total,
+    tax_total,
+    total,
+    tax_rate,
+) -> Invoice:
+    sequence = _next_sequence(kind)
+    return Invoice.objects.create(
+        order=order,
+        kind=kind,
+        number=f"{PREFIX[kind]}-{sequence:06d}",
+        sequence=sequence,
+        lines=lines,
+        subtotal=subtotal,
+        shipping_total=shipping_total,
+        tax_rate=tax_rate,
+        tax_total=tax_total,
+        total=total,
+        currency=order.currency,
+    )
+
+
+@transaction.atomic
+def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
+    """Issue the order's invoice (lines and totals copied from the order).
+
+    Atomic; locks the invoice counter row. Call it in the transaction that creates the order.
+    """
+    lines = [
+        {
+            "sku": line.sku,
+            "description": f"{line.product_name} {line.variant_name}".strip(),
+            "quantity": line.quantity,
+            "unit_price": f"{line.unit_price:.2f}",
+            "line_total": f"{line.line_total:.2f}",
+        }
+        for line in order.lines.all()
+    ]
+    return _issue(
+        order=order,
+        kind=InvoiceKind.INVOICE,
+        lines=lines,
+        subtotal=order.subtotal,
+        shipping_total=order.shipping_total,
+        tax_total=order.tax_total,
+        total=order.total,
+        tax_rate=tax_rate,
+    )
+
+
+@transaction.atomic
+def issue_credit_note(
+    *,
+    order: Order,
+    lines: list[dict],
+    subtotal: Decimal,
+    shipping_total: Decimal,
+    tax_total: Decimal,
+    total: Decimal,
+) -> Invoice:
+    """Issue a credit note for a refund of ``total`` (amounts are positive).
+
+    Atomic; locks the credit-note counter row.
+    """
+    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
+    return _issue(
+        order=order,
+        kind=InvoiceKind.CREDIT_NOTE,
+        lines=lines,
+        subtotal=subtotal,
+        shipping_total=shipping_total,
+        tax_total=tax_total,
+        total=total,
+        tax_rate=invoice.tax_rate if invoice else Decimal("0"),
+    )

@@ -1,0 +1,229 @@
+"""The order status machine: one table of allowed moves and one function applying them."""
+
+from decimal import Decimal
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory import services as inventory
+from inventory.services import StockLine
+from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
+from orders.invoices import issue_credit_note
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    PackingTask,
+    Payment,
+    PaymentKind,
+    PaymentResult,
+    PaymentStatus,
+    Shipment,
+    ShipmentStatus,
+)
+from orders.payments import persist_attempts, refund_with_retries
+from orders.shipping import get_courier
+from orders.signals import order_status_changed
+
+S = OrderStatus
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.PROCESSING, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.FULFILLED, S.CANCELLED}),
+    S.FULFILLED: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+CUSTOMER_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING})
+STAFF_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING, S.FULFILLED})
+
+
+def allowed_targets(status: str) -> frozenset[str]:
+    """Return the statuses an order in ``status`` may move to."""
+    return ALLOWED_TRANSITIONS.get(status, frozenset())
+
+
+def can_cancel(order: Order, user) -> bool:
+    """Return whether ``user`` may cancel ``order`` now (customers: received/processing)."""
+    allowed = STAFF_CANCELLABLE if user.is_staff else CUSTOMER_CANCELLABLE
+    return order.status in allowed
+
+
+def stock_lines(order: Order) -> list[StockLine]:
+    return [
+        StockLine(line.variant_id, line.quantity, line.sku)
+        for line in order.lines.all()
+        if line.variant_id is not None
+    ]
+
+
+def charge_id_of(order: Order) -> str:
+    """Return the gateway id of the order's successful charge."""
+    payment = (
+        Payment.objects.filter(order=order, kind=PaymentKind.CHARGE, result=PaymentResult.SUCCEEDED)
+        .order_by("id")
+        .first()
+    )
+    return payment.gateway_transaction_id if payment else ""
+
+
+def _cancel_side_effects(order: Order) -> Decimal:
+    inventory.deallocate(lines=stock_lines(order), order_number=order.number)
+    amount = order.total - order.refunded_total
+    if amount > 0:
+        refund_with_retries(
+            amount=amount,
+            currency=order.currency,
+            charge_id=charge_id_of(order),
+            reference=f"{order.number}-cancel",
+            order=order,
+        )
+        issue_credit_note(
+            order=order,
+            lines=[
+                {
+                    "sku": line.sku,
+                    "description": f"{line.product_name} {line.variant_name}".strip(),
+                    "quantity": line.quantity,
+                    "unit_price": f"{line.unit_price:.2f}",
+                    "line_total": f"{line.line_total:.2f}",
+                }
+                for line in order.lines.all()
+            ],
+            subtotal=order.subtotal,
+            shipping_total=order.shipping_total,
+            tax_total=order.tax_total,
+            total=amount,
+        )
+    order.refunded_total = order.total
+    order.payment_status = PaymentStatus.REFUNDED
+    return amount
+
+
+def _ship_side_effects(order: Order, *, user, tracking_number: str, carrier: str) -> None:
+    if tracking_number:
+        carrier = carrier or "Manual"
+    else:
+        booking = get_courier().book(order=order)
+        carrier, tracking_number = carrier or booking.carrier, booking.tracking_number
+    Shipment.objects.create(order=order, carrier=carrier[:64], tracking_number=tracking_number[:64])
+    inventory.ship(lines=stock_lines(order), order_number=order.number, user=user)
+
+
+def _apply(order: Order, to_status: str, *, user, note: str, tracking_number: str, carrier: str):
+    from_status = order.status
+    refund_amount: Decimal | None = None
+    if to_status == S.PROCESSING:
+        PackingTask.objects.get_or_create(order=order)
+    elif to_status == S.FULFILLED:
+        PackingTask.objects.update_or_create(
+            order=order, defaults={"packed_at": timezone.now(), "packed_by": user}
+        )
+    elif to_status == S.SHIPPED:
+        _ship_side_effects(order, user=user, tracking_number=tracking_number, carrier=carrier)
+    elif to_status == S.DELIVERED:
+        order.shipments.update(status=ShipmentStatus.DELIVERED)
+    elif to_status == S.CANCELLED:
+        refund_amount = _cancel_side_effects(order)
+    order.status = to_status
+    order.save(update_fields=["status", "payment_status", "refunded_total", "updated_at"])
+    OrderEvent.objects.create(
+        order=order,
+        type="status_changed",
+        from_status=from_status,
+        to_status=to_status,
+        user=user,
+        note=note,
+    )
+    transaction.on_commit(
+        partial(
+            order_status_changed.send,
+            sender=Order,
+            order_id=order.pk,
+            from_status=from_status,
+            to_status=to_status,
+            refund_amount=None if refund_amount is None else f"{refund_amount:.2f}",
+        )
+    )
+
+
+def transition_order(
+    *,
+    order: Order,
+    to_status: str,
+    user,
+    note: str = "",
+    tracking_number: str = "",
+    carrier: str = "",
+) -> Order:
+    """Move ``order`` to ``to_status`` per ``ALLOWED_TRANSITIONS`` and return it fresh.
+
+    Atomic; locks the order row (``select_for_update``) first, then stock rows inside
+    inventory (variant order). Side effects: ``processing`` creates the packing task,
+    ``fulfilled`` marks it packed, ``shipped`` books the courier (or records the given
+    tracking number) and ships the stock, ``delivered`` closes the shipments, ``cancelled``
+    deallocates, refunds the unrefunded balance through the gateway, issues a credit note
+    and sets ``payment_status`` to refunded. Writes a ``status_changed`` event and sends
+    ``order_status_changed`` after commit.
+
+    Raises ``InvalidTransition`` (409) for a move not in the table, and
+    ``PaymentUnavailableError`` (503) if a cancellation's refund cannot go through (nothing
+    changes; the refund attempts stay recorded).
+    """
+    return _transition(
+        order=order,
+        to_status=to_status,
+        user=user,
+        note=note,
+        tracking_number=tracking_number,
+        carrier=carrier,
+    )
+
+
+def _transition(
+    *,
+    order: Order,
+    to_status: str,
+    user,
+    note: str = "",
+    tracking_number: str = "",
+    carrier: str = "",
+    allowed_from: frozenset[str] | None = None,
+) -> Order:
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if to_status not in allowed_targets(locked.status) or (
+                allowed_from is not None and locked.status not in allowed_from
+            ):
+                raise InvalidTransition(locked.status, to_status)
+            _apply(
+                locked,
+                to_status,
+                user=user,
+                note=note,
+                tracking_number=tracking_number,
+                carrier=carrier,
+            )
+    except (PaymentDeclinedError, PaymentUnavailableError) as exc:
+        # The rollback discarded the refund attempts' rows; record them again.
+        persist_attempts(getattr(exc, "attempts", []))
+        raise
+    return Order.objects.get(pk=order.pk)
+
+
+def cancel_order(*, order: Order, user, note: str = "") -> Order:
+    """Cancel ``order`` on behalf of ``user`` and return it.
+
+    Customers may cancel while ``received`` or ``processing``; staff until ``fulfilled``.
+    Otherwise raises ``InvalidTransition`` (409). Locks and side effects as
+    ``transition_order`` (re-checked under the order lock).
+    """
+    return _transition(
+        order=order,
+        to_status=S.CANCELLED,
+        user=user,
+        note=note or "Cancelled.",
+        allowed_from=STAFF_CANCELLABLE if user.is_staff else CUSTOMER_CANCELLABLE,
+    )

@@ -1,0 +1,214 @@
+"""Returns (RMA): customers request them on delivered orders; staff receive and refund."""
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from inventory import services as inventory
+from inventory.services import StockLine
+from orders.errors import (
+    InvalidTransition,
+    PaymentDeclinedError,
+    PaymentUnavailableError,
+    ReturnNotAllowed,
+)
+from orders.invoices import issue_credit_note
+from orders.lifecycle import charge_id_of
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
+)
+from orders.payments import persist_attempts, refund_with_retries
+from orders.signals import refund_issued
+
+CENTS = Decimal("0.01")
+MAX_REASON_LENGTH = 2000
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def returnable_quantities(order: Order) -> dict[int, int]:
+    """Return ``{order_line_id: quantity still returnable}`` (delivered minus requested or
+    received returns; rejected returns do not count)."""
+    taken = dict(
+        ReturnLine.objects.filter(return_request__order=order)
+        .exclude(return_request__status=ReturnStatus.REJECTED)
+        .values("order_line_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("order_line_id", "q")
+    )
+    return {line.pk: line.quantity - taken.get(line.pk, 0) for line in order.lines.all()}
+
+
+def _parse_lines(lines) -> dict[str, int]:
+    if not isinstance(lines, list) or not lines:
+        raise ValidationError({"lines": ["List at least one line to return."]})
+    wanted: dict[str, int] = {}
+    for index, item in enumerate(lines):
+        sku = item.get("sku") if isinstance(item, dict) else None
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if not isinstance(sku, str) or not sku.strip():
+            raise ValidationError({f"lines.{index}.sku": ["This field is required."]})
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValidationError({f"lines.{index}.quantity": ["Must be a positive integer."]})
+        key = sku.strip().lower()
+        wanted[key] = wanted.get(key, 0) + quantity
+    return wanted
+
+
+@transaction.atomic
+def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -> ReturnRequest:
+    """Open a return of ``lines`` (``[{sku, quantity}]``) of a delivered order.
+
+    Atomic; locks the order row so concurrent requests cannot together exceed what was
+    delivered. Raises ``ReturnNotAllowed`` (409) unless the order is ``delivered`` and
+    ``ValidationError`` (400) for unknown SKUs or more than delivered minus already
+    returned or requested.
+    """
+    wanted = _parse_lines(lines)
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError({"reason": [f"At most {MAX_REASON_LENGTH} characters."]})
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.DELIVERED:
+        raise ReturnNotAllowed("Only delivered orders can be returned.")
+    by_sku = {line.sku.lower(): line for line in order.lines.all()}
+    left = returnable_quantities(order)
+    errors: dict[str, list[str]] = {}
+    for sku, quantity in wanted.items():
+        line = by_sku.get(sku)
+        if line is None:
+            errors.setdefault("lines", []).append(f"{sku} is not part of this order.")
+        elif quantity > left[line.pk]:
+            errors.setdefault("lines", []).append(
+                f"At most {left[line.pk]} of {line.sku} can still be returned."
+            )
+    if errors:
+        raise ValidationError(errors)
+    request = ReturnRequest.objects.create(order=order, reason=reason.strip())
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(return_request=request, order_line=by_sku[sku], quantity=quantity)
+            for sku, quantity in wanted.items()
+        ]
+    )
+    OrderEvent.objects.create(
+        order=order, type="return_requested", user=user, note=f"Return #{request.pk} requested."
+    )
+    return request
+
+
+def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decimal]:
+    order = Order.objects.select_for_update().get(pk=return_request.order_id)
+    request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
+    if request.status != ReturnStatus.REQUESTED:
+        raise InvalidTransition(request.status, ReturnStatus.REFUNDED)
+    rlines = list(request.lines.select_related("order_line"))
+    inventory.receive_return(
+        lines=[
+            StockLine(r.order_line.variant_id, r.quantity, r.order_line.sku)
+            for r in rlines
+            if r.order_line.variant_id is not None
+        ],
+        order_number=order.number,
+        user=user,
+    )
+    subtotal = _money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
+    invoice = order.invoices.filter(kind="invoice").first()
+    rate = invoice.tax_rate if invoice else Decimal(0)
+    for r in rlines:
+        OrderLine.objects.filter(pk=r.order_line_id).update(
+            returned_quantity=r.order_line.returned_quantity + r.quantity
+        )
+    everything_back = not OrderLine.objects.filter(
+        order=order, returned_quantity__lt=F("quantity")
+    ).exists()
+    shipping = order.shipping_total if everything_back else Decimal("0.00")
+    tax = _money((subtotal + shipping) * rate)
+    amount = min(_money(subtotal + shipping + tax), order.total - order.refunded_total)
+    if everything_back:
+        amount = order.total - order.refunded_total
+    if amount > 0:
+        refund_with_retries(
+            amount=amount,
+            currency=order.currency,
+            charge_id=charge_id_of(order),
+            reference=f"{order.number}-R{request.pk}",
+            order=order,
+        )
+        issue_credit_note(
+            order=order,
+            lines=[
+                {
+                    "sku": r.order_line.sku,
+                    "description": f"{r.order_line.product_name} {r.order_line.variant_name}".strip(),
+                    "quantity": r.quantity,
+                    "unit_price": f"{r.order_line.unit_price:.2f}",
+                    "line_total": f"{_money(r.order_line.unit_price * r.quantity):.2f}",
+                }
+                for r in rlines
+            ],
+            subtotal=subtotal,
+            shipping_total=shipping,
+            tax_total=amount - subtotal - shipping,
+            total=amount,
+        )
+    order.refunded_total += amount
+    order.payment_status = (
+        PaymentStatus.REFUNDED
+        if order.refunded_total >= order.total
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
+    request.status = ReturnStatus.REFUNDED
+    request.refund_amount = amount
+    request.received_at = timezone.now()
+    request.received_by = user
+    request.save(update_fields=["status", "refund_amount", "received_at", "received_by"])
+    OrderEvent.objects.create(
+        order=order,
+        type="refund_issued",
+        user=user,
+        note=f"Return #{request.pk} received; refunded {amount} {order.currency}.",
+    )
+    transaction.on_commit(
+        partial(
+            refund_issued.send,
+            sender=Order,
+            order_id=order.pk,
+            return_id=request.pk,
+            amount=f"{amount:.2f}",
+        )
+    )
+    return request, amount
+
+
+def receive_return(*, return_request: ReturnRequest, user) -> ReturnRequest:
+    """Receive the returned items: restock them, refund their value, issue a credit note.
+
+    Atomic; locks the order row, then the return row, then (inside inventory) the stock rows
+    in variant order. The refund is the lines' value plus tax at the invoice's rate; the
+    return that brings back the last unit refunds the whole remaining balance (shipping
+    included). ``payment_status`` becomes ``partially_refunded`` or ``refunded``;
+    ``refund_issued`` is sent after commit. Raises ``InvalidTransition`` (409) if the return
+    was already processed and ``PaymentUnavailableError`` (503) if the refund cannot go
+    through (nothing changes; the attempts stay recorded).
+    """
+    try:
+        with transaction.atomic():
+            request, _ = _receive(return_request, user)
+    except (PaymentDeclinedError, PaymentUnavailableError) as exc:
+        persist_attempts(getattr(exc, "attempts", []))
+        raise
+    return request

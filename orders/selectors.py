@@ -1,0 +1,26 @@
+"""Reads of orders shared by the API, the admin and the HTML pages."""
+
+from django.db.models import Prefetch, QuerySet
+
+from orders.models import Invoice, Order, ReturnLine, ReturnRequest
+
+
+def orders_for(user) -> QuerySet[Order]:
+    """Return the orders ``user`` may see (staff: all), newest first, with everything the
+    order body needs prefetched (constant number of queries for any page size)."""
+    qs = Order.objects.prefetch_related(
+        "lines",
+        "shipments",
+        "events",
+        Prefetch("invoices", queryset=Invoice.objects.only("id", "order_id", "kind", "number")),
+    ).order_by("-created_at", "-id")
+    if not user.is_staff:
+        qs = qs.filter(user=user)
+    return qs
+
+
+def returns_list() -> QuerySet[ReturnRequest]:
+    """Return every return request with its order and lines (staff)."""
+    return ReturnRequest.objects.select_related("order").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+    )

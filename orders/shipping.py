@@ -1,0 +1,34 @@
+"""Courier seam: book a shipment, get a carrier name and a tracking number."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Booking:
+    carrier: str
+    tracking_number: str
+
+
+class Courier:
+    """What the shop needs from a carrier integration."""
+
+    def book(self, *, order) -> Booking:
+        raise NotImplementedError
+
+
+class MockCourier(Courier):
+    """Books instantly and returns a random tracking number."""
+
+    carrier = "MockPost"
+
+    def book(self, *, order) -> Booking:
+        return Booking(self.carrier, f"MP{secrets.randbelow(10**10):010d}")
+
+
+def get_courier() -> Courier:
+    """Return the courier named by ``settings.SHOP_COURIER`` (a dotted path)."""
+    return import_string(getattr(settings, "SHOP_COURIER", "orders.shipping.MockCourier"))()

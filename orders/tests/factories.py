@@ -1,0 +1,76 @@
+"""Helpers to build carts and real orders (through the services) for the orders tests."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.tests.factories import StaffUserFactory, UserFactory
+from cart.models import Cart
+from cart.services import add_item, get_cart_for
+from catalog.tests.factories import make_variant
+from orders.checkout import place_order
+from orders.lifecycle import transition_order
+from orders.models import Order, OrderStatus
+from orders.payments import MockGateway
+
+ADDRESS = {
+    "full_name": "Ada Lovelace",
+    "line1": "1 Analytical Way",
+    "line2": "",
+    "city": "London",
+    "postal_code": "N1 9GU",
+    "country": "GB",
+    "phone": "",
+}
+
+
+@pytest.fixture
+def fast_gateway(settings):
+    """No real sleeps between payment retries, and a fresh mock gateway ledger."""
+    settings.SHOP_PAYMENT_RETRY_BASE_DELAY = 0
+    MockGateway.reset()
+    yield MockGateway
+    MockGateway.reset()
+
+
+def cart_with(user, *items) -> Cart:
+    """Return the user's open cart holding ``items`` (``(variant, quantity)`` pairs)."""
+    cart = get_cart_for(user=user, create=True)
+    for variant, quantity in items:
+        add_item(cart=cart, sku=variant.sku, quantity=quantity)
+    return cart
+
+
+def place(user=None, items=None, token: str = "tok_success", **kwargs) -> Order:
+    """Place an order for ``user`` (a new one by default) of ``items`` (default: 2 x 20.00)."""
+    user = user or UserFactory()
+    if items is None:
+        items = [(make_variant(on_hand=10, price=Decimal("20.00")), 2)]
+    cart = cart_with(user, *items)
+    return place_order(
+        user=user, cart=cart, shipping_address=dict(ADDRESS), payment_token=token, **kwargs
+    )
+
+
+PATH = {
+    OrderStatus.RECEIVED: [],
+    OrderStatus.PROCESSING: [OrderStatus.PROCESSING],
+    OrderStatus.FULFILLED: [OrderStatus.PROCESSING, OrderStatus.FULFILLED],
+    OrderStatus.SHIPPED: [OrderStatus.PROCESSING, OrderStatus.FULFILLED, OrderStatus.SHIPPED],
+    OrderStatus.DELIVERED: [
+        OrderStatus.PROCESSING,
+        OrderStatus.FULFILLED,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+    ],
+    OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+}
+
+
+def order_in(status: str, **kwargs) -> Order:
+    """Place an order and walk it (as staff) to ``status``."""
+    order = place(**kwargs)
+    staff = StaffUserFactory()
+    for step in PATH[status]:
+        order = transition_order(order=order, to_status=step, user=staff)
+    return order
