@@ -41,8 +41,8 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # Recycle workers now and then so slow leaks never take the site down; jitter keeps them from
 # restarting all at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 1000)
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 

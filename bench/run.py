@@ -26,6 +26,7 @@ Results (JSON, CSVs, gunicorn log) go to bench/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -49,7 +50,9 @@ BIN = Path(PYTHON).parent
 
 
 def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+    # Never let a closed stdout (e.g. `| head`) stop the run before gunicorn is stopped.
+    with contextlib.suppress(OSError):
+        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # --- Configuration -----------------------------------------------------------------------------
@@ -100,11 +103,26 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         JWT_ACCESS_MINUTES="240",
         MEDIA_ROOT=str(RESULTS / "media"),
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
+        # Steady state: no worker recycling (and its re-import cost) in the middle of a run.
+        GUNICORN_MAX_REQUESTS="0",
         PYTHONUNBUFFERED="1",
     )
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     return env
+
+
+def gunicorn_workers(env: dict[str, str]) -> int:
+    """The worker count gunicorn.conf.py resolves to under `env`."""
+    import runpy
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
+        return runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))["workers"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 # --- Database and app preparation ---------------------------------------------------------------
@@ -145,6 +163,14 @@ def has_command(env: dict[str, str], name: str) -> bool:
     return name in result.stdout.split()
 
 
+def static_is_current() -> bool:
+    manifest = BASE_DIR / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    return all(p.stat().st_mtime < built for p in (BASE_DIR / "static").rglob("*") if p.is_file())
+
+
 # --- The server ---------------------------------------------------------------------------------
 
 
@@ -182,8 +208,8 @@ class Server:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        log(f"stopping gunicorn pid {self.process.pid}")
         os.killpg(self.process.pid, signal.SIGTERM)
+        log(f"stopping gunicorn pid {self.process.pid}")
         try:
             self.process.wait(timeout=40)
         except subprocess.TimeoutExpired:
@@ -473,7 +499,7 @@ def print_table(args, results: list[Result], ceiling: Result | None) -> None:
     print(
         f"Shop benchmark: {args.products} products, {args.users} concurrent clients, "
         f"{args.duration}s per scenario, load from {args.tool} (checkout: locust), "
-        f"gunicorn workers: {args.workers or 'WEB_CONCURRENCY default'}, CPUs: {os.cpu_count()}"
+        f"gunicorn workers: {args.workers}, CPUs: {os.cpu_count()}"
     )
     header = (
         f"{'endpoint':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ceiling':>8} {'errors':>7}"
@@ -498,6 +524,7 @@ def main() -> int:
     for stale in RESULTS.glob("*_stats*.csv"):
         stale.unlink()
     env = server_env(args)
+    args.workers = gunicorn_workers(env)
 
     if args.reuse_db:
         log(f"reusing {args.database_url}")
@@ -507,14 +534,18 @@ def main() -> int:
         if not has_command(env, "seed_shop"):
             raise SystemExit("manage.py seed_shop does not exist yet: cannot seed the catalog")
         manage(env, "seed_shop", "--products", str(args.products))
-    manage(env, "collectstatic", "--noinput", "-v", "0")
+    if args.reuse_db and static_is_current():
+        log("static files are current (collectstatic skipped)")
+    else:
+        manage(env, "collectstatic", "--noinput", "-v", "0")
 
     server = Server(env, args.port)
 
     def interrupted(signum, frame):
         raise SystemExit(f"interrupted by signal {signum}")
 
-    signal.signal(signal.SIGTERM, interrupted)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
     results: list[Result] = []
     try:
         server.start()
@@ -576,6 +607,7 @@ def main() -> int:
         "duration_s": args.duration,
         "tool": args.tool,
         "cpus": os.cpu_count(),
+        "gunicorn_workers": args.workers,
         "results": [asdict(r) for r in results],
     }
     (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))

@@ -22,7 +22,8 @@ from inventory.services import StockLine
 
 MAX_LINE_QUANTITY = 99
 # A checkout that has not finished after this long is considered dead (the process crashed):
-# the cart can be edited and checked out again.
+# ``orders.recovery`` undoes it (refund, deallocate, unfreeze), then the cart can be edited
+# and checked out again.
 CHECKOUT_LOCK_TIMEOUT = timedelta(minutes=5)
 
 
@@ -88,12 +89,28 @@ def lock_cart(cart: Cart, *, for_update_lines: bool = True) -> Cart:
 
     Raises ``CartNotFound`` if the cart is no longer open and ``CheckoutInProgress`` while a
     checkout holds it.
+
+    A freeze older than ``CHECKOUT_LOCK_TIMEOUT`` belongs to a dead checkout whose stock is
+    still allocated (and which may have charged the shopper). The cart is not treated as
+    unfrozen until that checkout is undone: it is recovered here, under this lock and inside
+    the caller's transaction, so "unfrozen" and "allocation given back" commit (or roll back)
+    together. If the recovery cannot finish (payment service down for the refund) the cart
+    stays frozen (``CheckoutInProgress``) and the ``recover_checkouts`` cron retries.
     """
     locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
     if locked is None or locked.status != CartStatus.OPEN:
         raise CartNotFound()
-    if for_update_lines and checkout_in_progress(locked):
-        raise CheckoutInProgress()
+    if for_update_lines and locked.checkout_reference:
+        if checkout_in_progress(locked):
+            raise CheckoutInProgress()
+        # orders depends on cart, so the recovery is imported where it is needed.
+        from orders.recovery import recover_locked_checkout
+
+        if not recover_locked_checkout(cart=locked):
+            raise CheckoutInProgress()
+        locked = Cart.objects.get(pk=locked.pk)
+        if locked.status != CartStatus.OPEN:  # the order had in fact been placed
+            raise CartNotFound()
     return locked
 
 

@@ -85,7 +85,7 @@ def _int(value, default: int | None = None) -> int | None:
 
 def _render_cart(request: HttpRequest, view: CartView, *, error: str = "", status: int = 200):
     template = "cart/cart.html#cart-lines" if request.htmx else "cart/cart.html"
-    context = {"cart": view, "error": error, "cart_count": view.item_count}
+    context = {"cart": view, "error": error}
     return render(request, template, context, status=status)
 
 

@@ -14,8 +14,15 @@ How failures stay clean (and why the charge is outside the database transaction)
 A declined or unavailable payment runs *abort* (deallocate, restore the cart's holds,
 unfreeze the cart): stock and cart are as they were and the attempts stay recorded. If
 finalize fails after a successful charge, the charge is refunded (compensation) and abort
-runs. A crash between steps leaves a frozen cart that unfreezes after
-``cart.services.CHECKOUT_LOCK_TIMEOUT``.
+runs.
+
+A crash between steps leaves a frozen cart, its allocation and perhaps a charge without an
+order. ``orders.recovery`` undoes such a checkout once it is older than
+``cart.services.CHECKOUT_LOCK_TIMEOUT`` (cron ``recover_checkouts``, or ``lock_cart`` when the
+shopper touches the cart again): refund, deallocate, unfreeze. Because a slow (not dead)
+checkout may still be running then, *abort* and *finalize* first lock the cart row and go on
+only while it is still frozen with their number: once recovery unfroze it, abort does nothing
+(no double deallocation) and finalize fails, so the charge is refunded (compensation).
 """
 
 import logging
@@ -64,6 +71,10 @@ ADDRESS_FIELDS = {
     "country": (True, 2),
     "phone": (False, 32),
 }
+
+
+class CheckoutRecovered(Exception):  # noqa: N818 - names the state found
+    """The checkout outlived ``CHECKOUT_LOCK_TIMEOUT`` and recovery undid it."""
 
 
 def money(value) -> Decimal:
@@ -230,8 +241,15 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
 
 
 def _abort(plan: _Plan) -> None:
-    """Undo ``_prepare``: deallocate, restore the cart's earlier holds, unfreeze the cart."""
+    """Undo ``_prepare``: deallocate, restore the cart's earlier holds, unfreeze the cart.
+
+    Does nothing when the cart is no longer frozen with this number (recovery already undid
+    the checkout), so the allocation is never given back twice.
+    """
     with transaction.atomic():
+        if not _still_frozen(plan):
+            logger.warning("Checkout %s was already recovered; nothing to abort", plan.number)
+            return
         inventory.deallocate(lines=plan.stock_lines(), order_number=plan.number)
         remaining = (
             (plan.hold_expires_at - timezone.now()).total_seconds() if plan.hold_expires_at else 0
@@ -251,9 +269,26 @@ def _abort(plan: _Plan) -> None:
         )
 
 
+def _still_frozen(plan: _Plan) -> bool:
+    """Lock the cart row; return whether it is still frozen by this checkout."""
+    return (
+        Cart.objects.select_for_update()
+        .filter(pk=plan.cart_id, status=CartStatus.OPEN, checkout_reference=plan.number)
+        .values_list("pk", flat=True)
+        .first()
+        is not None
+    )
+
+
 def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeResult) -> Order:
-    """Transaction 2: write the order and everything that goes with it."""
+    """Transaction 2: write the order and everything that goes with it.
+
+    Locks the cart row first and raises ``CheckoutRecovered`` if recovery has meanwhile undone
+    this checkout (its stock is no longer allocated); the caller then refunds the charge.
+    """
     with transaction.atomic():
+        if not _still_frozen(plan):
+            raise CheckoutRecovered(plan.number)
         order = Order.objects.create(
             number=plan.number,
             user=user,

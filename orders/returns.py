@@ -68,6 +68,11 @@ def _parse_lines(lines) -> dict[str, int]:
     return wanted
 
 
+def can_request_return(order: Order) -> bool:
+    """Return whether the customer may open a return on ``order`` (it has been delivered)."""
+    return order.status == OrderStatus.DELIVERED
+
+
 @transaction.atomic
 def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -> ReturnRequest:
     """Open a return of ``lines`` (``[{sku, quantity}]``) of a delivered order.
@@ -81,7 +86,7 @@ def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
         raise ValidationError({"reason": [f"At most {MAX_REASON_LENGTH} characters."]})
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status != OrderStatus.DELIVERED:
+    if not can_request_return(order):
         raise ReturnNotAllowed("Only delivered orders can be returned.")
     by_sku = {line.sku.lower(): line for line in order.lines.all()}
     left = returnable_quantities(order)

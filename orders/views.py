@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Address
@@ -283,12 +283,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 def invoice_url(order: Order) -> str:
     """Return the printable invoice's URL (the API's HTML rendering of the same invoice)."""
-    for name in ("order-invoice", "orders-api:order-invoice", "orders:invoice"):
-        try:
-            return reverse(name, args=[order.number]) + "?format=html"
-        except NoReverseMatch:
-            continue
-    return f"/api/v1/orders/{order.number}/invoice/?format=html"
+    return reverse("order-invoice", args=[order.number]) + "?format=html"
 
 
 def _timeline(order: Order) -> list[dict]:
@@ -302,11 +297,6 @@ def _timeline(order: Order) -> list[dict]:
     return items
 
 
-def _returns_open(order: Order) -> bool:
-    """Mirror ``returns.request_return``'s precondition, to decide whether to show its form."""
-    return order.status == OrderStatus.DELIVERED
-
-
 def _detail_context(
     request: HttpRequest,
     order: Order,
@@ -317,7 +307,7 @@ def _detail_context(
 ) -> dict:
     returnable = []
     return_data, return_errors = return_data or {}, return_errors or {}
-    if _returns_open(order):
+    if returns.can_request_return(order):
         left = returns.returnable_quantities(order)
         returnable = [
             {

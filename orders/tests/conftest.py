@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,6 +50,9 @@ def chromium_browser(monkeypatch) -> Iterator:
             yield instance
         finally:
             instance.close()
+            # Database connections opened while Playwright's loop ran (seeding, assertions)
+            # are not the ones pytest-django flushes and closes; close them here.
+            connections.close_all()
 
 
 @pytest.fixture

@@ -178,6 +178,10 @@ def test_declined_card_shows_the_error_and_keeps_the_cart(browser_page, screensh
     page.goto("/cart/")
     expect(page.locator("li.line-item[data-sku=TEA-1]")).to_be_visible()
     expect(badge(page)).to_have_text("1")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "cart-on-a-phone")
+    page.goto("/checkout/")
+    screenshot(page, "checkout-on-a-phone")
 
 
 def test_staff_signs_into_the_admin_and_sees_the_dashboard(browser_page, screenshot):

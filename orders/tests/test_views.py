@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import AddressFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory
 from cart.models import CartLine, CartStatus
 from catalog.tests.factories import make_variant
 from inventory.models import Reservation
@@ -49,6 +49,41 @@ def test_anonymous_checkout_goes_to_sign_in_and_comes_back(client):
     response = client.get(CHECKOUT)
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('accounts:login')}?next=/checkout/"
+
+
+def test_registering_on_the_way_to_checkout_keeps_the_guest_cart(client, teapot):
+    client.post(reverse("cart:add"), {"sku": "TEA-1", "quantity": "2"})
+
+    response = client.post(
+        reverse("accounts:register"),
+        {
+            "email": "fresh@example.com",
+            "first_name": "Fresh",
+            "last_name": "Shopper",
+            "new_password1": "a-long-Secret-42",
+            "new_password2": "a-long-Secret-42",
+            "next": CHECKOUT,
+        },
+    )
+
+    assert response["Location"] == CHECKOUT
+    page = client.get(CHECKOUT)
+    assert page.status_code == 200
+    assert [(line.sku, line.quantity) for line in page.context["cart"].lines] == [("TEA-1", 2)]
+
+
+def test_signing_in_on_the_way_to_checkout_merges_the_guest_cart(client, teapot):
+    user = UserFactory(email="back@example.com")
+    cart_with(user, (teapot, 1))
+    client.post(reverse("cart:add"), {"sku": "TEA-1", "quantity": "2"})
+
+    client.post(
+        reverse("accounts:login"),
+        {"email": "back@example.com", "password": DEFAULT_PASSWORD, "next": CHECKOUT},
+    )
+
+    page = client.get(CHECKOUT)
+    assert [(line.sku, line.quantity) for line in page.context["cart"].lines] == [("TEA-1", 3)]
 
 
 def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client, shopper):
@@ -323,6 +358,16 @@ def test_order_detail_query_count_is_constant(
     with django_assert_max_num_queries(14):
         response = client.get(f"/orders/{order.number}/")
     assert response.status_code == 200
+
+
+def test_invoice_link_opens_the_printable_invoice(client, shopper):
+    order = place(user=shopper)
+    page = client.get(f"/orders/{order.number}/")
+    link = re.search(r'href="([^"]+)"[^>]*>Printable invoice', page.content.decode()).group(1)
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert order.number.encode() in response.content
 
 
 def test_cancelling_my_order_refunds_it(client, shopper):
