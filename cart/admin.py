@@ -4,18 +4,32 @@ from cart.models import Cart, CartLine
 
 
 class CartLineInline(admin.TabularInline):
+    """Read-only: carts change only through the cart services (stock holds, checkout freeze)."""
+
     model = CartLine
     extra = 0
-    raw_id_fields = ["variant"]
-    readonly_fields = ["unit_price", "added_at"]
+    fields = ["variant", "quantity", "unit_price", "added_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Cart)
 class CartAdmin(admin.ModelAdmin):
-    list_display = ["token", "user", "status", "updated_at"]
+    """Support view of shoppers' carts; staff look, the shopper (or checkout) changes them."""
+
+    list_display = ["token", "user", "status", "checkout_reference", "updated_at"]
     list_filter = ["status"]
     search_fields = ["token", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["token", "checkout_reference", "checkout_started_at"]
+    readonly_fields = ["token", "user", "status", "checkout_reference", "checkout_started_at"]
     inlines = [CartLineInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False

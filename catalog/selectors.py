@@ -12,8 +12,10 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import (
+    BooleanField,
     CharField,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -97,10 +99,16 @@ def product_listing(
         .select_related("category")
         .annotate(
             price_from=Subquery(_active_variants().order_by("price").values("price")[:1]),
-            in_stock=Exists(
+            # A LIMIT 1 subquery, not EXISTS: PostgreSQL would turn an EXISTS in the select
+            # list into a hashed subplan over every variant; this stays per listed row.
+            in_stock_variant=Subquery(
                 _active_variants()
                 .annotate(available=variant_available(now=now))
                 .filter(available__gt=0)
+                .values("pk")[:1]
+            ),
+            in_stock=ExpressionWrapper(
+                Q(in_stock_variant__isnull=False), output_field=BooleanField()
             ),
             first_image=Coalesce(
                 Subquery(first_image.values("image")[:1]), Value(""), output_field=CharField()
@@ -109,7 +117,8 @@ def product_listing(
                 Subquery(first_image.values("alt")[:1]), Value(""), output_field=CharField()
             ),
         )
-        .filter(price_from__isnull=False)
+        # EXISTS lets PostgreSQL semi-join instead of running the price subquery per row.
+        .filter(Exists(_active_variants()))
     )
     if category is not None:
         qs = qs.filter(

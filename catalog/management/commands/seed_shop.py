@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
@@ -64,6 +64,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             leaves = self.ensure_categories()
             created = self.ensure_products(products, leaves, random.Random(seed))
+        if created and connection.vendor == "postgresql":
+            # Fresh planner statistics after a bulk load, or the first queries pick bad plans.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded: {Category.objects.count()} categories, {created} new products "
