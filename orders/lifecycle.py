@@ -9,20 +9,16 @@ from django.utils import timezone
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
-from orders.invoices import issue_credit_note
 from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
     PackingTask,
-    Payment,
-    PaymentKind,
-    PaymentResult,
-    PaymentStatus,
     Shipment,
     ShipmentStatus,
 )
-from orders.payments import persist_attempts, refund_with_retries
+from orders.payments import persist_attempts
+from orders.refunds import credit_line, refund_order
 from orders.shipping import get_courier
 from orders.signals import order_status_changed
 
@@ -58,47 +54,17 @@ def stock_lines(order: Order) -> list[StockLine]:
     ]
 
 
-def charge_id_of(order: Order) -> str:
-    """Return the gateway id of the order's successful charge."""
-    payment = (
-        Payment.objects.filter(order=order, kind=PaymentKind.CHARGE, result=PaymentResult.SUCCEEDED)
-        .order_by("id")
-        .first()
-    )
-    return payment.gateway_transaction_id if payment else ""
-
-
 def _cancel_side_effects(order: Order) -> Decimal:
     inventory.deallocate(lines=stock_lines(order), order_number=order.number)
-    amount = order.total - order.refunded_total
-    if amount > 0:
-        refund_with_retries(
-            amount=amount,
-            currency=order.currency,
-            charge_id=charge_id_of(order),
-            reference=f"{order.number}-cancel",
-            order=order,
-        )
-        issue_credit_note(
-            order=order,
-            lines=[
-                {
-                    "sku": line.sku,
-                    "description": f"{line.product_name} {line.variant_name}".strip(),
-                    "quantity": line.quantity,
-                    "unit_price": f"{line.unit_price:.2f}",
-                    "line_total": f"{line.line_total:.2f}",
-                }
-                for line in order.lines.all()
-            ],
-            subtotal=order.subtotal,
-            shipping_total=order.shipping_total,
-            tax_total=order.tax_total,
-            total=amount,
-        )
-    order.refunded_total = order.total
-    order.payment_status = PaymentStatus.REFUNDED
-    return amount
+    return refund_order(
+        order=order,
+        amount=order.total - order.refunded_total,
+        reference=f"{order.number}-cancel",
+        lines=[credit_line(line, line.quantity) for line in order.lines.all()],
+        subtotal=order.subtotal,
+        shipping_total=order.shipping_total,
+        tax_total=order.tax_total,
+    )
 
 
 def _ship_side_effects(order: Order, *, user, tracking_number: str, carrier: str) -> None:

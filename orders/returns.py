@@ -16,19 +16,17 @@ from orders.errors import (
     PaymentUnavailableError,
     ReturnNotAllowed,
 )
-from orders.invoices import issue_credit_note
-from orders.lifecycle import charge_id_of
 from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
-    PaymentStatus,
     ReturnLine,
     ReturnRequest,
     ReturnStatus,
 )
-from orders.payments import persist_attempts, refund_with_retries
+from orders.payments import persist_attempts
+from orders.refunds import credit_line, refund_order
 from orders.signals import refund_issued
 
 CENTS = Decimal("0.01")
@@ -144,38 +142,15 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
     amount = min(_money(subtotal + shipping + tax), order.total - order.refunded_total)
     if everything_back:
         amount = order.total - order.refunded_total
-    if amount > 0:
-        refund_with_retries(
-            amount=amount,
-            currency=order.currency,
-            charge_id=charge_id_of(order),
-            reference=f"{order.number}-R{request.pk}",
-            order=order,
-        )
-        issue_credit_note(
-            order=order,
-            lines=[
-                {
-                    "sku": r.order_line.sku,
-                    "description": f"{r.order_line.product_name} {r.order_line.variant_name}".strip(),
-                    "quantity": r.quantity,
-                    "unit_price": f"{r.order_line.unit_price:.2f}",
-                    "line_total": f"{_money(r.order_line.unit_price * r.quantity):.2f}",
-                }
-                for r in rlines
-            ],
-            subtotal=subtotal,
-            shipping_total=shipping,
-            tax_total=amount - subtotal - shipping,
-            total=amount,
-        )
-    order.refunded_total += amount
-    order.payment_status = (
-        PaymentStatus.REFUNDED
-        if order.refunded_total >= order.total
-        else PaymentStatus.PARTIALLY_REFUNDED
+    refund_order(
+        order=order,
+        amount=amount,
+        reference=f"{order.number}-R{request.pk}",
+        lines=[credit_line(r.order_line, r.quantity) for r in rlines],
+        subtotal=subtotal,
+        shipping_total=shipping,
+        tax_total=amount - subtotal - shipping,
     )
-    order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
     request.status = ReturnStatus.REFUNDED
     request.refund_amount = amount
     request.received_at = timezone.now()

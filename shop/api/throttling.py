@@ -18,6 +18,8 @@ class UserWriteThrottle(UserRateThrottle):
     scope = "user_write"
 
     def allow_request(self, request, view):
-        if request.method in SAFE_METHODS:
+        # Anonymous callers are AnonWriteThrottle's business (UserRateThrottle would count
+        # them by IP too, applying the lower of the two rates).
+        if request.method in SAFE_METHODS or not request.user.is_authenticated:
             return True
         return super().allow_request(request, view)
