@@ -27,6 +27,7 @@ class CartLineView:
     line_total: Decimal
     available: int
     purchasable: bool
+    currency: str = ""
 
     @property
     def price_changed(self) -> bool:
@@ -76,6 +77,7 @@ def _warnings(line: CartLineView) -> list[dict]:
                 "sku": line.sku,
                 "old_price": f"{line.unit_price:.2f}",
                 "new_price": f"{line.current_price:.2f}",
+                "currency": line.currency,
                 "detail": (
                     f"The price of {line.product_name} changed from {line.unit_price:.2f} "
                     f"to {line.current_price:.2f}."
@@ -129,6 +131,7 @@ def cart_view(cart: Cart | None) -> CartView:
                 line_total=(row.unit_price * row.quantity).quantize(CENTS),
                 available=stock.get(variant.pk, 0) if purchasable else 0,
                 purchasable=purchasable,
+                currency=currency,
             )
         )
     warnings = [w for line in lines for w in _warnings(line)]

@@ -154,6 +154,18 @@ def add_item(*, cart: Cart, sku: str, quantity: int) -> CartLine:
     return line
 
 
+@transaction.atomic
+def add_item_for(*, user=None, token: str | UUID | None = None, sku: str, quantity: int) -> Cart:
+    """Add ``quantity`` of ``sku`` to the caller's cart, creating the cart with its first line.
+
+    One transaction: an add that fails (``ValidationError``, ``InsufficientStock``) leaves no
+    empty cart behind. Raises what ``get_cart_for`` and ``add_item`` raise.
+    """
+    cart = get_cart_for(user=user, token=token, create=True)
+    add_item(cart=cart, sku=sku, quantity=quantity)
+    return cart
+
+
 def _own_line(cart: Cart, line_id) -> CartLine:
     try:
         line_id = int(line_id)

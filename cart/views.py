@@ -71,6 +71,9 @@ def error_message(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return exc.detail
     if isinstance(exc, ValidationError):
+        if "sku" in getattr(exc, "error_dict", {}):
+            # "Unknown or unavailable SKU." is for API clients; shoppers never see SKUs typed.
+            return "Sorry, that item is not available."
         messages_ = exc.messages
         return messages_[0] if messages_ else "Please check your input."
     return str(exc)

@@ -97,16 +97,19 @@ def product_listing(
     qs = (
         Product.objects.filter(status=ProductStatus.ACTIVE)
         .select_related("category")
-        .annotate(
-            price_from=Subquery(_active_variants().order_by("price").values("price")[:1]),
+        .alias(
             # A LIMIT 1 subquery, not EXISTS: PostgreSQL would turn an EXISTS in the select
-            # list into a hashed subplan over every variant; this stays per listed row.
+            # list into a hashed subplan over every variant; this stays per listed row. An
+            # alias, so it is computed once (inside ``in_stock``), not selected as well.
             in_stock_variant=Subquery(
                 _active_variants()
                 .annotate(available=variant_available(now=now))
                 .filter(available__gt=0)
                 .values("pk")[:1]
             ),
+        )
+        .annotate(
+            price_from=Subquery(_active_variants().order_by("price").values("price")[:1]),
             in_stock=ExpressionWrapper(
                 Q(in_stock_variant__isnull=False), output_field=BooleanField()
             ),

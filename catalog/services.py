@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from catalog.cache import bump_catalog_version
 from catalog.errors import CategoryCycle, InvalidVariant, SkuTaken, SlugTaken
 from catalog.models import Category, Product, ProductStatus, Variant, unique_slug
 from inventory import services as inventory
@@ -195,11 +196,15 @@ def archive_product(*, product: Product) -> Product:
 def archive_products(*, products: Iterable[Product]) -> int:
     """Archive many products in one statement; return how many changed."""
     ids = [p.pk for p in products]
-    return (
+    changed = (
         Product.objects.filter(pk__in=ids)
         .exclude(status=ProductStatus.ARCHIVED)
         .update(status=ProductStatus.ARCHIVED)
     )
+    if changed:
+        # A queryset update sends no signals: invalidate shoppers' cached catalog pages here.
+        bump_catalog_version()
+    return changed
 
 
 def was_ordered(product: Product) -> bool:

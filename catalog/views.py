@@ -6,16 +6,17 @@ All reads go through ``catalog.selectors`` so the API and the pages agree.
 """
 
 from decimal import Decimal
+from functools import partial
 from uuid import UUID
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 
 from cart.models import Cart, CartStatus
+from catalog.cache import CachedListingPaginator, cached
 from catalog.models import Category, Product
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
 from catalog.templatetags.shop_tags import CART_COOKIE, root_categories
@@ -129,7 +130,11 @@ def _attribute_rows(attributes) -> list[tuple[str, str]]:
 
 def home(request: HttpRequest) -> HttpResponse:
     """Render the landing page: hero, top-level categories, newest products in stock."""
-    featured = list(product_listing(in_stock=True, ordering="newest")[:FEATURED_COUNT])
+    featured = cached(
+        "home-featured",
+        FEATURED_COUNT,
+        lambda: list(product_listing(in_stock=True, ordering="newest")[:FEATURED_COUNT]),
+    )
     return render(
         request,
         "catalog/home.html",
@@ -141,15 +146,21 @@ def _listing(request: HttpRequest, *, category: Category | None, extra: dict) ->
     form = ListingFilterForm(request.GET)
     form.is_valid()
     data = form.cleaned_data
-    products = product_listing(
-        category=category,
-        search=data.get("q", ""),
-        min_price=data.get("min_price"),
-        max_price=data.get("max_price"),
-        in_stock=True if data.get("in_stock") else None,
-        ordering=data.get("sort") or "",
+    filters = {
+        "category": category,
+        "search": data.get("q", ""),
+        "min_price": data.get("min_price"),
+        "max_price": data.get("max_price"),
+        "in_stock": True if data.get("in_stock") else None,
+        "ordering": data.get("sort") or "",
+    }
+    # The count and each page's rows are cached per catalog version (catalog.cache); the
+    # rows are the same annotated Product objects the queryset gives.
+    key = tuple((name, getattr(value, "pk", value)) for name, value in filters.items())
+    paginator = CachedListingPaginator(
+        partial(product_listing, **filters), PAGE_SIZE, key=("listing", key)
     )
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"))
     fragment = _wants_fragment(request)
     context = {
         "category": category,
@@ -195,10 +206,24 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _product_and_ancestors(slug: str, cart_token: UUID | None = None) -> tuple[Product, list]:
+    product = product_detail(slug=slug, cart_token=cart_token)
+    return product, list(product.category.ancestors())
+
+
 def product_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """Render a product: images, description, attributes and the add-to-cart form."""
+    """Render a product: images, description, attributes and the add-to-cart form.
+
+    For a viewer without a cart the product (variants, stock, images) is cached per catalog
+    version (``catalog.cache``).
+    """
+    cart_token = _viewer_cart_token(request)
     try:
-        product = product_detail(slug=slug, cart_token=_viewer_cart_token(request))
+        if cart_token is None:
+            product, ancestors = cached("product-page", slug, partial(_product_and_ancestors, slug))
+        else:
+            # The viewer's own holds count as available to them: not shareable.
+            product, ancestors = _product_and_ancestors(slug, cart_token)
     except Product.DoesNotExist:
         raise Http404("No such product.") from None
     variants = list(product.variants.all())
@@ -220,7 +245,7 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "selected": selected,
             "sold_out": not buyable,
             "attributes": _attribute_rows(product.attributes),
-            "ancestors": [*category.ancestors(), category],
+            "ancestors": [*ancestors, category],
             "current_root_id": (category.ancestor_ids() or [category.pk])[0],
             "add_url": _add_to_cart_url(),
         },

@@ -4,6 +4,10 @@ Locking rule (every writer follows it, so there are no deadlocks): lock the ``St
 rows involved with ``select_for_update`` ordered by ``variant_id``, once, at the start of the
 transaction; then read reservations and write. PostgreSQL enforces ``0 <= allocated <=
 on_hand`` with CHECK constraints as the last line of defence.
+
+Every writer that changes what shoppers could see (stock, holds) ends with
+``bump_catalog_version()``: its ``.update()`` writes send no signals, and the catalog caches
+stock hints (``catalog.cache``). The bump runs after commit.
 """
 
 from collections.abc import Iterable
@@ -18,6 +22,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog.cache import bump_catalog_version
 from inventory.errors import InsufficientStock
 from inventory.models import MovementReason, Reservation, StockItem, StockMovement
 from inventory.signals import stock_low
@@ -154,18 +159,23 @@ def reserve(
             for vid, line in merged.items()
         ]
     )
+    bump_catalog_version()
     return expires_at
 
 
 def release(*, cart_token: UUID) -> int:
     """Drop every hold of the cart; return how many were dropped."""
     deleted, _ = Reservation.objects.filter(cart_token=cart_token).delete()
+    if deleted:
+        bump_catalog_version()
     return deleted
 
 
 def release_expired(*, now: datetime | None = None) -> int:
     """Delete expired holds (they already count for nothing); return how many."""
     deleted, _ = Reservation.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    if deleted:
+        bump_catalog_version()
     return deleted
 
 
@@ -190,6 +200,7 @@ def allocate(
         Reservation.objects.filter(cart_token=cart_token).delete()
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
+    bump_catalog_version()
 
 
 @transaction.atomic
@@ -204,6 +215,7 @@ def deallocate(*, lines: Iterable[StockLine], order_number: str = "") -> None:
     held = active_reservations(merged)
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
+    bump_catalog_version()
 
 
 @transaction.atomic
@@ -235,6 +247,7 @@ def ship(*, lines: Iterable[StockLine], order_number: str, user=None) -> None:
             user=user,
             order_number=order_number,
         )
+    bump_catalog_version()
 
 
 ADJUST_REASONS = {MovementReason.RESTOCK, MovementReason.CORRECTION, MovementReason.DAMAGE}
@@ -274,6 +287,7 @@ def adjust(*, variant, delta: int, reason: str, user=None, note: str = "") -> St
         note=note,
     )
     _after_sale_or_adjust(item, active_reservations([variant.pk]), variant.sku)
+    bump_catalog_version()
     item.refresh_from_db()
     return item
 
@@ -306,6 +320,7 @@ def receive_return(*, lines: Iterable[StockLine], order_number: str, user=None) 
             order_number=order_number,
         )
         _after_sale_or_adjust(item, held, line.sku)
+    bump_catalog_version()
 
 
 def with_available(qs: QuerySet[StockItem], *, now: datetime | None = None) -> QuerySet[StockItem]:

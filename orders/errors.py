@@ -61,7 +61,7 @@ class InvalidTransition(DomainError):
 class IdempotencyKeyRequired(DomainError):
     code = OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED
     status_code = 400
-    default_detail = "The Idempotency-Key header (1 to 255 characters) is required."
+    default_detail = "The Idempotency-Key header (1 to 255 printable characters) is required."
 
 
 class IdempotencyKeyMismatch(DomainError):

@@ -43,8 +43,14 @@ def payload_hash(payload: dict) -> str:
 
 
 def validate_key(key: str | None) -> str:
-    """Return the key, or raise ``IdempotencyKeyRequired`` if missing, blank or too long."""
-    if key is None or not (1 <= len(key) <= MAX_KEY_LENGTH) or not key.strip():
+    """Return the key, or raise ``IdempotencyKeyRequired`` if missing, blank, too long or
+    holding control characters (a NUL byte cannot even be stored)."""
+    if (
+        key is None
+        or not (1 <= len(key) <= MAX_KEY_LENGTH)
+        or not key.strip()
+        or not key.isprintable()
+    ):
         raise IdempotencyKeyRequired()
     return key
 

@@ -78,7 +78,7 @@ NEW_ADDRESS = "new"
 # What the shopper can do about a failed checkout (the cart is always kept).
 NEXT_STEP = {
     "payment_declined": "Nothing was charged and your cart is kept: choose another card.",
-    "payment_unavailable": "Nothing was charged and your cart is kept: please try again.",
+    "payment_unavailable": "Nothing was charged and your cart is kept.",
     "price_changed": "Check the new total below, then place your order again.",
     "insufficient_stock": "Please update your cart.",
 }
@@ -293,7 +293,9 @@ def _timeline(order: Order) -> list[dict]:
             title = OrderStatus(event.to_status).label
         else:
             title = EVENT_TITLES.get(event.type, event.type.replace("_", " ").capitalize())
-        items.append({"title": title, "at": event.created_at, "note": event.note, "event": event})
+        # The "placed" note is for staff (amount and gateway charge id); the title says it all.
+        note = "" if event.type == "placed" else event.note
+        items.append({"title": title, "at": event.created_at, "note": note, "event": event})
     return items
 
 

@@ -5,8 +5,10 @@ import re
 import threading
 import time
 import uuid
+from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 
 _local = threading.local()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -65,3 +67,25 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+class RejectNullBytesMiddleware:
+    """Answer 400 to URLs carrying NUL characters (``%00``) before any view runs.
+
+    PostgreSQL cannot compare text with NUL, so such a slug, SKU or filter value would fail
+    deep in a query. Form and serializer fields already reject NUL in bodies.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = unquote_plus(request.META.get("QUERY_STRING", ""))
+        if "\x00" in request.path or "\x00" in query:
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "bad_request", "detail": "The URL contains a NUL character."},
+                    status=400,
+                )
+            return HttpResponseBadRequest("The URL contains a NUL character.")
+        return self.get_response(request)

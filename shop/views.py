@@ -2,12 +2,15 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.csrf import csrf_exempt
 
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt
 def api_not_found(request, rest: str = ""):
     """Answer unknown /api/ paths with the API error shape instead of an HTML page."""
     return JsonResponse({"code": "not_found", "detail": "No such endpoint."}, status=404)
@@ -25,3 +28,17 @@ def server_error(request):
             {"code": "server_error", "detail": "An unexpected error occurred."}, status=500
         )
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason: str = ""):
+    """Refuse a request that failed the CSRF check: JSON under /api/, Django's page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "code": "csrf_failed",
+                "detail": "CSRF check failed. Send the X-CSRFToken header with session auth, "
+                "or authenticate with a Bearer token.",
+            },
+            status=403,
+        )
+    return django_csrf_failure(request, reason=reason)

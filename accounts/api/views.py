@@ -239,7 +239,10 @@ ADDRESS_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Add
 
 
 @extend_schema_view(
-    list=extend_schema(tags=TAGS, responses={200: AddressSerializer(many=True), **ADDRESS_ERRORS}),
+    list=extend_schema(
+        tags=TAGS,
+        responses={200: AddressSerializer(many=True), 400: VALIDATION, **ADDRESS_ERRORS},
+    ),
     create=extend_schema(
         tags=TAGS, responses={201: AddressSerializer, 400: VALIDATION, **ADDRESS_WRITE_ERRORS}
     ),
@@ -280,7 +283,7 @@ class AddressViewSet(
 
     serializer_class = AddressSerializer
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     queryset = Address.objects.none()

@@ -12,6 +12,7 @@ class CartLineSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     current_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
     available = serializers.IntegerField()
 
 
@@ -22,6 +23,7 @@ class CartWarningSerializer(serializers.Serializer):
     detail = serializers.CharField()
     old_price = serializers.CharField(required=False)
     new_price = serializers.CharField(required=False)
+    currency = serializers.CharField(required=False)
     available = serializers.IntegerField(required=False)
 
 

@@ -5,7 +5,7 @@ from cart.api import views
 urlpatterns = [
     path("cart/", views.CartDetailView.as_view(), name="api-cart"),
     path("cart/items/", views.CartItemsView.as_view(), name="api-cart-items"),
-    path("cart/items/<int:line_id>/", views.CartItemView.as_view(), name="api-cart-item"),
+    path("cart/items/<str:line_id>/", views.CartItemView.as_view(), name="api-cart-item"),
     path("cart/merge/", views.CartMergeView.as_view(), name="api-cart-merge"),
     path("cart/reserve/", views.CartReserveView.as_view(), name="api-cart-reserve"),
 ]

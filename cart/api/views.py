@@ -16,7 +16,7 @@ from cart.api.serializers import (
 )
 from cart.receivers import CART_COOKIE
 from cart.selectors import cart_view
-from shop.api.schema import NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
+from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 
 TOKEN_HEADER = "X-Cart-Token"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
@@ -27,7 +27,20 @@ TOKEN_PARAM = OpenApiParameter(
     required=False,
     description="Anonymous cart token (browsers send the cart_token cookie instead).",
 )
+TOKEN_RESPONSE_HEADER = OpenApiParameter(
+    TOKEN_HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The cart's token; anonymous clients send it back as the X-Cart-Token header.",
+)
 CONFLICT = error("Not enough stock (insufficient_stock, with available) or checkout running")
+# Anyone may use a cart, but a bad or expired access token is still 401, and a user who must
+# change their password gets 403 password_change_required.
+AUTH_ERRORS = {
+    401: error("The access token sent is invalid or expired"),
+    403: error("The user must change their password first (password_change_required)"),
+}
 
 
 def request_token(request) -> str | None:
@@ -60,17 +73,17 @@ class CartAPIView(APIView):
         return response
 
 
-@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM, TOKEN_RESPONSE_HEADER])
 class CartDetailView(CartAPIView):
     @extend_schema(
         summary="The current cart",
-        responses={200: CartSerializer, 404: NOT_FOUND},
+        responses={200: CartSerializer, 404: NOT_FOUND, **AUTH_ERRORS},
     )
     def get(self, request):
         return self.cart_response(self.get_cart())
 
 
-@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM, TOKEN_RESPONSE_HEADER])
 class CartItemsView(CartAPIView):
     @extend_schema(
         summary="Add an item (the same SKU adds to its line)",
@@ -81,17 +94,22 @@ class CartItemsView(CartAPIView):
             404: NOT_FOUND,
             409: CONFLICT,
             429: THROTTLED,
+            **AUTH_ERRORS,
         },
     )
     def post(self, request):
         serializer = AddItemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = self.get_cart(create=True)
-        services.add_item(cart=cart, **serializer.validated_data)
+        cart = services.add_item_for(
+            user=request.user, token=request_token(request), **serializer.validated_data
+        )
         return self.cart_response(cart, status=201)
 
 
-@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="Cart line id")
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM, LINE_ID, TOKEN_RESPONSE_HEADER])
 class CartItemView(CartAPIView):
     def _cart_or_404(self):
         cart = self.get_cart()
@@ -108,6 +126,7 @@ class CartItemView(CartAPIView):
             404: NOT_FOUND,
             409: CONFLICT,
             429: THROTTLED,
+            **AUTH_ERRORS,
         },
     )
     def patch(self, request, line_id: int):
@@ -120,7 +139,13 @@ class CartItemView(CartAPIView):
     @extend_schema(
         summary="Remove a line",
         request=None,
-        responses={200: CartSerializer, 404: NOT_FOUND, 409: CONFLICT, 429: THROTTLED},
+        responses={
+            200: CartSerializer,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            429: THROTTLED,
+            **AUTH_ERRORS,
+        },
     )
     def delete(self, request, line_id: int):
         cart = self._cart_or_404()
@@ -128,7 +153,7 @@ class CartItemView(CartAPIView):
         return self.cart_response(cart)
 
 
-@extend_schema(tags=["cart"])
+@extend_schema(tags=["cart"], parameters=[TOKEN_RESPONSE_HEADER])
 class CartMergeView(CartAPIView):
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
 
@@ -139,6 +164,7 @@ class CartMergeView(CartAPIView):
             200: CartSerializer,
             400: VALIDATION,
             401: UNAUTHENTICATED,
+            403: FORBIDDEN,
             404: NOT_FOUND,
             409: CONFLICT,
             429: THROTTLED,
@@ -164,6 +190,7 @@ class CartReserveView(CartAPIView):
             404: NOT_FOUND,
             409: CONFLICT,
             429: THROTTLED,
+            **AUTH_ERRORS,
         },
     )
     def post(self, request):

@@ -33,6 +33,7 @@ def test_first_anonymous_add_creates_a_cart_and_returns_its_token(api_client):
             "unit_price": "12.50",
             "current_price": "12.50",
             "line_total": "25.00",
+            "currency": "USD",
             "available": 5,
         }
     ]

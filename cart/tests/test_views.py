@@ -84,11 +84,11 @@ def test_add_sold_out_item_says_out_of_stock(client):
 @pytest.mark.parametrize(
     ("sku", "quantity", "message"),
     [
-        ("NOPE", "1", b"Unknown or unavailable SKU."),
+        ("NOPE", "1", b"Sorry, that item is not available."),
         ("TEA-1", "abc", b"Quantity must be a whole number"),
         ("TEA-1", "0", b"Quantity must be a whole number"),
         ("TEA-1", "100", b"Quantity must be a whole number"),
-        ("x" * 500, "1", b"Unknown or unavailable SKU."),
+        ("x" * 500, "1", b"Sorry, that item is not available."),
     ],
 )
 def test_add_invalid_input_is_a_message_not_an_error_page(client, variant, sku, quantity, message):
@@ -103,7 +103,7 @@ def test_add_archived_product_is_refused_without_javascript(client, variant):
     response = add(client, "TEA-1")
     assert response.status_code == 302
     page = client.get(response["Location"])
-    assert b"Unknown or unavailable SKU." in page.content
+    assert b"Sorry, that item is not available." in page.content
 
 
 def test_add_requires_post_and_csrf(variant):

@@ -9,6 +9,8 @@ from catalog.models import Category, Product
 from catalog.selectors import ORDERINGS, product_listing
 
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+# The query parameters that select products (pagination aside): the list's cache key.
+LISTING_PARAMS = ("category", "search", "min_price", "max_price", "in_stock", "ordering")
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -42,7 +44,7 @@ class ProductFilter(django_filters.FilterSet):
 
     class Meta:
         model = Product
-        fields = ["category", "search", "min_price", "max_price", "in_stock", "ordering"]
+        fields = list(LISTING_PARAMS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

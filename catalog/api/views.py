@@ -1,5 +1,6 @@
 """Catalog endpoints: public reads, staff writes (parse → service → serialize)."""
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
 from catalog import services
-from catalog.api.filters import ProductFilter
+from catalog.api.filters import LISTING_PARAMS, ProductFilter
 from catalog.api.serializers import (
     CategoryDetailSerializer,
     CategorySerializer,
@@ -26,8 +27,10 @@ from catalog.api.serializers import (
     VariantUpdateSerializer,
     VariantWithProductSerializer,
 )
+from catalog.cache import CachedCountPaginator, cached
 from catalog.models import Category, Product, ProductStatus, Variant
-from catalog.selectors import product_detail, product_listing, variants_with_stock
+from catalog.selectors import product_detail, variants_with_stock
+from shop.api.pagination import PageNumberPagination
 from shop.api.permissions import IsStaff
 from shop.api.schema import (
     FORBIDDEN,
@@ -41,6 +44,23 @@ from shop.api.schema import (
 TAGS = ["catalog"]
 STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
 CONFLICT = error("SKU or slug already in use (code sku_taken / slug_taken)")
+
+
+class ProductPagination(PageNumberPagination):
+    """The shop's pagination; with a ``count_key`` the COUNT is cached (``catalog.cache``)."""
+
+    count_key = None
+
+    def django_paginator_class(self, object_list, per_page):
+        if self.count_key is None:
+            return Paginator(object_list, per_page)
+        return CachedCountPaginator(object_list, per_page, count_key=self.count_key)
+
+
+def _filter_values(request, names) -> tuple:
+    """Return the query parameters among ``names`` that are set, as a hashable cache key."""
+    params = request.query_params
+    return tuple((name, params[name]) for name in names if name in params)
 
 
 class StaffWritesMixin:
@@ -139,12 +159,37 @@ class ProductViewSet(
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
     filterset_class = ProductFilter
+    pagination_class = ProductPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Product]:
-        if self.action == "list":
-            return product_listing()
+        # The list's queryset is built once, by ProductFilter (from the validated filters).
         return Product.objects.all()
+
+    def list(self, request, *args, **kwargs):
+        """Shoppers' pages are cached per catalog version; staff always read the database."""
+        if self.is_staff():
+            return super().list(request, *args, **kwargs)
+        filters = _filter_values(request, LISTING_PARAMS)
+        self.paginator.count_key = ("product-list", filters)
+        page = _filter_values(request, ("page", self.paginator.page_size_query_param))
+        key = (request.build_absolute_uri("/"), filters, page)
+        return Response(cached("product-list", key, self._list_data))
+
+    def _list_data(self) -> dict:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(page, many=True).data
+        return dict(self.get_paginated_response(data).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        """Shoppers' product pages are cached per catalog version; staff's never."""
+        if self.is_staff():
+            return super().retrieve(request, *args, **kwargs)
+        key = (request.build_absolute_uri("/"), self.kwargs["slug"])
+        return Response(cached("product-detail", key, self._detail_data))
+
+    def _detail_data(self) -> dict:
+        return dict(self.get_serializer(self.get_object()).data)
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -1,11 +1,13 @@
 """Staff inventory endpoints: stock list, adjustments, movement history."""
 
+from django.db import DataError
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
@@ -18,6 +20,9 @@ from shop.api.permissions import IsStaff
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 
 TAGS = ["inventory"]
+# The on-hand column is a PositiveIntegerField: 2**31 - 1 on every supported database.
+MAX_ON_HAND = 2_147_483_647
+TOO_MUCH_STOCK = f"On-hand stock cannot exceed {MAX_ON_HAND}."
 STAFF_READ = {401: UNAUTHENTICATED, 403: FORBIDDEN}
 SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH)
 
@@ -52,7 +57,9 @@ class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return stock_rows()
 
     def get_variant(self) -> Variant:
-        variant = Variant.objects.filter(sku__iexact=self.kwargs["sku"]).first()
+        sku = self.kwargs["sku"]
+        # PostgreSQL refuses NUL characters in a query parameter; such a SKU cannot exist.
+        variant = None if "\x00" in sku else Variant.objects.filter(sku__iexact=sku).first()
         if variant is None:
             raise Http404
         return variant
@@ -85,14 +92,27 @@ class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         variant = self.get_variant()
         serializer = AdjustSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.adjust(variant=variant, user=request.user, **serializer.validated_data)
+        delta = serializer.validated_data["delta"]
+        on_hand = StockItem.objects.filter(variant=variant).values_list("on_hand", flat=True)
+        current = on_hand.first()
+        if current is not None and current + delta > MAX_ON_HAND:
+            raise ValidationError({"delta": [TOO_MUCH_STOCK]})
+        try:
+            services.adjust(variant=variant, user=request.user, **serializer.validated_data)
+        except DataError as exc:  # a concurrent adjustment crossed the ceiling first
+            raise ValidationError({"delta": [TOO_MUCH_STOCK]}) from exc
         return self._row(variant)
 
     @extend_schema(
         tags=TAGS,
         summary="Stock movement history of a SKU (staff), newest first",
         parameters=[SKU_PARAM],
-        responses={200: MovementSerializer(many=True), 404: NOT_FOUND, **STAFF_READ},
+        responses={
+            200: MovementSerializer(many=True),
+            400: VALIDATION,
+            404: NOT_FOUND,
+            **STAFF_READ,
+        },
     )
     @action(detail=True, methods=["get"], filterset_class=None, filter_backends=[])
     def movements(self, request, sku=None):

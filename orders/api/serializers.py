@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.lifecycle import can_cancel
@@ -13,6 +14,7 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(**MONEY)
     line_total = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField(source="order.currency")
     returned_quantity = serializers.IntegerField()
 
 
@@ -109,11 +111,17 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.Serializer):
+    """A line copied onto the invoice (a JSON dict); ``currency`` is the invoice's."""
+
     sku = serializers.CharField()
     description = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = serializers.CharField()
     line_total = serializers.CharField()
+    currency = serializers.SerializerMethodField()
+
+    def get_currency(self, line) -> str:
+        return self.context["currency"]
 
 
 class InvoiceTotalsSerializer(serializers.Serializer):
@@ -130,9 +138,16 @@ class InvoiceSerializer(serializers.Serializer):
     kind = serializers.CharField()
     order_number = serializers.CharField(source="order.number")
     issued_at = serializers.DateTimeField()
-    lines = InvoiceLineSerializer(many=True)
+    lines = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
+    currency = serializers.CharField()
     credit_notes = serializers.SerializerMethodField()
+
+    @extend_schema_field(InvoiceLineSerializer(many=True))
+    def get_lines(self, invoice) -> list[dict]:
+        return InvoiceLineSerializer(
+            invoice.lines, many=True, context={"currency": invoice.currency}
+        ).data
 
     def get_totals(self, invoice) -> InvoiceTotalsSerializer:
         return InvoiceTotalsSerializer(invoice).data
@@ -145,6 +160,7 @@ class InvoiceSerializer(serializers.Serializer):
                 "issued_at": serializers.DateTimeField().to_representation(note.issued_at),
                 "lines": note.lines,
                 "total": f"{note.total:.2f}",
+                "currency": note.currency,
             }
             for note in notes
         ]
@@ -168,6 +184,7 @@ class ReturnLineSerializer(serializers.Serializer):
 class ReturnSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
     lines = ReturnLineSerializer(many=True, read_only=True)
+    currency = serializers.CharField(source="order.currency", read_only=True)
 
     class Meta:
         model = ReturnRequest
@@ -178,6 +195,7 @@ class ReturnSerializer(serializers.ModelSerializer):
             "lines",
             "reason",
             "refund_amount",
+            "currency",
             "created_at",
             "received_at",
         ]

@@ -31,7 +31,7 @@ from orders.api.serializers import (
 from orders.checkout import place_order
 from orders.idempotency import run_idempotent, validate_key
 from orders.lifecycle import cancel_order, transition_order
-from orders.models import InvoiceKind, OrderStatus
+from orders.models import InvoiceKind, OrderStatus, ReturnStatus
 from orders.returns import receive_return, request_return
 from orders.selectors import orders_for, returns_list
 from shop.api.permissions import IsStaff
@@ -47,6 +47,9 @@ from shop.api.schema import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 CHECKOUT_SCOPE = "orders.create"
 INVALID_TRANSITION = error("Not allowed from the current status (invalid_transition)")
+PASSWORD_CHANGE_REQUIRED = error(
+    "The user must change their password first (password_change_required)"
+)
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -61,11 +64,21 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
     list=extend_schema(
         summary="Orders (own; staff: all)",
         parameters=[OpenApiParameter("status", enum=OrderStatus.values, required=False)],
-        responses={200: OrderSerializer(many=True), 400: VALIDATION, 401: UNAUTHENTICATED},
+        responses={
+            200: OrderSerializer(many=True),
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            403: PASSWORD_CHANGE_REQUIRED,
+        },
     ),
     retrieve=extend_schema(
         summary="One order",
-        responses={200: OrderSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={
+            200: OrderSerializer,
+            401: UNAUTHENTICATED,
+            403: PASSWORD_CHANGE_REQUIRED,
+            404: NOT_FOUND,
+        },
     ),
 )
 @extend_schema(tags=["orders"])
@@ -73,7 +86,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
     lookup_field = "number"
-    lookup_value_regex = "[A-Za-z0-9-]{1,32}"
+    lookup_value_regex = "[^/]+"
     filter_backends: list = []
 
     def get_queryset(self):
@@ -99,7 +112,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 location=OpenApiParameter.HEADER,
                 required=True,
                 description="1..255 characters; the same key and body replay the response.",
-            )
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                type=str,
+                location=OpenApiParameter.HEADER,
+                enum=["true"],
+                response=[201, 400, 402, 409],
+                description="`true` when this is the stored response of an earlier request.",
+            ),
         ],
         request=PlaceOrderSerializer,
         responses={
@@ -110,6 +131,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             ),
             401: UNAUTHENTICATED,
             402: error("Payment declined (payment_declined)"),
+            403: PASSWORD_CHANGE_REQUIRED,
             409: error(
                 "insufficient_stock (with lines), price_changed, idempotency_key_in_use "
                 "or checkout_in_progress"
@@ -151,6 +173,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={
             200: OrderSerializer,
             401: UNAUTHENTICATED,
+            403: PASSWORD_CHANGE_REQUIRED,
             404: NOT_FOUND,
             409: INVALID_TRANSITION,
             429: THROTTLED,
@@ -178,11 +201,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"], permission_classes=[IsStaff, PasswordChangeNotRequired])
     def transition(self, request, number=None):
+        order = self.get_object()  # 404 before looking at the body
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         order = transition_order(
-            order=self.get_object(),
+            order=order,
             to_status=data["status"],
             user=request.user,
             note=data["note"],
@@ -198,6 +222,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             (200, "application/json"): InvoiceSerializer,
             (200, "text/html"): OpenApiTypes.STR,
             401: UNAUTHENTICATED,
+            403: PASSWORD_CHANGE_REQUIRED,
             404: NOT_FOUND,
         },
     )
@@ -226,6 +251,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             201: ReturnSerializer,
             400: VALIDATION,
             401: UNAUTHENTICATED,
+            403: PASSWORD_CHANGE_REQUIRED,
             404: NOT_FOUND,
             409: error("The order is not delivered (return_not_allowed)"),
             429: THROTTLED,
@@ -233,10 +259,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def returns(self, request, number=None):
+        order = self.get_object()  # another user's order is 404 whatever the body
         serializer = ReturnRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rr = request_return(
-            order=self.get_object(),
+            order=order,
             user=request.user,
             lines=[dict(line) for line in serializer.validated_data["lines"]],
             reason=serializer.validated_data["reason"],
@@ -248,8 +275,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 @extend_schema_view(
     list=extend_schema(
         summary="Return requests (staff)",
-        parameters=[OpenApiParameter("status", enum=["requested", "refunded", "rejected"])],
-        responses={200: ReturnSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        parameters=[OpenApiParameter("status", enum=ReturnStatus.values, required=False)],
+        responses={
+            200: ReturnSerializer(many=True),
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+        },
     ),
 )
 @extend_schema(tags=["orders"])
@@ -257,11 +289,14 @@ class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ReturnSerializer
     permission_classes = [IsStaff, PasswordChangeNotRequired]
     filter_backends: list = []
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         qs = returns_list()
         status = self.request.query_params.get("status")
-        if status:
+        if status and self.action == "list":
+            if status not in ReturnStatus.values:
+                raise ValidationError({"status": [f"Unknown status: {status[:32]}."]})
             qs = qs.filter(status=status)
         return qs
 

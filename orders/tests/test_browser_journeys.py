@@ -10,7 +10,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import DEFAULT_PASSWORD, StaffUserFactory, UserFactory
+from accounts.tests.factories import (
+    DEFAULT_PASSWORD,
+    AddressFactory,
+    StaffUserFactory,
+    UserFactory,
+)
 from catalog.tests.factories import CategoryFactory, make_variant
 from orders.models import Order
 from orders.tests.factories import fast_gateway  # noqa: F401
@@ -204,3 +209,52 @@ def test_staff_signs_into_the_admin_and_sees_the_dashboard(browser_page, screens
     assert page.locator("[data-testid=orders-total]").inner_text() == "1"
     assert page.locator("tr[data-sku=TEA-1]").is_visible()
     assert "2 × TEA-1" in page.locator("#content-main").inner_text()
+
+
+def no_horizontal_overflow(page) -> bool:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_checkout_on_a_phone_with_a_saved_address(browser_page, screenshot, kitchen):
+    """Phone width: no sideways scrolling, the new-address inputs stay out of the way until
+    chosen, the summary keeps each price beside its item, and the order goes through."""
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    shopper = UserFactory(email="phone@example.com")
+    AddressFactory(user=shopper, full_name="Grace Hopper", is_default=True)
+
+    page.goto("/accounts/login/")
+    page.fill("#id_email", shopper.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    add_teapot_to_cart(page)
+
+    page.goto("/checkout/")
+    expect(page.get_by_label(re.compile("Grace Hopper"))).to_be_checked()
+    expect(page.locator("#id_full_name")).to_be_hidden()
+    assert no_horizontal_overflow(page)
+    line = page.locator(".summary-lines li[data-sku=TEA-1]")
+    name_box = line.locator("span").first.bounding_box()
+    price_box = line.locator(".num").bounding_box()
+    assert abs(name_box["y"] - price_box["y"]) < 8, "the price wrapped below the item"
+    screenshot(page, "checkout-saved-address")
+
+    page.get_by_label("Ship to a new address").check()
+    expect(page.locator("#id_full_name")).to_be_visible()
+    page.get_by_role("button", name="Place order").click()
+    expect(page.locator("[data-testid=checkout-errors]")).to_be_visible()
+    expect(page.locator("#id_full_name")).to_have_attribute("aria-invalid", "true")
+    assert no_horizontal_overflow(page)
+    screenshot(page, "checkout-new-address-errors")
+
+    page.get_by_label(re.compile("Grace Hopper")).check()
+    expect(page.locator("#id_full_name")).to_be_hidden()
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url("**/checkout/done/**")
+    expect(page.get_by_role("heading", name="Thank you for your order!")).to_be_visible()
+    assert no_horizontal_overflow(page)
+    screenshot(page, "confirmation")
+    assert Order.objects.get().shipping_address["full_name"] == "Grace Hopper"

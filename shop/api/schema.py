@@ -6,17 +6,29 @@ from rest_framework import serializers
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
-        "code": serializers.CharField(),
-        "detail": serializers.CharField(),
+        "code": serializers.CharField(help_text="Stable snake_case error code."),
+        "detail": serializers.CharField(help_text="Human-readable message."),
     },
 )
 
 ValidationErrorSerializer = inline_serializer(
     name="ValidationError",
     fields={
-        "code": serializers.CharField(default="validation_error"),
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        "code": serializers.CharField(
+            help_text=(
+                "`validation_error` for invalid input (with `errors`), `parse_error` for a "
+                "body that is not JSON, or the endpoint's own documented code."
+            )
+        ),
+        "detail": serializers.CharField(help_text="Human-readable message."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text=(
+                "With `validation_error`: messages per field; nested fields use dotted paths "
+                "(`shipping_address.postal_code`, `lines.0.quantity`)."
+            ),
+        ),
     },
 )
 
@@ -26,7 +38,12 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
-VALIDATION = OpenApiResponse(response=ValidationErrorSerializer, description="Invalid input")
+def bad_request(description: str) -> OpenApiResponse:
+    """Return a 400 response: ``validation_error`` (with ``errors``) or another stable code."""
+    return OpenApiResponse(response=ValidationErrorSerializer, description=description)
+
+
+VALIDATION = bad_request("Invalid input (`validation_error`) or malformed JSON (`parse_error`)")
 UNAUTHENTICATED = error("Missing or invalid credentials")
 FORBIDDEN = error("Not allowed (staff only, or password change required)")
 NOT_FOUND = error("Not found (or belongs to another user)")

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "shop.middleware.RequestIdMiddleware",
+    "shop.middleware.RejectNullBytesMiddleware",
     "shop.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "shop.urls"
+CSRF_FAILURE_VIEW = "shop.views.csrf_failure"
 WSGI_APPLICATION = "shop.wsgi.application"
 
 TEMPLATES = [
@@ -101,7 +103,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://shop")}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://shop?max_entries=5000")}
 
 AUTH_USER_MODEL = "accounts.User"
 # Email uniqueness is enforced case-insensitively by a functional UniqueConstraint.
@@ -265,6 +267,9 @@ SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 SHOP_RESERVATION_TTL = env.int("SHOP_RESERVATION_TTL", default=900)
+# Shopper catalog reads (product list/detail, category pages) are cached this long, keyed by a
+# catalog version bumped on every product or stock change; 0 disables the cache.
+SHOP_CATALOG_CACHE_SECONDS = env.int("SHOP_CATALOG_CACHE_SECONDS", default=30)
 SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", default=5)
 SHOP_SHIPPING_FLAT_RATE = env.str("SHOP_SHIPPING_FLAT_RATE", default="5.00")
 SHOP_FREE_SHIPPING_THRESHOLD = env.str("SHOP_FREE_SHIPPING_THRESHOLD", default="50.00")

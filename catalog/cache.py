@@ -1,0 +1,162 @@
+"""Low-level caching of catalog reads, invalidated by a catalog version.
+
+Every cached read is stored under a key that contains the current *catalog version*, a number
+kept in the cache itself. Any change a shopper could see in the catalog bumps it:
+``post_save`` / ``post_delete`` of ``Product``, ``Variant``, ``Category``, ``ProductImage`` and
+``StockItem`` (``catalog.receivers``), and every stock service in ``inventory.services``
+(reserve, release, allocate, ship, adjust, ...), which write with ``.update()`` and so send no
+signals. Old entries are never deleted: they are simply no longer asked for and expire.
+
+When the bump happens: after the writing transaction commits (``transaction.on_commit``), so a
+reader on another connection can never store the pre-commit state under the new version.
+Until then the writing connection itself has uncommitted catalog changes; reads on it bypass
+the cache (``has_uncommitted_changes``) so that they see their own writes and never share
+state that may still be rolled back. (This is also what keeps the test suite honest: each test
+runs in a transaction that is rolled back, so its writes never reach the cache.)
+
+Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache).
+Stock hints are hints: checkout re-checks stock under lock. Holds that expire by time change
+availability without any write, so the TTL bounds how long an expired hold still shows as
+taken.
+
+Several processes: with several gunicorn workers the version bump only reaches the other
+workers through a shared cache (``CACHE_URL=redis://...``). With the default per-process
+locmem cache, each worker has its own version and entries; a change is seen at once by the
+worker that made it and by the others after at most ``SHOP_CATALOG_CACHE_SECONDS``.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+VERSION_KEY = "catalog:version"
+T = TypeVar("T")
+_MISSING = object()
+
+
+def cache_seconds() -> int:
+    """Return how long catalog reads are cached (``SHOP_CATALOG_CACHE_SECONDS``; 0 = never)."""
+    return int(getattr(settings, "SHOP_CATALOG_CACHE_SECONDS", 30))
+
+
+def _fresh_version() -> int:
+    # Time-based, so a version key lost to eviction or a restart never revives older entries.
+    return time.time_ns()
+
+
+def catalog_version() -> int:
+    """Return the current catalog version, creating it if the cache has none."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _bump_now() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet (or evicted): any new value orphans old entries
+        cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+
+
+def _pending(connection) -> bool:
+    return any(func is _bump_now for _, func, *_rest in connection.run_on_commit)
+
+
+def has_uncommitted_changes(using: str | None = None) -> bool:
+    """Return whether this connection's open transaction has changed the catalog."""
+    connection = transaction.get_connection(using)
+    return connection.in_atomic_block and _pending(connection)
+
+
+def bump_catalog_version(using: str | None = None) -> None:
+    """Invalidate every cached catalog read once the current transaction commits.
+
+    Outside a transaction the bump is immediate. Several bumps in one transaction cost one
+    increment. A failing cache is logged, never raised to the writer (the write committed).
+    """
+    connection = transaction.get_connection(using)
+    if connection.in_atomic_block and _pending(connection):
+        return
+    transaction.on_commit(_bump_now, using=using, robust=True)
+
+
+def _key(name: str, version: int, parts: Hashable) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"catalog:{name}:{version}:{digest}"
+
+
+def cached(name: str, parts: Hashable, build: Callable[[], T]) -> T:
+    """Return ``build()``, cached for the current catalog version under ``(name, parts)``.
+
+    ``parts`` must identify the result completely (normalized filters, page, host...).
+    Exceptions from ``build`` propagate and nothing is stored. Bypassed when the cache is
+    disabled or this connection has uncommitted catalog changes.
+    """
+    seconds = cache_seconds()
+    if seconds <= 0 or has_uncommitted_changes():
+        return build()
+    # The version is read before building: a change committed meanwhile stores this result
+    # under the old version, which nobody asks for any more.
+    key = _key(name, catalog_version(), parts)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(key, value, seconds)
+    return value
+
+
+class CachedCountPaginator(Paginator):
+    """A ``Paginator`` whose ``count`` is cached per catalog version under ``count_key``.
+
+    ``count_key`` identifies the filtered queryset (not the page): every page of one filter
+    set shares one ``COUNT(*)``, which scans every listed product.
+    """
+
+    def __init__(self, object_list, per_page, *, count_key: Hashable, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        return cached("count", self.count_key, lambda: Paginator.count.func(self))
+
+
+class CachedListingPaginator(Paginator):
+    """Paginate the queryset ``build()`` returns, calling it only on a cache miss.
+
+    The count (under ``key``) and each page's rows (a list of the queryset's objects) are
+    cached per catalog version, so a hit neither builds the queryset nor runs SQL. ``key``
+    must identify the filtered listing completely.
+    """
+
+    def __init__(self, build: Callable[[], QuerySet], per_page: int, *, key: Hashable):
+        super().__init__((), per_page)
+        self.build = build
+        self.key = key
+
+    @cached_property
+    def listing(self) -> QuerySet:
+        return self.build()
+
+    @cached_property
+    def count(self) -> int:
+        return cached("count", self.key, lambda: self.listing.count())
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = cached(
+            "page", (self.key, self.per_page, number), lambda: list(self.listing[bottom:top])
+        )
+        return self._get_page(rows, number, self)

@@ -1,0 +1,37 @@
+"""Invalidate cached catalog reads when a row shoppers can see changes (see catalog.cache).
+
+Connected in ``CatalogConfig.ready()``. Writes done with ``.update()`` send no signals: the
+services that do them bump the catalog version themselves (``inventory.services``).
+"""
+
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+from catalog.cache import bump_catalog_version
+from catalog.models import Category, Product, ProductImage, Variant
+from inventory.models import Reservation, StockItem
+
+# Reservation: only post_save (factories, admin); a post_delete receiver would stop Django
+# from fast-deleting holds in bulk, and the services that delete them bump already.
+SAVED = (Category, Product, ProductImage, Variant, StockItem, Reservation)
+DELETED = (Category, Product, ProductImage, Variant, StockItem)
+
+
+def catalog_changed(sender, using=None, **kwargs) -> None:
+    """Bump the catalog version after the transaction that changed ``sender`` commits."""
+    bump_catalog_version(using=using)
+
+
+def database_reset(sender, using=None, **kwargs) -> None:
+    """``flush`` and ``migrate`` rewrite tables without model signals: start a new version."""
+    bump_catalog_version(using=using)
+
+
+def connect(app_config) -> None:
+    """Connect the receivers (called once, from ``CatalogConfig.ready()``)."""
+    post_migrate.connect(database_reset, sender=app_config, dispatch_uid="catalog-cache-reset")
+    for model in SAVED:
+        post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
+    for model in DELETED:
+        post_delete.connect(
+            catalog_changed, sender=model, dispatch_uid=f"catalog-cache-delete-{model}"
+        )

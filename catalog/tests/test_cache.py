@@ -1,0 +1,338 @@
+"""Cached catalog reads (catalog.cache): hits run no SQL, every visible change is seen next.
+
+Most tests use ``transactional_db``: writes really commit, so the catalog version is bumped
+by the same ``transaction.on_commit`` hooks as in production. (In a ``db`` test everything
+runs in one rolled-back transaction, where the cache is bypassed on purpose.)
+"""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import StaffUserFactory
+from catalog import cache as catalog_cache
+from catalog.models import ProductStatus
+from catalog.tests.factories import CategoryFactory, ProductImageFactory, make_variant
+from inventory import services as inventory
+from inventory.models import MovementReason
+from inventory.services import StockLine
+
+PRODUCTS = "/api/v1/products/"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    settings.SHOP_CATALOG_CACHE_SECONDS = 30
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def staff_client():
+    client = APIClient()
+    client.force_authenticate(StaffUserFactory())
+    return client
+
+
+def list_row(client, slug: str, params: str = "") -> dict:
+    rows = client.get(f"{PRODUCTS}?page_size=50{params}").json()["results"]
+    return next(row for row in rows if row["slug"] == slug)
+
+
+def variant_hint(client, slug: str) -> str:
+    return client.get(f"{PRODUCTS}{slug}/").json()["variants"][0]["stock_hint"]
+
+
+# ---- hits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("page_size", [1, 24])
+def test_second_identical_list_request_runs_no_sql(
+    api_client, django_assert_num_queries, page_size
+):
+    for _ in range(3):
+        make_variant()
+    url = f"{PRODUCTS}?page_size={page_size}&ordering=name"
+    first = api_client.get(url)
+    with django_assert_num_queries(0):
+        second = api_client.get(url)
+    assert second.status_code == 200
+    assert second.json() == first.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_filters_and_pages_are_cached_apart(api_client):
+    cheap = make_variant(price=Decimal("5.00"))
+    dear = make_variant(price=Decimal("50.00"))
+    all_slugs = [p["slug"] for p in api_client.get(f"{PRODUCTS}?ordering=price").json()["results"]]
+    cheap_only = api_client.get(f"{PRODUCTS}?ordering=price&max_price=10").json()
+    second_page = api_client.get(f"{PRODUCTS}?ordering=price&page_size=1&page=2").json()
+    assert all_slugs == [cheap.product.slug, dear.product.slug]
+    assert [p["slug"] for p in cheap_only["results"]] == [cheap.product.slug]
+    assert cheap_only["count"] == 1
+    assert [p["slug"] for p in second_page["results"]] == [dear.product.slug]
+    assert second_page["count"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invalid_filters_are_still_rejected_after_a_cached_hit(api_client):
+    make_variant()
+    assert api_client.get(f"{PRODUCTS}?in_stock=true").status_code == 200
+    response = api_client.get(f"{PRODUCTS}?in_stock=maybe")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_second_identical_detail_request_runs_no_sql(api_client, django_assert_num_queries):
+    variant = make_variant()
+    url = f"{PRODUCTS}{variant.product.slug}/"
+    first = api_client.get(url).json()
+    with django_assert_num_queries(0):
+        assert api_client.get(url).json() == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unknown_product_is_a_404_every_time(api_client):
+    for _ in range(2):
+        response = api_client.get(f"{PRODUCTS}no-such-thing/")
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+# ---- invalidation --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_adjustment_shows_in_the_next_list_and_detail(api_client):
+    variant = make_variant(on_hand=0)
+    slug = variant.product.slug
+    assert list_row(api_client, slug)["in_stock"] is False
+    assert variant_hint(api_client, slug) == "out_of_stock"
+
+    inventory.adjust(variant=variant, delta=50, reason=MovementReason.RESTOCK)
+
+    assert list_row(api_client, slug)["in_stock"] is True
+    assert variant_hint(api_client, slug) == "in_stock"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_allocation_and_deallocation_show_in_the_next_read(api_client):
+    variant = make_variant(on_hand=3, sku="ALLOC-1")
+    slug = variant.product.slug
+    assert list_row(api_client, slug, "&in_stock=true")["in_stock"] is True
+    lines = [StockLine(variant.pk, 3, "ALLOC-1")]
+
+    inventory.allocate(lines=lines, order_number="T-1")
+    assert variant_hint(api_client, slug) == "out_of_stock"
+    assert api_client.get(f"{PRODUCTS}?in_stock=true").json()["count"] == 0
+
+    inventory.deallocate(lines=lines, order_number="T-1")
+    assert variant_hint(api_client, slug) != "out_of_stock"
+    assert api_client.get(f"{PRODUCTS}?in_stock=true").json()["count"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reservations_and_their_release_show_in_the_next_read(api_client):
+    variant = make_variant(on_hand=2, sku="HOLD-1")
+    slug = variant.product.slug
+    assert list_row(api_client, slug)["in_stock"] is True
+    cart = uuid.uuid4()
+
+    inventory.reserve(cart_token=cart, lines=[StockLine(variant.pk, 2, "HOLD-1")])
+    assert list_row(api_client, slug)["in_stock"] is False
+
+    inventory.release(cart_token=cart)
+    assert list_row(api_client, slug)["in_stock"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_shipping_and_returns_show_in_the_next_read(api_client):
+    variant = make_variant(on_hand=1, sku="SHIP-1")
+    slug = variant.product.slug
+    lines = [StockLine(variant.pk, 1, "SHIP-1")]
+    inventory.allocate(lines=lines, order_number="T-2")
+    inventory.ship(lines=lines, order_number="T-2")
+    assert variant_hint(api_client, slug) == "out_of_stock"
+
+    inventory.receive_return(lines=lines, order_number="T-2")
+    assert variant_hint(api_client, slug) != "out_of_stock"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_variant_price_update_through_the_api_shows_in_the_next_list(api_client, staff_client):
+    variant = make_variant(sku="PRICE-1", price=Decimal("10.00"))
+    slug = variant.product.slug
+    assert list_row(api_client, slug)["price_from"] == "10.00"
+
+    response = staff_client.patch("/api/v1/variants/price-1/", {"price": "7.25"})
+    assert response.status_code == 200
+
+    assert list_row(api_client, slug)["price_from"] == "7.25"
+    assert api_client.get(f"{PRODUCTS}{slug}/").json()["variants"][0]["price"] == "7.25"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archiving_a_product_hides_it_from_the_next_read(api_client, staff_client):
+    variant = make_variant()
+    slug = variant.product.slug
+    assert api_client.get(PRODUCTS).json()["count"] == 1
+    assert api_client.get(f"{PRODUCTS}{slug}/").status_code == 200
+
+    assert staff_client.delete(f"{PRODUCTS}{slug}/").status_code == 204
+
+    assert api_client.get(PRODUCTS).json()["count"] == 0
+    assert api_client.get(f"{PRODUCTS}{slug}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_category_rename_and_new_image_show_in_the_next_list(api_client):
+    variant = make_variant()
+    product = variant.product
+    row = list_row(api_client, product.slug)
+    assert row["image_url"] is None
+
+    category = product.category
+    category.name = "Renamed"
+    category.save()
+    ProductImageFactory(product=product, image="products/new.png")
+
+    row = list_row(api_client, product.slug)
+    assert row["category"]["name"] == "Renamed"
+    assert row["image_url"].endswith("products/new.png")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_is_never_served(api_client):
+    variant = make_variant(sku="RB-1", price=Decimal("10.00"))
+    slug = variant.product.slug
+    assert list_row(api_client, slug)["price_from"] == "10.00"
+
+    def change_then_fail():
+        with transaction.atomic():
+            variant.price = Decimal("1.00")
+            variant.save()
+            # Inside the writing transaction its own change is visible (cache bypassed)...
+            assert list_row(api_client, slug)["price_from"] == "1.00"
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError, match="roll back"):
+        change_then_fail()
+
+    # ...and after the rollback nobody sees it.
+    assert list_row(api_client, slug)["price_from"] == "10.00"
+
+
+# ---- staff and settings --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_reads_bypass_the_shopper_cache(api_client, staff_client, django_assert_num_queries):
+    variant = make_variant()
+    url = f"{PRODUCTS}{variant.product.slug}/"
+    shopper = api_client.get(url).json()
+    assert "status" not in shopper
+
+    staff = staff_client.get(url).json()
+    assert staff["status"] == ProductStatus.ACTIVE
+    assert "available" in staff["variants"][0]
+    # ...and the staff shape was not stored for shoppers.
+    with django_assert_num_queries(0):
+        assert api_client.get(url).json() == shopper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_list_always_reads_the_database(staff_client):
+    make_variant()
+    staff_client.get(PRODUCTS)
+    with CaptureQueriesContext(connection) as captured:
+        assert staff_client.get(PRODUCTS).json()["count"] == 1
+    assert any("COUNT" in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zero_seconds_disables_the_cache(api_client, settings, django_assert_num_queries):
+    settings.SHOP_CATALOG_CACHE_SECONDS = 0
+    make_variant()
+    api_client.get(PRODUCTS)
+    with django_assert_num_queries(2):  # COUNT and the page
+        assert api_client.get(PRODUCTS).json()["count"] == 1
+
+
+# ---- HTML pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_category_page_rows_and_count_are_cached_and_refreshed(
+    client, django_assert_max_num_queries
+):
+    category = CategoryFactory(slug="shoes")
+    variant = make_variant(on_hand=0, product__category=category, product__name="Trail Runner")
+    first = client.get("/c/shoes/")
+    assert "Trail Runner" in first.content.decode()
+    assert "Out of stock" in first.content.decode()
+    # The category, its breadcrumbs, children and the menu: no COUNT, no product query.
+    with django_assert_max_num_queries(4) as captured:
+        client.get("/c/shoes/")
+    assert not any("catalog_product" in q["sql"] for q in captured.captured_queries)
+
+    inventory.adjust(variant=variant, delta=5, reason=MovementReason.RESTOCK)
+    assert "In stock" in client.get("/c/shoes/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_product_page_is_cached_for_viewers_without_a_cart(client, django_assert_max_num_queries):
+    variant = make_variant(on_hand=0, product__name="Trail Runner")
+    url = f"/p/{variant.product.slug}/"
+    assert client.get(url).context["sold_out"] is True
+    with django_assert_max_num_queries(1) as captured:
+        client.get(url)
+    assert not any("catalog_variant" in q["sql"] for q in captured.captured_queries)
+
+    inventory.adjust(variant=variant, delta=5, reason=MovementReason.RESTOCK)
+    assert client.get(url).context["sold_out"] is False
+
+
+# ---- the version itself --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bump_waits_for_commit_and_counts_once_per_transaction():
+    before = catalog_cache.catalog_version()
+    with transaction.atomic():
+        catalog_cache.bump_catalog_version()
+        catalog_cache.bump_catalog_version()
+        assert catalog_cache.has_uncommitted_changes()
+        assert catalog_cache.catalog_version() == before
+    assert catalog_cache.catalog_version() == before + 1
+    assert not catalog_cache.has_uncommitted_changes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_version_key_never_revives_older_entries():
+    before = catalog_cache.catalog_version()
+    cache.delete(catalog_cache.VERSION_KEY)
+    assert catalog_cache.catalog_version() > before
+    cache.delete(catalog_cache.VERSION_KEY)
+    catalog_cache.bump_catalog_version()
+    assert catalog_cache.catalog_version() > before
+
+
+@pytest.mark.django_db
+def test_reads_inside_a_transaction_with_catalog_changes_bypass_the_cache():
+    make_variant()  # this test's transaction now holds uncommitted catalog changes
+    calls = []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    assert catalog_cache.cached("probe", "key", build) == 1
+    assert catalog_cache.cached("probe", "key", build) == 2
