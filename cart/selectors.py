@@ -9,8 +9,7 @@ from django.conf import settings
 from cart.models import Cart, CartLine, CartStatus
 from catalog.models import ProductStatus
 from inventory.services import availability
-
-CENTS = Decimal("0.01")
+from shop.money import money
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def cart_view(cart: Cart | None) -> CartView:
                 quantity=row.quantity,
                 unit_price=row.unit_price,
                 current_price=variant.price,
-                line_total=(row.unit_price * row.quantity).quantize(CENTS),
+                line_total=money(row.unit_price * row.quantity),
                 available=stock.get(variant.pk, 0) if purchasable else 0,
                 purchasable=purchasable,
                 currency=currency,

@@ -28,7 +28,7 @@ only while it is still frozen with their number: once recovery unfroze it, abort
 import logging
 import secrets
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -57,10 +57,10 @@ from orders.models import (
 )
 from orders.payments import ChargeResult, charge_with_retries, refund_with_retries
 from orders.signals import order_placed
+from shop.money import money
 
 logger = logging.getLogger(__name__)
 
-CENTS = Decimal("0.01")
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
 ADDRESS_FIELDS = {
     "full_name": (True, 200),
@@ -75,10 +75,6 @@ ADDRESS_FIELDS = {
 
 class CheckoutRecovered(Exception):  # noqa: N818 - names the state found
     """The checkout outlived ``CHECKOUT_LOCK_TIMEOUT`` and recovery undid it."""
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def new_order_number() -> str:

@@ -1,12 +1,11 @@
 """Refunding part or all of an order: one gateway refund plus one credit note."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from orders.invoices import issue_credit_note
 from orders.models import Order, OrderLine, Payment, PaymentKind, PaymentResult, PaymentStatus
 from orders.payments import refund_with_retries
-
-CENTS = Decimal("0.01")
+from shop.money import money
 
 
 def charge_id_of(order: Order) -> str:
@@ -21,7 +20,7 @@ def charge_id_of(order: Order) -> str:
 
 def credit_line(line: OrderLine, quantity: int) -> dict:
     """Return the credit-note line for ``quantity`` units of an order line."""
-    total = (line.unit_price * quantity).quantize(CENTS, rounding=ROUND_HALF_UP)
+    total = money(line.unit_price * quantity)
     return {
         "sku": line.sku,
         "description": f"{line.product_name} {line.variant_name}".strip(),

@@ -1,6 +1,6 @@
 """Returns (RMA): customers request them on delivered orders; staff receive and refund."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -28,13 +28,9 @@ from orders.models import (
 from orders.payments import persist_attempts
 from orders.refunds import credit_line, refund_order
 from orders.signals import refund_issued
+from shop.money import money
 
-CENTS = Decimal("0.01")
 MAX_REASON_LENGTH = 2000
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def returnable_quantities(order: Order) -> dict[int, int]:
@@ -127,7 +123,7 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
         order_number=order.number,
         user=user,
     )
-    subtotal = _money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
+    subtotal = money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
     invoice = order.invoices.filter(kind="invoice").first()
     rate = invoice.tax_rate if invoice else Decimal(0)
     for r in rlines:
@@ -138,8 +134,8 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
         order=order, returned_quantity__lt=F("quantity")
     ).exists()
     shipping = order.shipping_total if everything_back else Decimal("0.00")
-    tax = _money((subtotal + shipping) * rate)
-    amount = min(_money(subtotal + shipping + tax), order.total - order.refunded_total)
+    tax = money((subtotal + shipping) * rate)
+    amount = min(money(subtotal + shipping + tax), order.total - order.refunded_total)
     if everything_back:
         amount = order.total - order.refunded_total
     refund_order(
