@@ -22,14 +22,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
-from inventory.models import Reservation
+from inventory.services import held_quantity
 
 IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
@@ -53,17 +52,13 @@ def variant_available(
     ``Variant`` queryset). Holds of ``cart_token`` (the viewer's own cart) are not subtracted.
     A variant without a stock row has 0 available.
     """
-    now = now or timezone.now()
-    holds = Reservation.objects.filter(variant_id=OuterRef(variant_ref), expires_at__gt=now)
-    if cart_token is not None:
-        holds = holds.exclude(cart_token=cart_token)
-    held = holds.values("variant_id").annotate(total=Sum("quantity")).values("total")
+    held = held_quantity(variant_ref=variant_ref, now=now, exclude_cart=cart_token)
     prefix = "" if variant_ref == "pk" else f"{variant_ref.removesuffix('_id')}__"
     return Greatest(
         Value(0),
         Coalesce(f"{prefix}stock__on_hand", Value(0))
         - Coalesce(f"{prefix}stock__allocated", Value(0))
-        - Coalesce(Subquery(held, output_field=IntegerField()), Value(0)),
+        - Coalesce(held, Value(0)),
         output_field=IntegerField(),
     )
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -323,16 +323,27 @@ def receive_return(*, lines: Iterable[StockLine], order_number: str, user=None) 
     bump_catalog_version()
 
 
+def held_quantity(
+    *, variant_ref: str, now: datetime | None = None, exclude_cart: UUID | None = None
+) -> Subquery:
+    """Return an SQL subquery: the quantity held by unexpired reservations (NULL when none).
+
+    ``variant_ref`` names the variant id on the outer queryset (``"variant_id"`` on stock
+    items, ``"pk"`` on variants). Holds of ``exclude_cart`` are left out.
+    """
+    holds = Reservation.objects.filter(
+        variant_id=OuterRef(variant_ref), expires_at__gt=now or timezone.now()
+    )
+    if exclude_cart is not None:
+        holds = holds.exclude(cart_token=exclude_cart)
+    total = holds.values("variant_id").annotate(total=Sum("quantity")).values("total")
+    return Subquery(total, output_field=IntegerField())
+
+
 def with_available(qs: QuerySet[StockItem], *, now: datetime | None = None) -> QuerySet[StockItem]:
     """Annotate ``reserved`` (active holds) and ``available`` on a StockItem queryset."""
-    now = now or timezone.now()
-    held = (
-        Reservation.objects.filter(variant_id=OuterRef("variant_id"), expires_at__gt=now)
-        .values("variant_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return qs.annotate(reserved=Coalesce(Subquery(held), Value(0))).annotate(
+    held = held_quantity(variant_ref="variant_id", now=now)
+    return qs.annotate(reserved=Coalesce(held, Value(0))).annotate(
         available=F("on_hand") - F("allocated") - F("reserved")
     )
 
@@ -344,6 +355,7 @@ __all__ = [
     "allocate",
     "availability",
     "deallocate",
+    "held_quantity",
     "receive_return",
     "release",
     "release_expired",
