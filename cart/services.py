@@ -22,7 +22,7 @@ from inventory.services import StockLine
 
 MAX_LINE_QUANTITY = 99
 # A checkout that has not finished after this long is considered dead (the process crashed):
-# ``orders.recovery`` undoes it (refund, deallocate, unfreeze), then the cart can be edited
+# ``orders.checkout.recovery`` undoes it (refund, deallocate, unfreeze), then the cart can be edited
 # and checked out again.
 CHECKOUT_LOCK_TIMEOUT = timedelta(minutes=5)
 
@@ -104,7 +104,7 @@ def lock_cart(cart: Cart, *, for_update_lines: bool = True) -> Cart:
         if checkout_in_progress(locked):
             raise CheckoutInProgress()
         # orders depends on cart, so the recovery is imported where it is needed.
-        from orders.recovery import recover_locked_checkout
+        from orders.checkout.recovery import recover_locked_checkout
 
         if not recover_locked_checkout(cart=locked):
             raise CheckoutInProgress()

@@ -17,7 +17,7 @@ from orders.models import (
     ReturnStatus,
     Shipment,
 )
-from orders.returns import receive_return
+from orders.returns.services import receive_return
 from shop.errors import DomainError
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
+from orders.fulfilment.couriers import get_courier
 from orders.models import (
     Order,
     OrderEvent,
@@ -17,9 +18,8 @@ from orders.models import (
     Shipment,
     ShipmentStatus,
 )
-from orders.payments import persist_attempts
-from orders.refunds import credit_line, refund_order
-from orders.shipping import get_courier
+from orders.payments.refunds import credit_line, refund_order
+from orders.payments.services import persist_attempts
 from orders.signals import order_status_changed
 
 S = OrderStatus

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from orders import dashboard, views
+from orders import views
+from orders.reports import dashboard
 
 app_name = "orders"
 

@@ -26,11 +26,12 @@ from accounts.models import Address
 from cart.selectors import CartView, cart_view
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
-from orders import lifecycle, returns
-from orders.checkout import compute_totals, place_order
+from orders import lifecycle
+from orders.checkout.idempotency import IdempotentResult, run_idempotent
+from orders.checkout.services import compute_totals, place_order
 from orders.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, IdempotencyKeyRequired
-from orders.idempotency import IdempotentResult, run_idempotent
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, ReturnLine, ReturnRequest
+from orders.returns import services as returns
 from shop.errors import DomainError
 
 CHECKOUT_SCOPE = "orders.checkout_html"
@@ -47,7 +48,7 @@ class TestCard:
     hint: str
 
 
-# The mock gateway's test cards (orders.payments.MockGateway decides by token).
+# The mock gateway's test cards (orders.payments.gateways.MockGateway decides by token).
 TEST_CARDS = [
     TestCard("tok_success", "Visa •••• 4242", "Succeeds"),
     TestCard("tok_declined", "Visa •••• 0002", "Declined by the bank"),

@@ -17,9 +17,9 @@ from notifications.tests.factories import (
     StockItemFactory,
     UserFactory,
 )
-from orders.checkout import place_order
+from orders.checkout.services import place_order
 from orders.models import Order
-from orders.payments import MockGateway
+from orders.payments.gateways import MockGateway
 from orders.signals import order_status_changed
 
 pytestmark = pytest.mark.django_db

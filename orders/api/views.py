@@ -28,11 +28,11 @@ from orders.api.serializers import (
     ReturnSerializer,
     TransitionSerializer,
 )
-from orders.checkout import place_order
-from orders.idempotency import run_idempotent, validate_key
+from orders.checkout.idempotency import run_idempotent, validate_key
+from orders.checkout.services import place_order
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, OrderStatus, ReturnStatus
-from orders.returns import receive_return, request_return
+from orders.returns.services import receive_return, request_return
 from orders.selectors import orders_for, returns_list
 from shop.api.permissions import IsStaff
 from shop.api.schema import (

@@ -8,10 +8,10 @@ from accounts.tests.factories import StaffUserFactory, UserFactory
 from cart.models import Cart
 from cart.services import add_item, get_cart_for
 from catalog.tests.factories import make_variant
-from orders.checkout import place_order
+from orders.checkout.services import place_order
 from orders.lifecycle import transition_order
 from orders.models import Order, OrderStatus
-from orders.payments import MockGateway
+from orders.payments.gateways import MockGateway
 
 ADDRESS = {
     "full_name": "Ada Lovelace",

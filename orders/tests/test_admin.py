@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import StaffUserFactory
 from orders.models import OrderStatus, ReturnStatus
-from orders.returns import request_return
+from orders.returns.services import request_return
 from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from catalog.tests.factories import make_variant
-from orders.idempotency import payload_hash
+from orders.checkout.idempotency import payload_hash
 from orders.models import IdempotencyKey, IdempotencyState, Order, OrderStatus
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway, order_in, place  # noqa: F401
 

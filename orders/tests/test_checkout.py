@@ -12,8 +12,8 @@ from catalog.models import ProductStatus
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
 from inventory.models import Reservation, StockItem
-from orders import checkout
-from orders.checkout import NUMBER_ALPHABET, compute_totals, place_order
+from orders.checkout import services as checkout
+from orders.checkout.services import NUMBER_ALPHABET, compute_totals, place_order
 from orders.errors import (
     CheckoutFailed,
     PaymentDeclinedError,
@@ -21,7 +21,7 @@ from orders.errors import (
     PriceChanged,
 )
 from orders.models import Invoice, Order, OrderStatus, Payment, PaymentStatus
-from orders.payments import MockGateway
+from orders.payments.gateways import MockGateway
 from orders.signals import order_placed
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway, place  # noqa: F401
 
@@ -226,7 +226,7 @@ def test_transient_failure_is_retried_once_and_charged_once():
 
 def test_unavailable_gateway_gives_up_after_three_attempts(monkeypatch):
     sleeps = []
-    monkeypatch.setattr("orders.payments.time.sleep", sleeps.append)
+    monkeypatch.setattr("orders.payments.services.time.sleep", sleeps.append)
     user = UserFactory()
     variant = make_variant(on_hand=2)
     cart = cart_with(user, (variant, 1))
@@ -246,7 +246,7 @@ def test_unavailable_gateway_gives_up_after_three_attempts(monkeypatch):
 def test_backoff_doubles_between_attempts(monkeypatch, settings):
     settings.SHOP_PAYMENT_RETRY_BASE_DELAY = 0.25
     sleeps = []
-    monkeypatch.setattr("orders.payments.time.sleep", sleeps.append)
+    monkeypatch.setattr("orders.payments.services.time.sleep", sleeps.append)
     with pytest.raises(PaymentUnavailableError):
         place(token="tok_unavailable")
     assert sleeps == [0.25, 0.5]

@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
 from inventory.models import StockItem
-from orders.checkout import place_order
+from orders.checkout.services import place_order
 from orders.models import IdempotencyKey, Order, Payment
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway  # noqa: F401
 

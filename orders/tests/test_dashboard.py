@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from catalog.tests.factories import make_variant
 from inventory.tests.factories import ReservationFactory
-from orders import dashboard
 from orders.models import Order, OrderLine, OrderStatus
+from orders.reports import dashboard
 
 pytestmark = pytest.mark.django_db
 

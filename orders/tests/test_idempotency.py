@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from orders.checkout.idempotency import run_idempotent
 from orders.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyMismatch,
@@ -13,7 +14,6 @@ from orders.errors import (
     PaymentDeclinedError,
     PaymentUnavailableError,
 )
-from orders.idempotency import run_idempotent
 from orders.models import IdempotencyKey, IdempotencyState
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_a_running_key_is_in_use():
         request_hash="x",
         state=IdempotencyState.IN_PROGRESS,
     )
-    from orders.idempotency import payload_hash
+    from orders.checkout.idempotency import payload_hash
 
     IdempotencyKey.objects.update(request_hash=payload_hash({"a": 1}))
     with pytest.raises(IdempotencyKeyInUse):

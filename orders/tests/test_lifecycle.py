@@ -8,7 +8,7 @@ from inventory.models import StockItem, StockMovement
 from orders.errors import InvalidTransition, PaymentUnavailableError
 from orders.lifecycle import ALLOWED_TRANSITIONS, cancel_order, transition_order
 from orders.models import InvoiceKind, OrderStatus, Payment, PaymentStatus
-from orders.payments import MockGateway
+from orders.payments.gateways import MockGateway
 from orders.signals import order_status_changed
 from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
 
@@ -144,7 +144,7 @@ def test_cancel_when_refund_is_unavailable_changes_nothing_but_records_attempts(
     order = order_in(S.RECEIVED)
 
     def unavailable(self, **kwargs):
-        from orders.payments import TransientPaymentError
+        from orders.payments.gateways import TransientPaymentError
 
         raise TransientPaymentError("down")
 

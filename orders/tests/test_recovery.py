@@ -17,12 +17,13 @@ from cart.models import Cart, CartLine, CartStatus
 from cart.services import CHECKOUT_LOCK_TIMEOUT, add_item, set_quantity
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
-from orders import checkout
-from orders.checkout import place_order
+from orders.checkout import services as checkout
+from orders.checkout.recovery import recover_stale_checkouts
+from orders.checkout.services import place_order
 from orders.errors import CheckoutFailed, PaymentDeclinedError
 from orders.models import Order, Payment, PaymentKind, PaymentResult
-from orders.payments import MockGateway, TransientPaymentError, charge_with_retries
-from orders.recovery import recover_stale_checkouts
+from orders.payments.gateways import MockGateway, TransientPaymentError
+from orders.payments.services import charge_with_retries
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway, place  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
@@ -202,7 +203,7 @@ def test_a_cart_stays_frozen_while_its_refund_cannot_be_made(settings):
     cart.refresh_from_db()
     assert cart.checkout_reference == plan.number
     assert stock(variant) == (5, 2)
-    settings.SHOP_PAYMENT_GATEWAY = "orders.payments.MockGateway"
+    settings.SHOP_PAYMENT_GATEWAY = "orders.payments.gateways.MockGateway"
     assert recover_stale_checkouts() == [plan.number]
     assert refund_rows(plan.number).filter(result=PaymentResult.SUCCEEDED).count() == 1
     assert stock(variant) == (5, 0)

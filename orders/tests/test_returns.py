@@ -8,7 +8,7 @@ from catalog.tests.factories import make_variant
 from inventory.models import StockItem
 from orders.errors import InvalidTransition, ReturnNotAllowed
 from orders.models import InvoiceKind, OrderStatus, PaymentStatus, ReturnStatus
-from orders.returns import receive_return, request_return
+from orders.returns.services import receive_return, request_return
 from orders.signals import refund_issued
 from orders.tests.factories import fast_gateway, order_in  # noqa: F401
 

@@ -448,7 +448,7 @@ def test_return_of_an_undelivered_order_is_refused(client, shopper):
 
 
 def _in_progress_key(user, key, data):
-    from orders.idempotency import payload_hash
+    from orders.checkout.idempotency import payload_hash
     from orders.models import IdempotencyKey, IdempotencyState
     from orders.views import CHECKOUT_SCOPE
 

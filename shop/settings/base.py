@@ -274,8 +274,10 @@ SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", default=5)
 SHOP_SHIPPING_FLAT_RATE = env.str("SHOP_SHIPPING_FLAT_RATE", default="5.00")
 SHOP_FREE_SHIPPING_THRESHOLD = env.str("SHOP_FREE_SHIPPING_THRESHOLD", default="50.00")
 SHOP_TAX_RATE = Decimal(env.str("SHOP_TAX_RATE", default="0"))
-SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="orders.payments.MockGateway")
-SHOP_COURIER = env.str("SHOP_COURIER", default="orders.shipping.MockCourier")
+SHOP_PAYMENT_GATEWAY = env.str(
+    "SHOP_PAYMENT_GATEWAY", default="orders.payments.gateways.MockGateway"
+)
+SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
 # Gateway retries: at most 3 attempts, waiting base, 2*base seconds between them.

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.idempotency import purge_expired_keys
+from orders.checkout.idempotency import purge_expired_keys
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.recovery import recover_stale_checkouts
+from orders.checkout.recovery import recover_stale_checkouts
 
 
 class Command(BaseCommand):

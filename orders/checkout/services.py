@@ -17,7 +17,7 @@ finalize fails after a successful charge, the charge is refunded (compensation) 
 runs.
 
 A crash between steps leaves a frozen cart, its allocation and perhaps a charge without an
-order. ``orders.recovery`` undoes such a checkout once it is older than
+order. ``orders.checkout.recovery`` undoes such a checkout once it is older than
 ``cart.services.CHECKOUT_LOCK_TIMEOUT`` (cron ``recover_checkouts``, or ``lock_cart`` when the
 shopper touches the cart again): refund, deallocate, unfreeze. Because a slow (not dead)
 checkout may still be running then, *abort* and *finalize* first lock the cart row and go on
@@ -46,7 +46,7 @@ from inventory.errors import InsufficientStock
 from inventory.models import Reservation
 from inventory.services import StockLine
 from orders.errors import CheckoutFailed, PriceChanged
-from orders.invoices import issue_invoice
+from orders.invoices.services import issue_invoice
 from orders.models import (
     Order,
     OrderEvent,
@@ -55,7 +55,8 @@ from orders.models import (
     Payment,
     PaymentStatus,
 )
-from orders.payments import ChargeResult, charge_with_retries, refund_with_retries
+from orders.payments.gateways import ChargeResult
+from orders.payments.services import charge_with_retries, refund_with_retries
 from orders.signals import order_placed
 from shop.money import money
 

@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from orders.invoices import issue_credit_note
+from orders.invoices.services import issue_credit_note
 from orders.models import Order, OrderLine, Payment, PaymentKind, PaymentResult, PaymentStatus
-from orders.payments import refund_with_retries
+from orders.payments.services import refund_with_retries
 from shop.money import money
 
 

@@ -25,8 +25,8 @@ from orders.models import (
     ReturnRequest,
     ReturnStatus,
 )
-from orders.payments import persist_attempts
-from orders.refunds import credit_line, refund_order
+from orders.payments.refunds import credit_line, refund_order
+from orders.payments.services import persist_attempts
 from orders.signals import refund_issued
 from shop.money import money
 

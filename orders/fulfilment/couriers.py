@@ -31,4 +31,6 @@ class MockCourier(Courier):
 
 def get_courier() -> Courier:
     """Return the courier named by ``settings.SHOP_COURIER`` (a dotted path)."""
-    return import_string(getattr(settings, "SHOP_COURIER", "orders.shipping.MockCourier"))()
+    return import_string(
+        getattr(settings, "SHOP_COURIER", "orders.fulfilment.couriers.MockCourier")
+    )()

@@ -29,7 +29,7 @@ from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
 from orders.models import Order, Payment, PaymentKind, PaymentResult
-from orders.payments import persist_attempts, refund_with_retries
+from orders.payments.services import persist_attempts, refund_with_retries
 
 logger = logging.getLogger(__name__)
 
