@@ -13,6 +13,7 @@ from orders.fulfilment.couriers import get_courier
 from orders.models import (
     Order,
     OrderEvent,
+    OrderEventType,
     OrderStatus,
     PackingTask,
     Shipment,
@@ -96,7 +97,7 @@ def _apply(order: Order, to_status: str, *, user, note: str, tracking_number: st
     order.save(update_fields=["status", "payment_status", "refunded_total", "updated_at"])
     OrderEvent.objects.create(
         order=order,
-        type="status_changed",
+        type=OrderEventType.STATUS_CHANGED,
         from_status=from_status,
         to_status=to_status,
         user=user,

@@ -92,11 +92,18 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.sku}"
 
 
+class OrderEventType(models.TextChoices):
+    PLACED = "placed", "Order placed"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    RETURN_REQUESTED = "return_requested", "Return requested"
+    REFUND_ISSUED = "refund_issued", "Refund issued"
+
+
 class OrderEvent(models.Model):
-    """The order's timeline: placement, every status move, payments, notes."""
+    """The order's timeline: placement, every status move, returns and refunds."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=32)
+    type = models.CharField(max_length=32, choices=OrderEventType.choices)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
     note = models.TextField(blank=True)

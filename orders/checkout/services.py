@@ -50,6 +50,7 @@ from orders.invoices.services import issue_invoice
 from orders.models import (
     Order,
     OrderEvent,
+    OrderEventType,
     OrderLine,
     OrderStatus,
     Payment,
@@ -318,7 +319,7 @@ def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeRes
         Payment.objects.filter(reference=plan.number, order__isnull=True).update(order=order)
         OrderEvent.objects.create(
             order=order,
-            type="placed",
+            type=OrderEventType.PLACED,
             to_status=OrderStatus.RECEIVED,
             user=user,
             note=f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id}).",

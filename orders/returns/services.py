@@ -17,8 +17,10 @@ from orders.errors import (
     ReturnNotAllowed,
 )
 from orders.models import (
+    InvoiceKind,
     Order,
     OrderEvent,
+    OrderEventType,
     OrderLine,
     OrderStatus,
     ReturnLine,
@@ -103,7 +105,10 @@ def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -
         ]
     )
     OrderEvent.objects.create(
-        order=order, type="return_requested", user=user, note=f"Return #{request.pk} requested."
+        order=order,
+        type=OrderEventType.RETURN_REQUESTED,
+        user=user,
+        note=f"Return #{request.pk} requested.",
     )
     return request
 
@@ -124,7 +129,7 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
         user=user,
     )
     subtotal = money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
-    invoice = order.invoices.filter(kind="invoice").first()
+    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
     rate = invoice.tax_rate if invoice else Decimal(0)
     for r in rlines:
         OrderLine.objects.filter(pk=r.order_line_id).update(
@@ -154,7 +159,7 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
     request.save(update_fields=["status", "refund_amount", "received_at", "received_by"])
     OrderEvent.objects.create(
         order=order,
-        type="refund_issued",
+        type=OrderEventType.REFUND_ISSUED,
         user=user,
         note=f"Return #{request.pk} received; refunded {amount} {order.currency}.",
     )
