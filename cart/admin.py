@@ -4,7 +4,7 @@ from cart.models import Cart, CartLine
 
 
 class CartLineInline(admin.TabularInline):
-    """Read-only: carts change only through the cart services (stock holds, checkout freeze)."""
+    """Read-only: carts change only through the cart services (stock holds, checkout)."""
 
     model = CartLine
     extra = 0
@@ -23,12 +23,12 @@ class CartLineInline(admin.TabularInline):
 class CartAdmin(admin.ModelAdmin):
     """Support view of shoppers' carts; staff look, the shopper (or checkout) changes them."""
 
-    list_display = ["token", "user", "status", "checkout_reference", "updated_at"]
+    list_display = ["token", "user", "status", "checkout_order_number", "updated_at"]
     list_filter = ["status"]
     search_fields = ["token", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["token", "user", "status", "checkout_reference", "checkout_started_at"]
+    readonly_fields = ["token", "user", "status", "checkout_order_number", "checkout_started_at"]
     inlines = [CartLineInline]
 
     def has_add_permission(self, request) -> bool:

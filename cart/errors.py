@@ -17,7 +17,7 @@ class CartNotFound(DomainError):
 
 
 class CheckoutInProgress(DomainError):
-    """The cart is being checked out; it cannot change until the checkout finishes."""
+    """The cart is in checkout; it cannot change until the checkout ends or completes."""
 
     code = CartErrorCode.CHECKOUT_IN_PROGRESS
     status_code = 409

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The most of one variant a cart line may hold: the services, the API, the pages and the
+# database constraint all use this one number.
+MAX_LINE_QUANTITY = 99
+
 
 class CartStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -17,6 +21,9 @@ class Cart(models.Model):
 
     Every cart has a ``token``; anonymous clients send it back (``X-Cart-Token`` / cookie),
     and stock holds (``inventory.Reservation``) are keyed by it.
+
+    A cart is *in checkout* while ``checkout_order_number`` holds the number of the order
+    being placed from it (see ``cart.checkout``); its lines cannot change meanwhile.
     """
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -30,10 +37,10 @@ class Cart(models.Model):
     status = models.CharField(
         max_length=10, choices=CartStatus.choices, default=CartStatus.OPEN, db_index=True
     )
-    checkout_reference = models.CharField(
+    checkout_order_number = models.CharField(
         max_length=32,
         blank=True,
-        help_text="Order number of a checkout in progress (the cart is frozen meanwhile).",
+        help_text="Number of the order being placed; the cart is in checkout while set.",
     )
     checkout_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -48,6 +55,11 @@ class Cart(models.Model):
 
     def __str__(self) -> str:
         return f"Cart {self.token} ({self.status})"
+
+    @property
+    def in_checkout(self) -> bool:
+        """Return whether a checkout (live or stale) has started on this cart and not ended."""
+        return bool(self.checkout_order_number)
 
 
 class CartLine(models.Model):
@@ -64,7 +76,8 @@ class CartLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cart", "variant"], name="cart_one_line_per_variant"),
             models.CheckConstraint(
-                condition=Q(quantity__gte=1) & Q(quantity__lte=99), name="cart_line_qty_1_99"
+                condition=Q(quantity__gte=1) & Q(quantity__lte=MAX_LINE_QUANTITY),
+                name="cart_line_qty_1_99",
             ),
         ]
 

@@ -13,7 +13,7 @@ from shop.money import money
 
 
 @dataclass(frozen=True)
-class CartLineView:
+class CartLineSummary:
     id: int
     variant_id: int
     sku: str
@@ -38,11 +38,11 @@ class CartLineView:
 
 
 @dataclass(frozen=True)
-class CartView:
+class CartSummary:
     """Everything a page or the API shows about a cart (``token`` is None for no cart yet)."""
 
     token: UUID | None
-    lines: list[CartLineView] = field(default_factory=list)
+    lines: list[CartLineSummary] = field(default_factory=list)
     item_count: int = 0
     subtotal: Decimal = Decimal("0.00")
     currency: str = ""
@@ -53,7 +53,7 @@ class CartView:
         return not self.lines
 
     @property
-    def items(self) -> list[CartLineView]:
+    def items(self) -> list[CartLineSummary]:
         return self.lines
 
 
@@ -66,7 +66,7 @@ def cart_lines(cart: Cart) -> list[CartLine]:
     )
 
 
-def _warnings(line: CartLineView) -> list[dict]:
+def _warnings(line: CartLineSummary) -> list[dict]:
     out = []
     if line.price_changed:
         out.append(
@@ -101,15 +101,15 @@ def _warnings(line: CartLineView) -> list[dict]:
     return out
 
 
-def cart_view(cart: Cart | None) -> CartView:
-    """Return the display model of ``cart``: lines, totals and warnings.
+def cart_summary(*, cart: Cart | None) -> CartSummary:
+    """Return the summary of ``cart`` that pages and the API show: lines, totals, warnings.
 
     Three queries whatever the number of lines (lines with variant and product, then the
     two availability queries). ``available`` counts this cart's own holds as its own.
     """
     currency = settings.SHOP_CURRENCY
     if cart is None:
-        return CartView(token=None, currency=currency)
+        return CartSummary(token=None, currency=currency)
     rows = cart_lines(cart)
     stock = availability([r.variant_id for r in rows], cart_token=cart.token) if rows else {}
     lines = []
@@ -117,7 +117,7 @@ def cart_view(cart: Cart | None) -> CartView:
         variant = row.variant
         purchasable = variant.is_active and variant.product.status == ProductStatus.ACTIVE
         lines.append(
-            CartLineView(
+            CartLineSummary(
                 id=row.pk,
                 variant_id=variant.pk,
                 sku=variant.sku,
@@ -134,7 +134,7 @@ def cart_view(cart: Cart | None) -> CartView:
             )
         )
     warnings = [w for line in lines for w in _warnings(line)]
-    return CartView(
+    return CartSummary(
         token=cart.token,
         lines=lines,
         item_count=sum(line.quantity for line in lines),

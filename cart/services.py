@@ -2,7 +2,8 @@
 
 Locking: a write locks the cart row (``select_for_update``) first, so concurrent edits of
 one cart serialize; a merge locks both carts in primary-key order. Stock rows are locked
-only inside ``inventory.services`` (reserve), always after the cart row.
+only inside ``inventory.services`` (reserve), always after the cart row. A cart in checkout
+refuses every change (``lock_cart``); its checkout state is written by ``cart.checkout``.
 """
 
 from datetime import datetime, timedelta
@@ -12,19 +13,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cart.checkout import checkout_is_stale, run_stale_checkout_recovery
 from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
-from cart.models import Cart, CartLine, CartStatus
+from cart.models import MAX_LINE_QUANTITY, Cart, CartLine, CartStatus
 from cart.selectors import open_cart_for_token, open_cart_for_user
 from catalog.models import ProductStatus, Variant
 from inventory import services as inventory
 from inventory.errors import InsufficientStock
 from inventory.services import StockLine
-
-MAX_LINE_QUANTITY = 99
-# A checkout that has not finished after this long is considered dead (the process crashed):
-# ``orders.checkout.recovery`` undoes it (refund, deallocate, unfreeze), then the cart can be edited
-# and checked out again.
-CHECKOUT_LOCK_TIMEOUT = timedelta(minutes=5)
 
 
 def get_cart_for(*, user=None, token: str | UUID | None = None, create: bool = False):
@@ -77,36 +73,28 @@ def _purchasable_variant(sku: str) -> Variant:
     return variant
 
 
-def checkout_in_progress(cart: Cart, *, now: datetime | None = None) -> bool:
-    """Return whether a live checkout holds the cart."""
-    if not cart.checkout_reference or cart.checkout_started_at is None:
-        return False
-    return cart.checkout_started_at > (now or timezone.now()) - CHECKOUT_LOCK_TIMEOUT
-
-
-def lock_cart(cart: Cart, *, for_update_lines: bool = True) -> Cart:
+def lock_cart(*, cart: Cart) -> Cart:
     """Lock the cart row and return it fresh; must run inside a transaction.
 
-    Raises ``CartNotFound`` if the cart is no longer open and ``CheckoutInProgress`` while a
-    checkout holds it.
+    Locks the one cart row (``select_for_update``). Raises ``CartNotFound`` if the cart is no
+    longer open and ``CheckoutInProgress`` while it is in a live checkout.
 
-    A freeze older than ``CHECKOUT_LOCK_TIMEOUT`` belongs to a dead checkout whose stock is
-    still allocated (and which may have charged the shopper). The cart is not treated as
-    unfrozen until that checkout is undone: it is recovered here, under this lock and inside
-    the caller's transaction, so "unfrozen" and "allocation given back" commit (or roll back)
-    together. If the recovery cannot finish (payment service down for the refund) the cart
-    stays frozen (``CheckoutInProgress``) and the ``recover_checkouts`` cron retries.
+    A cart in a stale checkout (older than ``cart.checkout.CHECKOUT_TIMEOUT``) belongs to a
+    dead checkout whose stock is still allocated (and which may have charged the shopper).
+    The cart is not taken out of checkout until that checkout is undone: the recovery the
+    orders app registered (``cart.checkout.run_stale_checkout_recovery``) runs here, under
+    this lock and inside the caller's transaction, so "out of checkout" and "allocation given
+    back" commit (or roll back) together. If the recovery cannot finish (payment service down
+    for the refund) the cart stays in checkout (``CheckoutInProgress``) and the
+    ``recover_checkouts`` cron retries.
     """
     locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
     if locked is None or locked.status != CartStatus.OPEN:
         raise CartNotFound()
-    if for_update_lines and locked.checkout_reference:
-        if checkout_in_progress(locked):
+    if locked.in_checkout:
+        if not checkout_is_stale(cart=locked):
             raise CheckoutInProgress()
-        # orders depends on cart, so the recovery is imported where it is needed.
-        from orders.checkout.recovery import recover_locked_checkout
-
-        if not recover_locked_checkout(cart=locked):
+        if not run_stale_checkout_recovery(cart=locked):
             raise CheckoutInProgress()
         locked = Cart.objects.get(pk=locked.pk)
         if locked.status != CartStatus.OPEN:  # the order had in fact been placed
@@ -131,13 +119,14 @@ def add_item(*, cart: Cart, sku: str, quantity: int) -> CartLine:
     """Add ``quantity`` of ``sku`` to the cart (adding to an existing line of that SKU).
 
     Atomic; locks the cart row. The unit price is snapshotted when the line is created.
-    Raises ``ValidationError`` (quantity outside 1..99 per line, unknown/archived/inactive
-    SKU), ``InsufficientStock`` (with ``available``) when more than can be supplied is asked,
-    ``CartNotFound``/``CheckoutInProgress`` for a closed or frozen cart.
+    Raises ``ValidationError`` (quantity outside 1..``MAX_LINE_QUANTITY`` per line,
+    unknown/archived/inactive SKU), ``InsufficientStock`` (with ``available``) when more than
+    can be supplied is asked, ``CartNotFound``/``CheckoutInProgress`` for a closed cart or a
+    cart in checkout.
     """
     _validate_quantity(quantity)
     variant = _purchasable_variant(sku)
-    cart = lock_cart(cart)
+    cart = lock_cart(cart=cart)
     line = CartLine.objects.filter(cart=cart, variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if new_quantity > MAX_LINE_QUANTITY:
@@ -182,11 +171,11 @@ def set_quantity(*, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     """Set a line's quantity (0 removes it); return the line, or None when removed.
 
     Atomic; locks the cart row. A line of another cart raises ``CartNotFound`` (404).
-    Raises ``ValidationError`` outside 0..99 and ``InsufficientStock`` when raising the
-    quantity above what can be supplied (lowering it is always allowed).
+    Raises ``ValidationError`` outside 0..``MAX_LINE_QUANTITY`` and ``InsufficientStock``
+    when raising the quantity above what can be supplied (lowering it is always allowed).
     """
     _validate_quantity(quantity, allow_zero=True)
-    cart = lock_cart(cart)
+    cart = lock_cart(cart=cart)
     line = _own_line(cart, line_id)
     if quantity == 0:
         line.delete()
@@ -203,17 +192,30 @@ def set_quantity(*, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
 @transaction.atomic
 def remove_line(*, cart: Cart, line_id: int) -> None:
     """Remove a line of the cart. Atomic; locks the cart row; foreign line → ``CartNotFound``."""
-    cart = lock_cart(cart)
+    cart = lock_cart(cart=cart)
     _own_line(cart, line_id).delete()
     _touch(cart)
+
+
+def refresh_line_price(*, line: CartLine) -> CartLine:
+    """Set the line's price snapshot to its variant's current price; return the line.
+
+    The checkout calls it for every line whose price changed, so that the shopper, told of
+    the change, can retry at the new prices. Takes no lock of its own: the caller holds the
+    cart row (``lock_cart``) in the current transaction. ``line.variant`` must be loaded.
+    """
+    price = line.variant.price
+    CartLine.objects.filter(pk=line.pk).update(unit_price=price)
+    line.unit_price = price
+    return line
 
 
 @transaction.atomic
 def merge_guest_cart(*, user, token: str | UUID) -> Cart:
     """Merge the anonymous cart ``token`` into the user's open cart; return the user's cart.
 
-    Quantities add up, capped by 99 and by what can be supplied (lines that cannot be
-    supplied at all are dropped); a new line keeps the guest's price snapshot so a price
+    Quantities add up, capped by ``MAX_LINE_QUANTITY`` and by what can be supplied (lines
+    that cannot be supplied at all are dropped); a new line keeps the guest's price snapshot so a price
     change still shows as a warning. The guest cart's holds are released and its status
     becomes ``merged``. Atomic; locks both cart rows in primary-key order. Raises
     ``CartNotFound`` for an unknown, closed or foreign token.
@@ -223,7 +225,7 @@ def merge_guest_cart(*, user, token: str | UUID) -> Cart:
         raise CartNotFound()
     own = get_cart_for(user=user, create=True)
     first, second = sorted([guest, own], key=lambda c: c.pk)
-    locked = {c.pk: lock_cart(c) for c in (first, second)}
+    locked = {c.pk: lock_cart(cart=c) for c in (first, second)}
     guest, own = locked[guest.pk], locked[own.pk]
     inventory.release(cart_token=guest.token)
     guest_lines = list(CartLine.objects.filter(cart=guest).select_related("variant__product"))
@@ -273,7 +275,7 @@ def reserve_cart(*, cart: Cart, ttl_seconds: int | None = None) -> datetime:
     Replaces the cart's earlier holds. Atomic; locks the cart row, then (inside inventory)
     the stock rows in variant order. Raises ``CartEmpty`` and ``InsufficientStock``.
     """
-    cart = lock_cart(cart)
+    cart = lock_cart(cart=cart)
     lines = list(CartLine.objects.filter(cart=cart).select_related("variant"))
     if not lines:
         raise CartEmpty()

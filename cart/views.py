@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cart import services
 from cart.errors import CartNotFound
-from cart.models import Cart
+from cart.models import MAX_LINE_QUANTITY, Cart
 from cart.receivers import CART_COOKIE
-from cart.selectors import CartView, cart_view
+from cart.selectors import CartSummary, cart_summary
 from inventory.errors import InsufficientStock
 from shop.errors import DomainError
 
@@ -86,9 +86,9 @@ def _int(value, default: int | None = None) -> int | None:
         return default
 
 
-def _render_cart(request: HttpRequest, view: CartView, *, error: str = "", status: int = 200):
+def _render_cart(request: HttpRequest, view: CartSummary, *, error: str = "", status: int = 200):
     template = "cart/cart.html#cart-lines" if request.htmx else "cart/cart.html"
-    context = {"cart": view, "error": error}
+    context = {"cart": view, "error": error, "max_line_quantity": MAX_LINE_QUANTITY}
     return render(request, template, context, status=status)
 
 
@@ -96,7 +96,7 @@ def _render_cart(request: HttpRequest, view: CartView, *, error: str = "", statu
 def cart_detail(request: HttpRequest) -> HttpResponse:
     """Show the cart (lines, warnings, subtotal); an HTMX request gets the lines fragment."""
     cart = current_cart(request)
-    response = _render_cart(request, cart_view(cart))
+    response = _render_cart(request, cart_summary(cart=cart))
     if request.COOKIES.get(CART_COOKIE) and cart is None:
         response.delete_cookie(CART_COOKIE, samesite="Lax")
     return response
@@ -128,7 +128,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         line = services.add_item(cart=cart, sku=sku, quantity=quantity)
     except (DomainError, ValidationError) as exc:
         error = error_message(exc)
-    view = cart_view(cart)
+    view = cart_summary(cart=cart)
     if request.htmx:
         response = render(
             request,
@@ -150,7 +150,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 
 def _after_line_change(request: HttpRequest, cart: Cart | None, error: str) -> HttpResponse:
-    view = cart_view(cart)
+    view = cart_summary(cart=cart)
     if request.htmx:
         response = _render_cart(request, view, error=error)
         cart_updated_trigger(response, view.item_count)
@@ -173,7 +173,7 @@ def line_update(request: HttpRequest, line_id: int) -> HttpResponse:
     if cart is None:
         error = "Your cart is empty."
     elif quantity is None:
-        error = "Enter a quantity from 0 to 99."
+        error = f"Enter a quantity from 0 to {MAX_LINE_QUANTITY}."
     else:
         try:
             services.set_quantity(cart=cart, line_id=line_id, quantity=quantity + step)

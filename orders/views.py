@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Address
-from cart.selectors import CartView, cart_view
+from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
 from orders import lifecycle
@@ -128,7 +128,7 @@ def _field_errors(body: dict) -> dict[str, str]:
 
 def _render_checkout(
     request: HttpRequest,
-    view: CartView,
+    view: CartSummary,
     *,
     hold_expires_at=None,
     data: dict | None = None,
@@ -209,7 +209,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     """Show the checkout (holding the stock) or place the order from its form."""
     cart = current_cart(request)
     if request.method == "GET":
-        view = cart_view(cart)
+        view = cart_summary(cart=cart)
         if view.is_empty:
             messages.info(request, "Your cart is empty.")
             return redirect("cart:detail")
@@ -242,7 +242,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         detail = body.get("detail") or "Your order could not be placed."
         messages.error(request, f"{detail} {NEXT_STEP.get(body.get('code'), '')}".strip())
     cart = current_cart(request)
-    view = cart_view(cart)
+    view = cart_summary(cart=cart)
     if view.is_empty:
         return redirect("cart:detail")
     expires_at, problem = _hold(cart)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-MAX_QTY = 99
+from cart.models import MAX_LINE_QUANTITY
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ class CartWarningSerializer(serializers.Serializer):
 
 
 class CartSerializer(serializers.Serializer):
-    """Serializes ``cart.selectors.CartView``."""
+    """Serializes ``cart.selectors.CartSummary``."""
 
     token = serializers.UUIDField(allow_null=True)
     items = CartLineSerializer(many=True)
@@ -40,11 +40,11 @@ class CartSerializer(serializers.Serializer):
 
 class AddItemSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QTY)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class SetQuantitySerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QTY)
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
 
 
 class MergeSerializer(serializers.Serializer):

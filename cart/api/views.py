@@ -15,7 +15,7 @@ from cart.api.serializers import (
     SetQuantitySerializer,
 )
 from cart.receivers import CART_COOKIE
-from cart.selectors import cart_view
+from cart.selectors import cart_summary
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 
 TOKEN_HEADER = "X-Cart-Token"
@@ -57,7 +57,7 @@ class CartAPIView(APIView):
         )
 
     def cart_response(self, cart, status: int = 200) -> Response:
-        data = CartSerializer(cart_view(cart)).data
+        data = CartSerializer(cart_summary(cart=cart)).data
         response = Response(data, status=status)
         if cart is not None:
             response[TOKEN_HEADER] = str(cart.token)

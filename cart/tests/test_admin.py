@@ -17,7 +17,7 @@ def admin_client_logged_in(client):
 
 def test_cart_admin_shows_lines_read_only(admin_client_logged_in):
     variant = make_variant(sku="CART-ADM-1", on_hand=5)
-    cart = Cart.objects.create(checkout_reference="SO-TEST")
+    cart = Cart.objects.create(checkout_order_number="SO-TEST")
     CartLine.objects.create(cart=cart, variant=variant, quantity=2, unit_price=variant.price)
     response = admin_client_logged_in.get(reverse("admin:cart_cart_change", args=[cart.pk]))
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from cart import services
 from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
 from cart.models import Cart, CartLine, CartStatus
-from cart.selectors import cart_view
+from cart.selectors import cart_summary
 from cart.tests.factories import CartFactory, CartLineFactory
 from catalog.models import ProductStatus
 from catalog.tests.factories import make_variant
@@ -169,13 +169,13 @@ def test_login_with_a_stale_cookie_does_nothing():
     assert services.get_cart_for(user=user) is None
 
 
-def test_cart_view_totals_and_warnings():
+def test_cart_summary_totals_and_warnings():
     cheaper = make_variant(on_hand=10, price=Decimal("8.00"))
     short = make_variant(on_hand=1, price=Decimal("5.00"))
     cart = CartFactory()
     CartLineFactory(cart=cart, variant=cheaper, quantity=2, unit_price=Decimal("10.00"))
     CartLineFactory(cart=cart, variant=short, quantity=3)
-    view = cart_view(cart)
+    view = cart_summary(cart=cart)
     assert view.item_count == 5
     assert view.subtotal == Decimal("35.00")
     assert [line.line_total for line in view.lines] == [Decimal("20.00"), Decimal("15.00")]
@@ -184,16 +184,16 @@ def test_cart_view_totals_and_warnings():
     assert codes == {("price_changed", cheaper.sku), ("insufficient_stock", short.sku)}
 
 
-def test_cart_view_runs_a_constant_number_of_queries(django_assert_max_num_queries):
+def test_cart_summary_runs_a_constant_number_of_queries(django_assert_max_num_queries):
     cart = CartFactory()
     for _ in range(2):
         CartLineFactory(cart=cart)
     with django_assert_max_num_queries(3):
-        cart_view(cart)
+        cart_summary(cart=cart)
     for _ in range(8):
         CartLineFactory(cart=cart)
     with django_assert_max_num_queries(3):
-        assert len(cart_view(cart).lines) == 10
+        assert len(cart_summary(cart=cart).lines) == 10
 
 
 def test_reserve_cart_holds_every_line_and_rejects_empty_carts():
@@ -206,13 +206,13 @@ def test_reserve_cart_holds_every_line_and_rejects_empty_carts():
     assert (hold.variant_id, hold.quantity, hold.expires_at) == (line.variant_id, 2, expires_at)
 
 
-def test_a_cart_being_checked_out_cannot_change():
-    cart = CartFactory(checkout_reference="SO-TEST-0001", checkout_started_at=timezone.now())
+def test_a_cart_in_checkout_cannot_change():
+    cart = CartFactory(checkout_order_number="SO-TEST-0001", checkout_started_at=timezone.now())
     variant = make_variant()
     with pytest.raises(CheckoutInProgress):
         services.add_item(cart=cart, sku=variant.sku, quantity=1)
     Cart.objects.filter(pk=cart.pk).update(checkout_started_at=timezone.now() - timedelta(hours=1))
-    services.add_item(cart=cart, sku=variant.sku, quantity=1)  # a dead checkout unfreezes
+    services.add_item(cart=cart, sku=variant.sku, quantity=1)  # a stale checkout is recovered first
 
 
 def test_purge_carts_deletes_old_anonymous_carts_and_their_holds():

@@ -1,30 +1,43 @@
-"""Undo checkouts whose process died between *prepare* and *finalize* (see ``checkout``).
+"""Undo stale checkouts: those whose process died between *prepare* and *finalize*.
 
-A dead checkout leaves its cart frozen (``checkout_reference`` = the order number), the cart
-lines' stock allocated, and perhaps a successful charge recorded as a ``Payment`` row with
-that reference and no order. Recovering it refunds the charge, gives the allocation back
-and unfreezes the cart; if the order was in fact written, it only closes the cart.
+A dead checkout leaves its cart in checkout (``checkout_order_number`` = the order number),
+the cart lines' stock allocated, and perhaps a successful charge recorded as a ``Payment``
+row with that reference and no order. Recovering it refunds the charge, gives the allocation
+back and ends the cart's checkout (``cart.checkout.end_checkout``); if the order was in fact
+written, it only completes the checkout (``cart.checkout.complete_checkout``: cart
+``ordered``).
 
 What was allocated is exactly the cart's lines: ``_prepare`` allocates them in the same
-transaction that freezes the cart, and every cart service (``cart.services.lock_cart``)
-refuses line changes while the cart is frozen, expired or not, until this recovery ran.
+transaction that starts the checkout, and every cart service (``cart.services.lock_cart``)
+refuses line changes while the cart is in checkout, stale or not, until this recovery ran.
 
-Locks: the cart row first (``select_for_update``; ``skip_locked`` in the cron sweep so two
-runs, or a checkout still finalizing, are passed over), then the stock rows inside
-``inventory.deallocate``, the same order as checkout. ``checkout._abort`` and
-``checkout._finalize`` lock the cart row too and stand down once it is unfrozen, so a slow
-rather than dead checkout cannot deallocate twice or write an order for refunded money.
+Two ways in: the cron sweep ``recover_stale_checkouts``, and ``recover_stale_checkout``, which
+``OrdersConfig.ready()`` registers with the cart (``cart.checkout``) so that ``lock_cart``
+runs it when a shopper touches a cart whose checkout is stale.
+
+Locks: the cart row first (``select_for_update``; ``skip_locked`` in the cron sweep, through
+``cart.checkout.lock_stale_checkout``, so two runs, or a checkout still finalizing, are passed
+over), then the stock rows inside ``inventory.deallocate``, the same order as checkout.
+``checkout._abort`` and ``checkout._finalize`` lock the cart row too and stand down once its
+checkout has ended, so a slow rather than dead checkout cannot deallocate twice or write an
+order for refunded money.
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from cart.models import Cart, CartLine, CartStatus
-from cart.services import CHECKOUT_LOCK_TIMEOUT
+from cart.checkout import (
+    CHECKOUT_TIMEOUT,
+    complete_checkout,
+    end_checkout,
+    lock_stale_checkout,
+    stale_checkouts,
+)
+from cart.models import Cart
+from cart.selectors import cart_lines
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
@@ -77,28 +90,19 @@ def _refund_orphan_charge(number: str) -> None:
 
 def _recover(cart: Cart) -> str:
     """Recover the checkout of ``cart`` (locked by the caller, inside its transaction)."""
-    number = cart.checkout_reference
-    now = timezone.now()
+    number = cart.checkout_order_number
     if Order.objects.filter(number=number).exists():
-        Cart.objects.filter(pk=cart.pk).update(
-            status=CartStatus.ORDERED,
-            checkout_reference="",
-            checkout_started_at=None,
-            updated_at=now,
-        )
+        complete_checkout(cart=cart)
         logger.warning("Checkout %s had its order; closed cart %s", number, cart.pk)
         return number
     _refund_orphan_charge(number)
     lines = [
-        StockLine(line.variant_id, line.quantity, line.variant.sku)
-        for line in CartLine.objects.filter(cart=cart).select_related("variant")
+        StockLine(line.variant_id, line.quantity, line.variant.sku) for line in cart_lines(cart)
     ]
     inventory.deallocate(lines=lines, order_number=number)
-    Cart.objects.filter(pk=cart.pk).update(
-        checkout_reference="", checkout_started_at=None, updated_at=now
-    )
+    end_checkout(cart=cart, order_number=number)
     logger.warning(
-        "Recovered dead checkout %s: deallocated %s, unfroze cart %s",
+        "Recovered stale checkout %s: deallocated %s, ended the checkout of cart %s",
         number,
         ", ".join(f"{ln.quantity} x {ln.sku}" for ln in lines) or "nothing",
         cart.pk,
@@ -106,20 +110,23 @@ def _recover(cart: Cart) -> str:
     return number
 
 
-def recover_locked_checkout(*, cart: Cart) -> bool:
-    """Recover the dead checkout of ``cart``, whose row the caller has locked; return success.
+def recover_stale_checkout(*, cart: Cart) -> bool:
+    """Recover the stale checkout of ``cart``, whose row the caller has locked; return success.
 
-    Runs in a savepoint of the caller's transaction (``cart.services.lock_cart`` calls it when
-    a shopper touches a cart whose freeze expired): if the caller rolls back, the cart is
-    still frozen with its allocation, and a later run refunds idempotently and records it.
-    Returns False, leaving everything as it was, when the refund cannot be made now.
+    Registered with the cart (``cart.checkout.register_stale_checkout_recovery``) in
+    ``OrdersConfig.ready()``: ``cart.services.lock_cart`` calls it when a shopper touches a
+    cart whose checkout is stale. Runs in a savepoint of the caller's transaction: if the
+    caller rolls back, the cart is still in checkout with its allocation, and a later run
+    refunds idempotently and records it. Returns False, leaving everything as it was, when
+    the refund cannot be made now.
     """
+    number = cart.checkout_order_number
     try:
         with transaction.atomic():
             _recover(cart)
     except PaymentUnavailableError as exc:
         persist_attempts(getattr(exc, "attempts", []))
-        logger.error("Could not refund dead checkout %s yet", cart.checkout_reference)
+        logger.error("Could not refund dead checkout %s yet", number)
         return False
     return True
 
@@ -127,29 +134,29 @@ def recover_locked_checkout(*, cart: Cart) -> bool:
 def recover_stale_checkouts(
     *, older_than: timedelta | None = None, now: datetime | None = None
 ) -> list[str]:
-    """Recover every checkout frozen for longer than ``older_than``; return their numbers.
+    """Recover every checkout in progress for longer than ``older_than``; return their numbers.
 
-    ``older_than`` defaults to ``CHECKOUT_LOCK_TIMEOUT``. For each such cart, in its own
+    ``older_than`` defaults to ``CHECKOUT_TIMEOUT``. For each such cart, in its own
     transaction: lock the row (``skip_locked``: a cart another run or a finishing checkout
-    holds is left for next time), re-check it is still frozen and stale, then
+    holds is left for next time), re-check it is still in that stale checkout, then
 
-    * if the order ``<number>`` exists (finalize committed), mark the cart ``ordered``;
+    * if the order ``<number>`` exists (finalize committed), complete the checkout (cart
+      ``ordered``);
     * otherwise refund its successful charge (reference ``<number>-void``, one ``Payment``
-      row per attempt), deallocate its lines and unfreeze it.
+      row per attempt), deallocate its lines and end the checkout.
 
-    Idempotent: a recovered cart is no longer frozen, so running again finds nothing; the
-    refund reference makes a repeated refund a no-op at the gateway. When the payment service
-    is down the cart is left frozen (its attempts recorded) and the next run retries it.
+    Idempotent: a recovered cart is no longer in checkout, so running again finds nothing;
+    the refund reference makes a repeated refund a no-op at the gateway. When the payment
+    service is down the cart stays in checkout (its attempts recorded) and the next run
+    retries it.
     """
-    cutoff = (now or timezone.now()) - (older_than or CHECKOUT_LOCK_TIMEOUT)
-    stale = Cart.objects.exclude(checkout_reference="").filter(
-        Q(checkout_started_at__lt=cutoff) | Q(checkout_started_at__isnull=True)
-    )
+    cutoff = (now or timezone.now()) - (older_than or CHECKOUT_TIMEOUT)
     recovered: list[str] = []
+    stale = stale_checkouts(started_before=cutoff)
     for pk in list(stale.order_by("pk").values_list("pk", flat=True)):
         try:
             with transaction.atomic():
-                cart = stale.select_for_update(skip_locked=True).filter(pk=pk).first()
+                cart = lock_stale_checkout(cart_id=pk, started_before=cutoff)
                 if cart is not None:
                     recovered.append(_recover(cart))
         except PaymentUnavailableError as exc:

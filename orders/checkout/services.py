@@ -2,27 +2,31 @@
 
 How failures stay clean (and why the charge is outside the database transaction):
 
-1. *Prepare* (transaction 1): lock the cart row, check it (not empty, every line
-   purchasable, prices unchanged), allocate all stock (``inventory.allocate``: stock rows
-   locked in variant order, the cart's holds converted) and freeze the cart
-   (``checkout_reference`` = the order number). Commit. No lock is held past this point.
+1. *Prepare* (transaction 1): lock the cart row (``cart.services.lock_cart``), check it (not
+   empty, every line purchasable, prices unchanged), allocate all stock
+   (``inventory.allocate``: stock rows locked in variant order, the cart's holds converted)
+   and start the checkout on the cart (``cart.checkout.start_checkout``: the cart is *in
+   checkout*, ``checkout_order_number`` = the order number). Commit. No lock is held past
+   this point.
 2. *Charge* through the gateway with retries, outside any transaction, so every attempt's
    ``Payment`` row is committed as soon as it is written, whatever happens next.
-3. *Finalize* (transaction 2): order, lines, invoice, event, payments linked, cart ``ordered``,
-   ``order_placed`` after commit.
+3. *Finalize* (transaction 2): order, lines, invoice, event, payments linked, checkout
+   completed (``cart.checkout.complete_checkout``: cart ``ordered``), ``order_placed`` after
+   commit.
 
-A declined or unavailable payment runs *abort* (deallocate, restore the cart's holds,
-unfreeze the cart): stock and cart are as they were and the attempts stay recorded. If
-finalize fails after a successful charge, the charge is refunded (compensation) and abort
-runs.
+A declined or unavailable payment runs *abort* (deallocate, restore the cart's holds, end the
+checkout: ``cart.checkout.end_checkout``): stock and cart are as they were and the attempts
+stay recorded. If finalize fails after a successful charge, the charge is refunded
+(compensation) and abort runs.
 
-A crash between steps leaves a frozen cart, its allocation and perhaps a charge without an
-order. ``orders.checkout.recovery`` undoes such a checkout once it is older than
-``cart.services.CHECKOUT_LOCK_TIMEOUT`` (cron ``recover_checkouts``, or ``lock_cart`` when the
-shopper touches the cart again): refund, deallocate, unfreeze. Because a slow (not dead)
-checkout may still be running then, *abort* and *finalize* first lock the cart row and go on
-only while it is still frozen with their number: once recovery unfroze it, abort does nothing
-(no double deallocation) and finalize fails, so the charge is refunded (compensation).
+A crash between steps leaves a cart in checkout, its allocation and perhaps a charge without
+an order. ``orders.checkout.recovery`` undoes such a *stale* checkout once it is older than
+``cart.checkout.CHECKOUT_TIMEOUT`` (cron ``recover_checkouts``, or ``lock_cart`` when the
+shopper touches the cart again): refund, deallocate, end the checkout. Because a slow (not
+dead) checkout may still be running then, *abort* and *finalize* first lock the cart row
+(``cart.checkout.lock_cart_in_checkout``) and go on only while it is still in checkout with
+their number: once recovery ended it, abort does nothing (no double deallocation) and
+finalize fails, so the charge is refunded (compensation).
 """
 
 import logging
@@ -37,9 +41,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Address
+from cart.checkout import (
+    complete_checkout,
+    end_checkout,
+    lock_cart_in_checkout,
+    start_checkout,
+)
 from cart.errors import CartEmpty, CartNotFound
-from cart.models import Cart, CartLine, CartStatus
-from cart.services import lock_cart
+from cart.models import Cart
+from cart.selectors import cart_lines
+from cart.services import lock_cart, refresh_line_price
 from catalog.models import ProductStatus
 from inventory import services as inventory
 from inventory.errors import InsufficientStock
@@ -76,7 +87,7 @@ ADDRESS_FIELDS = {
 
 
 class CheckoutRecovered(Exception):  # noqa: N818 - names the state found
-    """The checkout outlived ``CHECKOUT_LOCK_TIMEOUT`` and recovery undid it."""
+    """The checkout outlived ``CHECKOUT_TIMEOUT`` and recovery undid it."""
 
 
 def new_order_number() -> str:
@@ -179,10 +190,10 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
     """Transaction 1. Return the plan, or raise (price changes are committed, then raised)."""
     price_changed = False
     with transaction.atomic():
-        cart = lock_cart(cart)
+        cart = lock_cart(cart=cart)
         if cart.user_id != user.pk:
             raise CartNotFound()
-        rows = list(CartLine.objects.filter(cart=cart).select_related("variant__product"))
+        rows = cart_lines(cart)
         if not rows:
             raise CartEmpty()
         unavailable = [
@@ -195,7 +206,7 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
         for row in rows:
             if row.unit_price != row.variant.price:
                 price_changed = True
-                CartLine.objects.filter(pk=row.pk).update(unit_price=row.variant.price)
+                refresh_line_price(line=row)
         if not price_changed:
             lines = [
                 _PlannedLine(
@@ -217,9 +228,7 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
             )
             plan_lines = [StockLine(ln.variant_id, ln.quantity, ln.sku) for ln in lines]
             inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
-            Cart.objects.filter(pk=cart.pk).update(
-                checkout_reference=number, checkout_started_at=now
-            )
+            start_checkout(cart=cart, order_number=number, started_at=now)
             subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
             shipping, tax, total = compute_totals(subtotal)
             plan = _Plan(
@@ -239,13 +248,14 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
 
 
 def _abort(plan: _Plan) -> None:
-    """Undo ``_prepare``: deallocate, restore the cart's earlier holds, unfreeze the cart.
+    """Undo ``_prepare``: deallocate, restore the cart's earlier holds, end the checkout.
 
-    Does nothing when the cart is no longer frozen with this number (recovery already undid
-    the checkout), so the allocation is never given back twice.
+    Locks the cart row first and does nothing when the cart is no longer in checkout with this
+    number (recovery already undid the checkout), so the allocation is never given back twice.
     """
     with transaction.atomic():
-        if not _still_frozen(plan):
+        cart = lock_cart_in_checkout(cart_id=plan.cart_id, order_number=plan.number)
+        if cart is None:
             logger.warning("Checkout %s was already recovered; nothing to abort", plan.number)
             return
         inventory.deallocate(lines=plan.stock_lines(), order_number=plan.number)
@@ -262,20 +272,7 @@ def _abort(plan: _Plan) -> None:
                     )
             except InsufficientStock:
                 logger.info("Could not restore the holds of cart %s", plan.cart_token)
-        Cart.objects.filter(pk=plan.cart_id, checkout_reference=plan.number).update(
-            checkout_reference="", checkout_started_at=None
-        )
-
-
-def _still_frozen(plan: _Plan) -> bool:
-    """Lock the cart row; return whether it is still frozen by this checkout."""
-    return (
-        Cart.objects.select_for_update()
-        .filter(pk=plan.cart_id, status=CartStatus.OPEN, checkout_reference=plan.number)
-        .values_list("pk", flat=True)
-        .first()
-        is not None
-    )
+        end_checkout(cart=cart, order_number=plan.number)
 
 
 def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeResult) -> Order:
@@ -285,7 +282,8 @@ def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeRes
     this checkout (its stock is no longer allocated); the caller then refunds the charge.
     """
     with transaction.atomic():
-        if not _still_frozen(plan):
+        cart = lock_cart_in_checkout(cart_id=plan.cart_id, order_number=plan.number)
+        if cart is None:
             raise CheckoutRecovered(plan.number)
         order = Order.objects.create(
             number=plan.number,
@@ -325,12 +323,7 @@ def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeRes
             note=f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id}).",
         )
         issue_invoice(order=order, tax_rate=tax_rate())
-        Cart.objects.filter(pk=plan.cart_id).update(
-            status=CartStatus.ORDERED,
-            checkout_reference="",
-            checkout_started_at=None,
-            updated_at=timezone.now(),
-        )
+        complete_checkout(cart=cart)
         transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
     return order
 
@@ -363,12 +356,13 @@ def place_order(
     Validates the address (``ValidationError``) and the cart; allocates all stock at once;
     charges ``total`` through the gateway (reference = the order number, so a retry never
     charges twice); writes the order with snapshot lines, address and totals, the invoice
-    and a ``placed`` event; marks the cart ``ordered``; sends ``order_placed`` after commit.
+    and a ``placed`` event; completes the cart's checkout (cart ``ordered``); sends
+    ``order_placed`` after commit.
 
     Raises ``CartEmpty`` (400), ``InsufficientStock`` (409, with the lines), ``PriceChanged``
     (409; the cart's snapshots are refreshed so a retry succeeds), ``PaymentDeclinedError``
     (402), ``PaymentUnavailableError`` (503), ``CheckoutInProgress`` (409) when the cart is
-    already being checked out, ``CheckoutFailed`` (500) when a step after the charge fails
+    already in checkout, ``CheckoutFailed`` (500) when a step after the charge fails
     (the charge is refunded). Every failure leaves stock and cart as they were; payment
     attempts stay recorded. See the module docstring for the transaction layout.
     """

@@ -211,7 +211,7 @@ def test_declined_payment_records_the_attempt_and_restores_stock_and_holds():
     assert hold.quantity == 2
     assert abs((hold.expires_at - expires_at).total_seconds()) <= 2
     cart.refresh_from_db()
-    assert (cart.status, cart.checkout_reference) == (CartStatus.OPEN, "")
+    assert (cart.status, cart.checkout_order_number) == (CartStatus.OPEN, "")
     attempt = Payment.objects.get()
     assert (attempt.result, attempt.order) == ("declined", None)
     assert not Order.objects.exists()
@@ -272,7 +272,7 @@ def test_failure_after_the_charge_refunds_it(monkeypatch):
     assert not Invoice.objects.exists()
     assert stock(variant) == (3, 0)
     cart.refresh_from_db()
-    assert (cart.status, cart.checkout_reference) == (CartStatus.OPEN, "")
+    assert (cart.status, cart.checkout_order_number) == (CartStatus.OPEN, "")
     assert CartLine.objects.get(cart=cart).quantity == 2
 
 
@@ -280,7 +280,7 @@ def test_a_cart_already_in_checkout_cannot_be_placed_twice():
     user = UserFactory()
     cart = cart_with(user, (make_variant(), 1))
     Cart.objects.filter(pk=cart.pk).update(
-        checkout_reference="SO-XXXX-XXXX", checkout_started_at=timezone.now()
+        checkout_order_number="SO-XXXX-XXXX", checkout_started_at=timezone.now()
     )
     with pytest.raises(CheckoutInProgress):
         place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_success")

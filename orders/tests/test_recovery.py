@@ -12,13 +12,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from cart.checkout import CHECKOUT_TIMEOUT, registered_stale_checkout_recovery
 from cart.errors import CheckoutInProgress
 from cart.models import Cart, CartLine, CartStatus
-from cart.services import CHECKOUT_LOCK_TIMEOUT, add_item, set_quantity
+from cart.services import add_item, set_quantity
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
 from orders.checkout import services as checkout
-from orders.checkout.recovery import recover_stale_checkouts
+from orders.checkout.recovery import recover_stale_checkout, recover_stale_checkouts
 from orders.checkout.services import place_order
 from orders.errors import CheckoutFailed, PaymentDeclinedError
 from orders.models import Order, Payment, PaymentKind, PaymentResult
@@ -47,7 +48,7 @@ def refund_rows(number: str):
 
 def dead_checkout(user=None, *items, charge: bool = False, minutes: int = 10):
     """Prepare a checkout (and charge it) as ``place_order`` would, then "crash"; return
-    ``(cart, plan)`` with the freeze started ``minutes`` ago."""
+    ``(cart, plan)`` with the checkout started ``minutes`` ago."""
     user = user or UserFactory()
     cart = cart_with(user, *items)
     plan = checkout._prepare(user=user, cart=cart, number=checkout.new_order_number())
@@ -64,9 +65,9 @@ def dead_checkout(user=None, *items, charge: bool = False, minutes: int = 10):
     return cart, plan
 
 
-def assert_unfrozen(cart, *lines):
+def assert_out_of_checkout(cart, *lines):
     cart.refresh_from_db()
-    assert (cart.status, cart.checkout_reference, cart.checkout_started_at) == (
+    assert (cart.status, cart.checkout_order_number, cart.checkout_started_at) == (
         CartStatus.OPEN,
         "",
         None,
@@ -76,13 +77,13 @@ def assert_unfrozen(cart, *lines):
     )
 
 
-def test_a_crash_after_prepare_is_deallocated_and_the_cart_unfrozen():
+def test_a_crash_after_prepare_is_deallocated_and_the_checkout_ended():
     a, b = make_variant(on_hand=5), make_variant(on_hand=4)
     cart, plan = dead_checkout(None, (a, 2), (b, 3))
     assert (stock(a), stock(b)) == ((5, 2), (4, 3))
     assert recover_stale_checkouts() == [plan.number]
     assert (stock(a), stock(b)) == ((5, 0), (4, 0))
-    assert_unfrozen(cart, (a, 2), (b, 3))
+    assert_out_of_checkout(cart, (a, 2), (b, 3))
     assert not Payment.objects.exists()
     assert not Order.objects.exists()
 
@@ -99,7 +100,7 @@ def test_a_crash_after_the_charge_refunds_it_once_and_deallocates_exactly():
     assert (refund.result, refund.amount, refund.order) == ("succeeded", plan.total, None)
     assert MockGateway._refunds[f"{plan.number}-void"].charge_id == charge.gateway_transaction_id
     assert len(MockGateway._refunds) == 1
-    assert_unfrozen(cart, (variant, 2))
+    assert_out_of_checkout(cart, (variant, 2))
     assert not Order.objects.exclude(pk=other_order.pk).exists()
 
 
@@ -112,7 +113,7 @@ def test_running_the_recovery_twice_is_harmless():
     assert stock(variant) == (10, 0)
     assert Payment.objects.count() == payments
     assert len(MockGateway._refunds) == 1
-    assert_unfrozen(cart, (variant, 2))
+    assert_out_of_checkout(cart, (variant, 2))
 
 
 def test_a_refund_already_recorded_is_not_asked_for_again():
@@ -134,10 +135,10 @@ def test_a_fresh_checkout_is_left_alone_until_it_is_stale():
     cart, plan = dead_checkout(None, (variant, 2), charge=True, minutes=0)
     assert recover_stale_checkouts() == []
     cart.refresh_from_db()
-    assert cart.checkout_reference == plan.number
+    assert cart.checkout_order_number == plan.number
     assert stock(variant) == (5, 2)
     assert not refund_rows(plan.number).exists()
-    later = timezone.now() + CHECKOUT_LOCK_TIMEOUT + timedelta(seconds=1)
+    later = timezone.now() + CHECKOUT_TIMEOUT + timedelta(seconds=1)
     assert recover_stale_checkouts(now=later) == [plan.number]
     assert stock(variant) == (5, 0)
 
@@ -156,12 +157,12 @@ def test_a_checkout_whose_order_exists_only_has_its_cart_closed():
     cart = Cart.objects.get(user=order.user)
     Cart.objects.filter(pk=cart.pk).update(  # finalize committed but the cart update was lost
         status=CartStatus.OPEN,
-        checkout_reference=order.number,
+        checkout_order_number=order.number,
         checkout_started_at=timezone.now() - timedelta(hours=1),
     )
     assert recover_stale_checkouts() == [order.number]
     cart.refresh_from_db()
-    assert (cart.status, cart.checkout_reference, cart.checkout_started_at) == (
+    assert (cart.status, cart.checkout_order_number, cart.checkout_started_at) == (
         CartStatus.ORDERED,
         "",
         None,
@@ -171,13 +172,17 @@ def test_a_checkout_whose_order_exists_only_has_its_cart_closed():
     assert recover_stale_checkouts() == []
 
 
+def test_orders_hands_its_recovery_to_the_cart_at_startup():
+    assert registered_stale_checkout_recovery() is recover_stale_checkout
+
+
 def test_touching_a_cart_whose_checkout_died_recovers_it_first():
     variant = make_variant(on_hand=5)
     cart, plan = dead_checkout(None, (variant, 2), charge=True)
     add_item(cart=cart, sku=variant.sku, quantity=1)
     assert stock(variant) == (5, 0)
     assert refund_rows(plan.number).get().result == PaymentResult.SUCCEEDED
-    assert_unfrozen(cart, (variant, 3))
+    assert_out_of_checkout(cart, (variant, 3))
     assert recover_stale_checkouts() == []
 
 
@@ -191,7 +196,7 @@ def test_a_cart_whose_checkout_died_can_be_checked_out_again():
     assert order.lines.get().quantity == 3
 
 
-def test_a_cart_stays_frozen_while_its_refund_cannot_be_made(settings):
+def test_a_cart_stays_in_checkout_while_its_refund_cannot_be_made(settings):
     variant = make_variant(on_hand=5)
     cart, plan = dead_checkout(None, (variant, 2), charge=True)
     settings.SHOP_PAYMENT_GATEWAY = f"{__name__}.RefundDownGateway"
@@ -201,20 +206,20 @@ def test_a_cart_stays_frozen_while_its_refund_cannot_be_made(settings):
     assert recover_stale_checkouts() == []
     assert refund_rows(plan.number).filter(result=PaymentResult.FAILED).count() == 3
     cart.refresh_from_db()
-    assert cart.checkout_reference == plan.number
+    assert cart.checkout_order_number == plan.number
     assert stock(variant) == (5, 2)
     settings.SHOP_PAYMENT_GATEWAY = "orders.payments.gateways.MockGateway"
     assert recover_stale_checkouts() == [plan.number]
     assert refund_rows(plan.number).filter(result=PaymentResult.SUCCEEDED).count() == 1
     assert stock(variant) == (5, 0)
-    assert_unfrozen(cart, (variant, 2))
+    assert_out_of_checkout(cart, (variant, 2))
 
 
 def slow_charge(monkeypatch, *, then):
     """Make the checkout's charge take so long that recovery runs meanwhile."""
 
     def charge(**kwargs):
-        recover_stale_checkouts(now=timezone.now() + CHECKOUT_LOCK_TIMEOUT * 2)
+        recover_stale_checkouts(now=timezone.now() + CHECKOUT_TIMEOUT * 2)
         return then(**kwargs)
 
     monkeypatch.setattr(checkout, "charge_with_retries", charge)
@@ -233,7 +238,7 @@ def test_a_slow_checkout_recovered_meanwhile_refunds_instead_of_placing(monkeypa
     number = Payment.objects.filter(kind=PaymentKind.CHARGE).last().reference
     assert refund_rows(number).filter(result=PaymentResult.SUCCEEDED).exists()
     assert len(MockGateway._refunds) == 1
-    assert_unfrozen(cart, (variant, 2))
+    assert_out_of_checkout(cart, (variant, 2))
 
 
 def test_a_slow_declined_checkout_recovered_meanwhile_does_not_deallocate_twice(monkeypatch):
@@ -245,7 +250,7 @@ def test_a_slow_declined_checkout_recovered_meanwhile_does_not_deallocate_twice(
     with pytest.raises(PaymentDeclinedError):
         place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_declined")
     assert stock(variant) == (10, 4)
-    assert_unfrozen(cart, (variant, 2))
+    assert_out_of_checkout(cart, (variant, 2))
 
 
 def test_recover_checkouts_command_prints_what_it_recovered():

@@ -5,9 +5,9 @@ from orders.checkout.recovery import recover_stale_checkouts
 
 class Command(BaseCommand):
     help = (
-        "Undo checkouts that died between the charge and the order (older than "
-        "CHECKOUT_LOCK_TIMEOUT): refund, deallocate, unfreeze the cart. Safe to run from cron "
-        "every minute, even twice at once."
+        "Undo stale checkouts, which died between the charge and the order (older than "
+        "CHECKOUT_TIMEOUT): refund, deallocate, end the cart's checkout. Safe to run from "
+        "cron every minute, even twice at once."
     )
 
     def handle(self, *args, **options) -> None:
