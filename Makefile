@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed worker bench clean
+.PHONY: install run test test-fast lint format migrate seed worker bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -16,17 +16,33 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_shop
+run: migrate seed
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Applies the migrations (idempotent).
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+# The demo shop: admin user, categories, products, stock (idempotent; needs the migrations).
+seed: migrate
+	$(BIN)/python manage.py seed_shop
+
+# Everything: PostgreSQL-only tests run when DATABASE_URL is PostgreSQL, browser journeys
+# need Chromium (/usr/bin/chromium).
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The quick loop while coding: no browser journeys, no PostgreSQL-only tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not postgres"
+
+# ruff, the import contracts (the apps' layering, pyproject.toml [tool.importlinter]) and
+# mypy over the typed service layer ([tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -42,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

@@ -1,12 +1,29 @@
 import json
 
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from notifications import services
 from notifications.emails import SENSITIVE_KEYS
 from notifications.errors import NotificationNotResendable
 from notifications.models import Notification
+
+#: Shown on the change page, all read-only.
+_FIELDS = (
+    "kind",
+    "recipient",
+    "subject",
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "sent_at",
+    "event_key",
+    "created_at",
+    "updated_at",
+    "context_display",
+)
 
 
 @admin.register(Notification)
@@ -27,21 +44,8 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     actions = ["resend"]
-    fields = [
-        "kind",
-        "recipient",
-        "subject",
-        "status",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "sent_at",
-        "event_key",
-        "created_at",
-        "updated_at",
-        "context_display",
-    ]
-    readonly_fields = fields
+    fields = _FIELDS
+    readonly_fields = _FIELDS
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -50,7 +54,7 @@ class NotificationAdmin(admin.ModelAdmin):
         # Viewing only: the row is the record of what was sent.
         return False
 
-    def has_resend_permission(self, request) -> bool:
+    def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.resend_notification")
 
     @admin.display(description="context")

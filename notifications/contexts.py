@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 
 def absolute_url(path: str) -> str:
     """Return ``path`` on the public site (``SHOP_BASE_URL``)."""
-    return settings.SHOP_BASE_URL.rstrip("/") + path
+    return str(settings.SHOP_BASE_URL).rstrip("/") + path
 
 
 def _url_for(name: str, fallback: str) -> str:

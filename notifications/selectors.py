@@ -1,10 +1,12 @@
+from datetime import datetime
+
 from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationStatus
 
 
-def due_notification_ids(*, now=None, limit: int | None = None) -> list[int]:
+def due_notification_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
     """Return the ids of pending notifications whose next attempt is due, oldest first."""
     now = now or timezone.now()
     qs = (

@@ -7,7 +7,7 @@ worker and the cron command) can never both send one row.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -29,7 +29,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 ERROR_MAX_LENGTH = 2000
 
 
-def _enqueue_delivery(notification_id: int, *, run_after=None) -> None:
+def _enqueue_delivery(notification_id: int, *, run_after: datetime | None = None) -> None:
     """Queue the delivery task; if the queue is unreachable the row stays due for cron."""
     from notifications.tasks import deliver_notification
 
@@ -130,7 +130,10 @@ def _record_failure(notification: Notification, exc: Exception) -> Notification:
             notification.attempts,
             error,
         )
-        fields = {"status": NotificationStatus.FAILED, "next_attempt_at": None}
+        fields: dict[str, object] = {
+            "status": NotificationStatus.FAILED,
+            "next_attempt_at": None,
+        }
     else:
         delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS)) - 1]
         logger.warning(

@@ -3,8 +3,13 @@
 Screenshots go to ``test-artifacts/screenshots/`` (git-ignored; CI keeps it as an artifact).
 Static files are served by pytest-django's live server through the staticfiles finders, so
 no ``collectstatic`` is needed.
+
+Browser tests (marked ``browser``) are skipped, with the reason shown, only when Chromium is
+missing *and* this is not CI. With ``CI=true``, or whenever Chromium is installed, they run and
+fail loudly if the browser cannot start: a CI run never passes by skipping them.
 """
 
+import os
 import re
 import threading
 import time
@@ -27,6 +32,20 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 15_000
 
 
+def in_ci() -> bool:
+    """Return whether this run is CI (``CI=true``), where no test may be skipped for want of a
+    tool."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a browser test before its fixtures start a server, when it cannot run here."""
+    if "browser" in item.keywords and not Path(CHROMIUM).exists() and not in_ci():
+        pytest.skip(
+            f"needs Chromium at {CHROMIUM} (apt-get install chromium); with CI=true it fails"
+        )
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120]
 
@@ -39,13 +58,19 @@ def chromium_browser(monkeypatch) -> Iterator:
     thread with a running loop unless ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set. The test's own ORM
     calls (seeding data, asserting) are synchronous and safe, so we allow them.
     """
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: apt-get install chromium", pytrace=False)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        try:
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+        except PlaywrightError as exc:
+            pytest.fail(f"Chromium at {CHROMIUM} could not start: {exc}", pytrace=False)
         try:
             yield instance
         finally:

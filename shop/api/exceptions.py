@@ -58,7 +58,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail = (
+        detail: object = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         return _validation_response(detail)
@@ -91,7 +91,8 @@ def exception_handler(exc, context):
             body["token_code"] = str(detail["code"])
     else:
         body["detail"] = str(detail)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["retry_after"] = int(exc.wait + 0.999)
+    wait = getattr(exc, "wait", None)  # Throttled.wait (missing from the DRF stubs)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["retry_after"] = int(wait + 0.999)
     response.data = body
     return response
