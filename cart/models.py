@@ -16,7 +16,7 @@ class Cart(models.Model):
     """A shopping cart of a signed-in user or of an anonymous token holder.
 
     Every cart has a ``token``; anonymous clients send it back (``X-Cart-Token`` / cookie),
-    and stock holds (``inventory.Reservation``) are keyed by it.
+    and stock holds (``inventory.StockHold``) are keyed by it.
     """
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
