@@ -22,7 +22,7 @@ from catalog.seed_data import (
     MATERIALS,
     PALETTE,
 )
-from inventory.models import MovementReason, StockItem, StockMovement
+from inventory import services as inventory
 
 ADMIN_EMAIL = "admin@shop.com"
 ADMIN_PASSWORD = "admin123"  # noqa: S105 - documented demo credential, must be changed
@@ -201,32 +201,10 @@ class Command(BaseCommand):
                 quantities[sku] = on_hand
         Variant.objects.bulk_create(variants, batch_size=BATCH)
         by_sku = dict(Variant.objects.filter(sku__in=quantities).values_list("sku", "id"))
-        threshold = settings.SHOP_LOW_STOCK_THRESHOLD
-        StockItem.objects.bulk_create(
-            [
-                StockItem(
-                    variant_id=by_sku[sku],
-                    on_hand=qty,
-                    low_stock_threshold=threshold,
-                    low_stock_alerted=qty <= threshold,
-                )
-                for sku, qty in quantities.items()
-            ],
-            batch_size=BATCH,
-            ignore_conflicts=True,
-        )
-        StockMovement.objects.bulk_create(
-            [
-                StockMovement(
-                    variant_id=by_sku[sku],
-                    delta=qty,
-                    reason=MovementReason.RESTOCK,
-                    on_hand_after=qty,
-                    note="seed_shop initial stock",
-                )
-                for sku, qty in quantities.items()
-                if qty
-            ],
+        inventory.create_stock_items(
+            on_hand={by_sku[sku]: qty for sku, qty in quantities.items()},
+            low_stock_threshold=settings.SHOP_LOW_STOCK_THRESHOLD,
+            note="seed_shop initial stock",
             batch_size=BATCH,
         )
 
