@@ -77,6 +77,19 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
     return user
 
 
+def ensure_superuser(*, email: str, password: str, must_change_password: bool = True) -> bool:
+    """Create a superuser with ``email`` unless an account with that email exists.
+
+    Return whether one was created. Used by ``seed_shop`` for the demo admin.
+    """
+    if User.objects.filter(email__iexact=normalize_email(email)).exists():
+        return False
+    User.objects.create_superuser(
+        email=email, password=password, must_change_password=must_change_password
+    )
+    return True
+
+
 def update_profile(
     *, user: User, first_name: str | None = None, last_name: str | None = None
 ) -> User:

@@ -20,7 +20,7 @@ class Cart(models.Model):
     """A shopping cart of a signed-in user or of an anonymous token holder.
 
     Every cart has a ``token``; anonymous clients send it back (``X-Cart-Token`` / cookie),
-    and stock holds (``inventory.Reservation``) are keyed by it.
+    and stock holds (``inventory.StockHold``) are keyed by it.
 
     A cart is *in checkout* while ``checkout_order_number`` holds the number of the order
     being placed from it (see ``cart.checkout``); its lines cannot change meanwhile.

@@ -7,8 +7,7 @@ from uuid import UUID
 from django.conf import settings
 
 from cart.models import Cart, CartLine, CartStatus
-from catalog.models import ProductStatus
-from inventory.services import availability
+from inventory.selectors import availability
 from shop.money import money
 
 
@@ -104,18 +103,18 @@ def _warnings(line: CartLineSummary) -> list[dict]:
 def cart_summary(*, cart: Cart | None) -> CartSummary:
     """Return the summary of ``cart`` that pages and the API show: lines, totals, warnings.
 
-    Three queries whatever the number of lines (lines with variant and product, then the
-    two availability queries). ``available`` counts this cart's own holds as its own.
+    Two queries whatever the number of lines (lines with variant and product, then
+    availability). ``available`` counts this cart's own holds as its own.
     """
     currency = settings.SHOP_CURRENCY
     if cart is None:
         return CartSummary(token=None, currency=currency)
     rows = cart_lines(cart)
-    stock = availability([r.variant_id for r in rows], cart_token=cart.token) if rows else {}
+    stock = availability(variant_ids=[r.variant_id for r in rows], cart_token=cart.token)
     lines = []
     for row in rows:
         variant = row.variant
-        purchasable = variant.is_active and variant.product.status == ProductStatus.ACTIVE
+        purchasable = variant.is_purchasable
         lines.append(
             CartLineSummary(
                 id=row.pk,

@@ -2,7 +2,7 @@
 
 Locking: a write locks the cart row (``select_for_update``) first, so concurrent edits of
 one cart serialize; a merge locks both carts in primary-key order. Stock rows are locked
-only inside ``inventory.services`` (reserve), always after the cart row. A cart in checkout
+only inside ``inventory.services`` (hold_stock), always after the cart row. A cart in checkout
 refuses every change (``lock_cart``); its checkout state is written by ``cart.checkout``.
 """
 
@@ -17,9 +17,10 @@ from cart.checkout import checkout_is_stale, run_stale_checkout_recovery
 from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
 from cart.models import MAX_LINE_QUANTITY, Cart, CartLine, CartStatus
 from cart.selectors import open_cart_for_token, open_cart_for_user
-from catalog.models import ProductStatus, Variant
+from catalog.models import Variant
 from inventory import services as inventory
 from inventory.errors import InsufficientStock
+from inventory.selectors import availability
 from inventory.services import StockLine
 
 
@@ -63,9 +64,9 @@ def _validate_quantity(quantity, *, allow_zero: bool = False) -> int:
 
 def _purchasable_variant(sku: str) -> Variant:
     variant = (
-        Variant.objects.select_related("product")
-        .filter(sku__iexact=str(sku or "").strip(), is_active=True)
-        .filter(product__status=ProductStatus.ACTIVE)
+        Variant.objects.purchasable()
+        .select_related("product")
+        .filter(sku__iexact=str(sku or "").strip())
         .first()
     )
     if variant is None:
@@ -103,7 +104,7 @@ def lock_cart(*, cart: Cart) -> Cart:
 
 
 def _check_supply(*, cart: Cart, variant: Variant, quantity: int) -> None:
-    available = inventory.availability([variant.pk], cart_token=cart.token).get(variant.pk, 0)
+    available = availability(variant_ids=[variant.pk], cart_token=cart.token).get(variant.pk, 0)
     if quantity > available:
         raise InsufficientStock(
             [{"sku": variant.sku, "requested": quantity, "available": available}]
@@ -227,13 +228,13 @@ def merge_guest_cart(*, user, token: str | UUID) -> Cart:
     first, second = sorted([guest, own], key=lambda c: c.pk)
     locked = {c.pk: lock_cart(cart=c) for c in (first, second)}
     guest, own = locked[guest.pk], locked[own.pk]
-    inventory.release(cart_token=guest.token)
+    inventory.release_holds(cart_token=guest.token)
     guest_lines = list(CartLine.objects.filter(cart=guest).select_related("variant__product"))
     existing = {line.variant_id: line for line in CartLine.objects.filter(cart=own)}
-    stock = inventory.availability([g.variant_id for g in guest_lines], cart_token=own.token)
+    stock = availability(variant_ids=[g.variant_id for g in guest_lines], cart_token=own.token)
     for g in guest_lines:
         variant = g.variant
-        if not variant.is_active or variant.product.status != ProductStatus.ACTIVE:
+        if not variant.is_purchasable:
             continue
         mine = existing.get(variant.pk)
         current = mine.quantity if mine else 0
@@ -279,7 +280,7 @@ def reserve_cart(*, cart: Cart, ttl_seconds: int | None = None) -> datetime:
     lines = list(CartLine.objects.filter(cart=cart).select_related("variant"))
     if not lines:
         raise CartEmpty()
-    return inventory.reserve(
+    return inventory.hold_stock(
         cart_token=cart.token,
         lines=[StockLine(line.variant_id, line.quantity, line.variant.sku) for line in lines],
         ttl_seconds=ttl_seconds,
@@ -296,7 +297,7 @@ def purge_anonymous_carts(*, older_than_days: int, now: datetime | None = None) 
     count = 0
     for pk, token in carts.iterator():
         with transaction.atomic():
-            inventory.release(cart_token=token)
+            inventory.release_holds(cart_token=token)
             deleted, _ = Cart.objects.filter(pk=pk, updated_at__lt=cutoff).delete()
             count += 1 if deleted else 0
     return count

@@ -10,8 +10,8 @@ from django.utils.html import format_html
 
 from catalog import services
 from catalog.models import Category, Product, ProductImage, Variant
+from inventory import services as inventory
 from inventory.admin import StockMovementInline
-from inventory.models import StockItem
 
 
 @admin.register(Category)
@@ -78,7 +78,7 @@ class ProductAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        variants = Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
+        variants = Variant.objects.active().filter(product_id=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
@@ -113,10 +113,8 @@ class ProductAdmin(admin.ModelAdmin):
         if formset.model is Variant:
             # New variants need a stock row so they show in inventory; quantities go through
             # inventory.services (adjust/restock), never through this form.
-            new = [v.pk for v in formset.new_objects]
-            StockItem.objects.bulk_create(
-                [StockItem(variant_id=pk) for pk in new], ignore_conflicts=True
-            )
+            for variant in formset.new_objects:
+                inventory.create_stock_item(variant=variant)
 
     def delete_model(self, request, obj):
         if not services.delete_product(product=obj):

@@ -3,15 +3,17 @@
 Every cached read is stored under a key that contains the current *catalog version*, a number
 kept in the cache itself. Any change a shopper could see in the catalog bumps it:
 ``post_save`` / ``post_delete`` of ``Product``, ``Variant``, ``Category``, ``ProductImage`` and
-``StockItem`` (``catalog.receivers``), and every stock service in ``inventory.services``
-(reserve, release, allocate, ship, adjust, ...), which write with ``.update()`` and so send no
-signals. Old entries are never deleted: they are simply no longer asked for and expire.
+``StockItem``, and ``inventory.signals.stock_changed``, which every stock service (hold,
+release, allocate, ship, adjust, ...) sends because it writes with ``.update()`` and so sends
+no model signals (receivers in ``catalog.receivers``). Old entries are never deleted: they are
+simply no longer asked for and expire.
 
-When the bump happens: after the writing transaction commits (``transaction.on_commit``), so a
-reader on another connection can never store the pre-commit state under the new version.
-Until then the writing connection itself has uncommitted catalog changes; reads on it bypass
-the cache (``has_uncommitted_changes``) so that they see their own writes and never share
-state that may still be rolled back. (This is also what keeps the test suite honest: each test
+When the bump happens: after the writing transaction commits (``transaction.on_commit``; the
+stock signal itself is sent after commit), so a reader on another connection can never store
+the pre-commit state under the new version. Until then the writing connection itself has
+uncommitted catalog changes (a pending bump or a pending ``stock_changed``); reads on it
+bypass the cache (``has_uncommitted_changes``) so that they see their own writes and never
+share state that may still be rolled back. (This is also what keeps the test suite honest: each test
 runs in a transaction that is rolled back, so its writes never reach the cache.)
 
 Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache).
@@ -36,6 +38,8 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+
+from inventory.signals import stock_change_pending
 
 VERSION_KEY = "catalog:version"
 T = TypeVar("T")
@@ -73,9 +77,9 @@ def _pending(connection) -> bool:
 
 
 def has_uncommitted_changes(using: str | None = None) -> bool:
-    """Return whether this connection's open transaction has changed the catalog."""
+    """Return whether this connection's open transaction has changed the catalog or stock."""
     connection = transaction.get_connection(using)
-    return connection.in_atomic_block and _pending(connection)
+    return connection.in_atomic_block and (_pending(connection) or stock_change_pending(using))
 
 
 def bump_catalog_version(using: str | None = None) -> None:

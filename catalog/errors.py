@@ -11,10 +11,14 @@ class CatalogErrorCode:
 
 
 class SkuTaken(DomainError):
-    """Another variant already uses this SKU (compared case-insensitively)."""
+    """Another variant already uses this SKU (compared case-insensitively).
+
+    400, like every invalid input of the staff writes: the API reports it on the ``sku``
+    field (``validation_error``) when its serializer asks ``ensure_sku_free``.
+    """
 
     code = CatalogErrorCode.SKU_TAKEN
-    status_code = 409
+    status_code = 400
     default_detail = "This SKU is already used by another variant."
 
     def __init__(self, sku: str) -> None:
@@ -23,10 +27,10 @@ class SkuTaken(DomainError):
 
 
 class SlugTaken(DomainError):
-    """Another product or category already uses this slug."""
+    """Another product or category already uses this slug (400, reported like ``SkuTaken``)."""
 
     code = CatalogErrorCode.SLUG_TAKEN
-    status_code = 409
+    status_code = 400
     default_detail = "This slug is already in use."
 
     def __init__(self, slug: str) -> None:

@@ -84,6 +84,12 @@ class ProductStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class ProductQuerySet(models.QuerySet):
+    def purchasable(self) -> "ProductQuerySet":
+        """Products shoppers can see and buy: active (not draft, not archived)."""
+        return self.filter(status=ProductStatus.ACTIVE)
+
+
 class Product(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
@@ -95,6 +101,8 @@ class Product(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -112,6 +120,11 @@ class Product(models.Model):
             self.slug = unique_slug(Product, self.name)
         super().save(*args, **kwargs)
 
+    @property
+    def is_purchasable(self) -> bool:
+        """Whether shoppers can buy this product (the rule of ``ProductQuerySet.purchasable``)."""
+        return self.status == ProductStatus.ACTIVE
+
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
@@ -126,6 +139,16 @@ class ProductImage(models.Model):
         return self.alt or self.image.name
 
 
+class VariantQuerySet(models.QuerySet):
+    def active(self) -> "VariantQuerySet":
+        """Variants not switched off (``is_active``), whatever their product's status."""
+        return self.filter(is_active=True)
+
+    def purchasable(self) -> "VariantQuerySet":
+        """Variants shoppers can buy: active, of a purchasable product (joins the product)."""
+        return self.active().filter(product__status=ProductStatus.ACTIVE)
+
+
 class Variant(models.Model):
     """A sellable SKU of a product (e.g. "Red / M")."""
 
@@ -136,6 +159,8 @@ class Variant(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+
+    objects = VariantQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -152,6 +177,14 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} ({self.product.name} {self.name})".strip()
+
+    @property
+    def is_purchasable(self) -> bool:
+        """Whether shoppers can buy this variant (the rule of ``VariantQuerySet.purchasable``).
+
+        Reads ``product``: select it with the variant when checking many.
+        """
+        return self.is_active and self.product.is_purchasable
 
 
 def unique_slug(model: type[models.Model], text: str, max_length: int = 200) -> str:

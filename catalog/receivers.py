@@ -1,24 +1,31 @@
 """Invalidate cached catalog reads when a row shoppers can see changes (see catalog.cache).
 
-Connected in ``CatalogConfig.ready()``. Writes done with ``.update()`` send no signals: the
-services that do them bump the catalog version themselves (``inventory.services``).
+Connected in ``CatalogConfig.ready()``. Only reads and cache bumps happen here: the stock
+models are imported to listen to them, never to write them. Stock services write with
+``.update()``, which sends no model signals: they send ``inventory.signals.stock_changed``.
 """
 
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from catalog.cache import bump_catalog_version
 from catalog.models import Category, Product, ProductImage, Variant
-from inventory.models import Reservation, StockItem
+from inventory.models import StockHold, StockItem
+from inventory.signals import stock_changed
 
-# Reservation: only post_save (factories, admin); a post_delete receiver would stop Django
-# from fast-deleting holds in bulk, and the services that delete them bump already.
-SAVED = (Category, Product, ProductImage, Variant, StockItem, Reservation)
+# StockHold: only post_save (factories, admin); a post_delete receiver would stop Django
+# from fast-deleting holds in bulk, and the services that delete them send stock_changed.
+SAVED = (Category, Product, ProductImage, Variant, StockItem, StockHold)
 DELETED = (Category, Product, ProductImage, Variant, StockItem)
 
 
 def catalog_changed(sender, using=None, **kwargs) -> None:
     """Bump the catalog version after the transaction that changed ``sender`` commits."""
     bump_catalog_version(using=using)
+
+
+def stock_changed_receiver(sender, **kwargs) -> None:
+    """Stock or holds changed (sent after commit): bump the catalog version."""
+    bump_catalog_version()
 
 
 def database_reset(sender, using=None, **kwargs) -> None:
@@ -29,6 +36,7 @@ def database_reset(sender, using=None, **kwargs) -> None:
 def connect(app_config) -> None:
     """Connect the receivers (called once, from ``CatalogConfig.ready()``)."""
     post_migrate.connect(database_reset, sender=app_config, dispatch_uid="catalog-cache-reset")
+    stock_changed.connect(stock_changed_receiver, dispatch_uid="catalog-cache-stock-changed")
     for model in SAVED:
         post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
     for model in DELETED:

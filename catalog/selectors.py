@@ -16,7 +16,7 @@ from django.db.models import (
     CharField,
     Exists,
     ExpressionWrapper,
-    IntegerField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -24,11 +24,11 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
-from inventory.services import held_quantity
+from catalog.models import Category, Product, ProductImage, Variant
+from inventory.selectors import available_quantity, is_low_stock
 
 IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
@@ -43,28 +43,21 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def variant_available(
-    *, variant_ref: str = "pk", now: datetime | None = None, cart_token: UUID | None = None
-):
-    """Return an SQL expression: on_hand - allocated - unexpired holds, never below 0.
+def variant_available(*, now: datetime | None = None, cart_token: UUID | None = None) -> Func:
+    """Return the SQL expression of a variant's available quantity (on a ``Variant`` queryset).
 
-    ``variant_ref`` names the variant id on the queryset being annotated (``"pk"`` on a
-    ``Variant`` queryset). Holds of ``cart_token`` (the viewer's own cart) are not subtracted.
-    A variant without a stock row has 0 available.
+    The rule is inventory's (``inventory.selectors.available_quantity``): on hand - allocated
+    - unexpired holds, never below 0; 0 without a stock row. Holds of ``cart_token`` (the
+    viewer's own cart) are not subtracted.
     """
-    held = held_quantity(variant_ref=variant_ref, now=now, exclude_cart=cart_token)
-    prefix = "" if variant_ref == "pk" else f"{variant_ref.removesuffix('_id')}__"
-    return Greatest(
-        Value(0),
-        Coalesce(f"{prefix}stock__on_hand", Value(0))
-        - Coalesce(f"{prefix}stock__allocated", Value(0))
-        - Coalesce(held, Value(0)),
-        output_field=IntegerField(),
+    return available_quantity(
+        variant_ref="pk", stock_path="stock__", now=now, exclude_cart=cart_token
     )
 
 
 def _active_variants() -> QuerySet[Variant]:
-    return Variant.objects.filter(product_id=OuterRef("pk"), is_active=True)
+    # The listing's products are already purchasable: their active variants are too.
+    return Variant.objects.active().filter(product_id=OuterRef("pk"))
 
 
 def product_listing(
@@ -90,7 +83,7 @@ def product_listing(
     now = timezone.now()
     first_image = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
     qs = (
-        Product.objects.filter(status=ProductStatus.ACTIVE)
+        Product.objects.purchasable()
         .select_related("category")
         .alias(
             # A LIMIT 1 subquery, not EXISTS: PostgreSQL would turn an EXISTS in the select
@@ -165,8 +158,9 @@ def product_detail(
     variants = variants_with_stock(cart_token=cart_token).order_by("position", "id")
     products = Product.objects.all()
     if not include_inactive:
-        variants = variants.filter(is_active=True)
-        products = products.filter(status=ProductStatus.ACTIVE)
+        # Prefetched under a purchasable product: its active variants are purchasable.
+        variants = variants.active()
+        products = products.purchasable()
     return (
         products.select_related("category")
         .prefetch_related(
@@ -181,7 +175,7 @@ def stock_hint(available: int, threshold: int) -> str:
     """Return ``"in_stock"``, ``"low_stock"`` (available <= threshold) or ``"out_of_stock"``."""
     if available <= 0:
         return OUT_OF_STOCK
-    if available <= threshold:
+    if is_low_stock(available=available, threshold=threshold):
         return LOW_STOCK
     return IN_STOCK
 

@@ -1,7 +1,9 @@
 """Every write to the catalog: products, variants, categories.
 
-Stock rows are created here for new variants, but stock *quantities* only ever change through
-``inventory.services`` so every change writes a movement.
+A new variant's stock row (and starting stock) is created by ``inventory.services``, which
+owns the stock tables: every stock change writes a movement there. SKU and slug uniqueness
+are checked here and only here (``ensure_sku_free`` / ``ensure_slug_free``; the API's
+serializers call them to report the field).
 """
 
 from collections.abc import Iterable, Mapping
@@ -10,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from catalog.cache import bump_catalog_version
 from catalog.errors import CategoryCycle, InvalidVariant, SkuTaken, SlugTaken
 from catalog.models import Category, Product, ProductStatus, Variant, unique_slug
 from inventory import services as inventory
-from inventory.models import MovementReason, StockItem
 
 PRODUCT_FIELDS = ("name", "slug", "description", "category", "attributes", "status")
 VARIANT_FIELDS = ("sku", "name", "price", "attributes", "is_active", "position")
@@ -40,7 +42,8 @@ def _variant_data(data: VariantData | Mapping[str, Any]) -> VariantData:
     return data if isinstance(data, VariantData) else VariantData(**data)
 
 
-def _check_sku_free(sku: str, *, exclude_pk: int | None = None) -> None:
+def ensure_sku_free(*, sku: str, exclude_pk: int | None = None) -> None:
+    """Raise ``SkuTaken`` if a variant other than ``exclude_pk`` uses ``sku`` (any case)."""
     qs = Variant.objects.filter(sku__iexact=sku)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
@@ -53,7 +56,10 @@ def _check_price(price: Decimal) -> None:
         raise InvalidVariant("A variant's price must be greater than zero.", field="price")
 
 
-def _check_slug_free(model, slug: str, *, exclude_pk: int | None = None) -> None:
+def ensure_slug_free(
+    *, model: type[Product] | type[Category], slug: str, exclude_pk: int | None = None
+) -> None:
+    """Raise ``SlugTaken`` if a row of ``model`` other than ``exclude_pk`` uses ``slug``."""
     qs = model.objects.filter(slug=slug)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
@@ -83,7 +89,7 @@ def add_variant(*, product: Product, data: VariantData | Mapping[str, Any], user
     _check_price(data.price)
     if data.on_hand < 0:
         raise InvalidVariant("Initial stock cannot be negative.", field="on_hand")
-    _check_sku_free(sku)
+    ensure_sku_free(sku=sku)
     variant = Variant(
         product=product,
         sku=sku,
@@ -94,14 +100,13 @@ def add_variant(*, product: Product, data: VariantData | Mapping[str, Any], user
         position=data.position,
     )
     _save_variant(variant)
-    stock = (
-        {}
-        if data.low_stock_threshold is None
-        else {"low_stock_threshold": data.low_stock_threshold}
+    inventory.create_stock_item(
+        variant=variant,
+        on_hand=data.on_hand,
+        low_stock_threshold=data.low_stock_threshold,
+        user=user,
+        note="initial stock",
     )
-    StockItem.objects.create(variant=variant, **stock)
-    if data.on_hand:
-        inventory.restock(variant=variant, quantity=data.on_hand, user=user, note="initial stock")
     return variant
 
 
@@ -130,7 +135,7 @@ def create_product(
             raise SkuTaken(spec.sku)
         seen.add(key)
     if slug:
-        _check_slug_free(Product, slug)
+        ensure_slug_free(model=Product, slug=slug)
     product = Product.objects.create(
         name=name,
         slug=slug or unique_slug(Product, name),
@@ -151,7 +156,7 @@ def update_product(*, product: Product, **changes: Any) -> Product:
     if unknown:
         raise TypeError(f"Cannot update product fields: {', '.join(sorted(unknown))}")
     if changes.get("slug") and changes["slug"] != product.slug:
-        _check_slug_free(Product, changes["slug"], exclude_pk=product.pk)
+        ensure_slug_free(model=Product, slug=changes["slug"], exclude_pk=product.pk)
     for name, value in changes.items():
         setattr(product, name, value)
     product.save()
@@ -172,16 +177,14 @@ def update_variant(
         raise TypeError(f"Cannot update variant fields: {', '.join(sorted(unknown))}")
     if "sku" in changes:
         changes["sku"] = changes["sku"].strip()
-        _check_sku_free(changes["sku"], exclude_pk=variant.pk)
+        ensure_sku_free(sku=changes["sku"], exclude_pk=variant.pk)
     if "price" in changes:
         _check_price(changes["price"])
     for name, value in changes.items():
         setattr(variant, name, value)
     _save_variant(variant)
     if low_stock_threshold is not None:
-        item, _ = StockItem.objects.get_or_create(variant=variant)
-        item.low_stock_threshold = low_stock_threshold
-        item.save(update_fields=["low_stock_threshold", "updated_at"])
+        inventory.set_low_stock_threshold(variant=variant, threshold=low_stock_threshold)
     return variant
 
 
@@ -207,22 +210,21 @@ def archive_products(*, products: Iterable[Product]) -> int:
     return changed
 
 
-def was_ordered(product: Product) -> bool:
-    """Return whether any variant of ``product`` appears on an order line."""
-    return Variant.objects.filter(product=product, order_lines__isnull=False).exists()
-
-
 @transaction.atomic
 def delete_product(*, product: Product) -> bool:
-    """Delete ``product`` if it was never ordered, else archive it.
+    """Delete ``product`` unless records elsewhere protect it; then archive it instead.
 
-    Returns ``True`` when the rows were deleted. Ordered products are never hard-deleted:
-    order lines, invoices and returns keep pointing at their variants.
+    Returns ``True`` when the rows were deleted. The catalogue does not know who keeps
+    references: an app whose records must keep pointing at variants (orders: order lines,
+    hence invoices and returns) declares its foreign key ``on_delete=PROTECT``, and the
+    refused delete becomes an archive.
     """
-    if was_ordered(product):
+    try:
+        with transaction.atomic():
+            product.delete()
+    except ProtectedError:
         archive_product(product=product)
         return False
-    product.delete()
     return True
 
 
@@ -245,7 +247,7 @@ def create_category(
 ) -> Category:
     """Create a category (a root unless ``parent``); the slug is generated unless given."""
     if slug:
-        _check_slug_free(Category, slug)
+        ensure_slug_free(model=Category, slug=slug)
     return Category.objects.create(
         name=name,
         parent=parent,
@@ -262,7 +264,7 @@ def update_category(*, category: Category, **changes: Any) -> Category:
     if unknown:
         raise TypeError(f"Cannot update category fields: {', '.join(sorted(unknown))}")
     if changes.get("slug") and changes["slug"] != category.slug:
-        _check_slug_free(Category, changes["slug"], exclude_pk=category.pk)
+        ensure_slug_free(model=Category, slug=changes["slug"], exclude_pk=category.pk)
     for name, value in changes.items():
         setattr(category, name, value)
     category.save()
@@ -281,15 +283,3 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
     category.parent = parent
     category.save()
     return category
-
-
-def set_stock_level(*, variant: Variant, on_hand: int, user=None, note: str = "") -> None:
-    """Bring ``variant``'s on-hand to ``on_hand`` with a correction (or restock) movement.
-
-    Raises ``InsufficientStock`` if that is below what is allocated to orders.
-    """
-    current = StockItem.objects.filter(variant=variant).values_list("on_hand", flat=True).first()
-    delta = on_hand - (current or 0)
-    if delta:
-        reason = MovementReason.RESTOCK if delta > 0 else MovementReason.CORRECTION
-        inventory.adjust(variant=variant, delta=delta, reason=reason, user=user, note=note)

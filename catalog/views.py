@@ -15,11 +15,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 
-from cart.models import Cart, CartStatus
 from catalog.cache import CachedListingPaginator, cached
 from catalog.models import Category, Product
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
-from catalog.templatetags.shop_tags import CART_COOKIE, root_categories
+from catalog.templatetags.catalog_tags import root_categories
 
 PAGE_SIZE = 24
 FEATURED_COUNT = 8
@@ -74,20 +73,6 @@ def _wants_fragment(request: HttpRequest) -> bool:
     """Return True for HTMX swaps of the grid (not boosted links or history restores)."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def _viewer_cart_token(request: HttpRequest) -> UUID | None:
-    """Return the token of the viewer's open cart, so their own stock holds count as theirs."""
-    if request.user.is_authenticated:
-        return (
-            Cart.objects.filter(user=request.user, status=CartStatus.OPEN)
-            .values_list("token", flat=True)
-            .first()
-        )
-    try:
-        return UUID(request.COOKIES.get(CART_COOKIE, ""))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _add_to_cart_url() -> str:
@@ -217,7 +202,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
     For a viewer without a cart the product (variants, stock, images) is cached per catalog
     version (``catalog.cache``).
     """
-    cart_token = _viewer_cart_token(request)
+    # The viewer's cart, so their own stock holds count as theirs (``cart.middleware``).
+    cart_token: UUID | None = request.cart_token
     try:
         if cart_token is None:
             product, ancestors = cached("product-page", slug, partial(_product_and_ancestors, slug))

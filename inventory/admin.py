@@ -1,4 +1,4 @@
-"""Inventory admin: stock with live availability, a low-stock filter, a restock action.
+"""Inventory admin: stock with live availability, a low-stock filter, a restock action, holds.
 
 Quantities are read-only here: every change goes through ``inventory.services`` so it is
 locked, checked and written to the movement ledger.
@@ -6,13 +6,13 @@ locked, checked and written to the movement ledger.
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
 from inventory import services
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation, StockItem, StockMovement
+from inventory.models import StockHold, StockItem, StockMovement
+from inventory.selectors import is_low_stock, low_stock_condition, with_available
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -23,14 +23,13 @@ class LowStockFilter(admin.SimpleListFilter):
         return [("low", "Low (at or below threshold)"), ("out", "Out of stock"), ("ok", "OK")]
 
     def queryset(self, request, queryset):
-        low = {"available__lte": F("low_stock_threshold")}
         match self.value():
             case "low":
-                return queryset.filter(**low)
+                return queryset.filter(low_stock_condition())
             case "out":
                 return queryset.filter(available__lte=0)
             case "ok":
-                return queryset.exclude(**low)
+                return queryset.exclude(low_stock_condition())
         return queryset
 
 
@@ -68,7 +67,7 @@ class StockItemAdmin(admin.ModelAdmin):
         "product_name",
         "on_hand",
         "allocated",
-        "reserved_display",
+        "held_display",
         "available_display",
         "low_stock_threshold",
         "is_low",
@@ -91,7 +90,7 @@ class StockItemAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return services.with_available(super().get_queryset(request))
+        return with_available(queryset=super().get_queryset(request))
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -107,9 +106,9 @@ class StockItemAdmin(admin.ModelAdmin):
     def product_name(self, obj: StockItem) -> str:
         return f"{obj.variant.product.name} {obj.variant.name}".strip()
 
-    @admin.display(description="reserved", ordering="reserved")
-    def reserved_display(self, obj: StockItem) -> int:
-        return obj.reserved
+    @admin.display(description="held", ordering="held")
+    def held_display(self, obj: StockItem) -> int:
+        return obj.held
 
     @admin.display(description="available", ordering="available")
     def available_display(self, obj: StockItem) -> int:
@@ -117,7 +116,7 @@ class StockItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="low", boolean=True)
     def is_low(self, obj: StockItem) -> bool:
-        return obj.available <= obj.low_stock_threshold
+        return is_low_stock(available=obj.available, threshold=obj.low_stock_threshold)
 
     @admin.display(description="recent movements")
     def recent_movements(self, obj: StockItem):
@@ -202,8 +201,10 @@ class StockMovementAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+@admin.register(StockHold)
+class StockHoldAdmin(admin.ModelAdmin):
+    """Cart holds: made by ``inventory.services.hold_stock``; staff can look or delete."""
+
     list_display = ["variant", "cart_token", "quantity", "expires_at"]
     list_select_related = ["variant__product"]
     search_fields = ["variant__sku", "cart_token"]

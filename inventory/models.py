@@ -8,7 +8,7 @@ def default_low_stock_threshold() -> int:
 
 
 class StockItem(models.Model):
-    """Stock of one variant. ``allocated`` is held by placed, unshipped orders.
+    """Stock of one variant. ``allocated`` is committed to placed, unshipped orders.
 
     Only ``inventory.services`` writes these rows; the database guarantees
     ``0 <= allocated <= on_hand``.
@@ -40,10 +40,13 @@ class StockItem(models.Model):
         return f"Stock of {self.variant_id}: {self.on_hand} on hand, {self.allocated} allocated"
 
 
-class Reservation(models.Model):
-    """A time-limited hold of stock for a cart (identified by the cart's token).
+class StockHold(models.Model):
+    """A HOLD: a time-limited hold of stock for a cart (identified by the cart's token).
 
-    Expired rows count for nothing even before ``release_expired_reservations`` deletes them.
+    Not to be confused with an ALLOCATION (``StockItem.allocated``: stock committed to a
+    placed order). Expired rows count for nothing even before ``release_expired_holds``
+    deletes them. (Called ``Reservation`` before issue 11; the hold time is still the
+    ``SHOP_RESERVATION_TTL`` setting.)
     """
 
     variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+")
@@ -59,7 +62,7 @@ class Reservation(models.Model):
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_hold_qty_gt_0"),
         ]
-        indexes = [models.Index(fields=["variant", "expires_at"], name="inventory_res_var_exp")]
+        indexes = [models.Index(fields=["variant", "expires_at"], name="inventory_hold_var_exp")]
 
     def __str__(self) -> str:
         return f"Hold of {self.quantity} x {self.variant_id} until {self.expires_at:%H:%M}"

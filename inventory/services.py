@@ -1,31 +1,51 @@
-"""The only code that changes stock.
+"""The only code that writes stock: stock rows, holds, allocations and the movement ledger.
+
+Layering: inventory sits *below* the catalogue (``catalog > inventory``). It knows a variant
+only by its id (the string foreign key ``"catalog.Variant"``) and imports nothing of
+``catalog``, ``cart`` or ``orders``; they call these services. Whoever must react to a change
+listens to ``inventory.signals`` (the catalogue's cache listens to ``stock_changed``).
+
+Vocabulary: a HOLD (``StockHold``) is a time-limited hold of stock for a cart; an ALLOCATION
+(``StockItem.allocated``) is stock committed to a placed order.
 
 Locking rule (every writer follows it, so there are no deadlocks): lock the ``StockItem``
 rows involved with ``select_for_update`` ordered by ``variant_id``, once, at the start of the
-transaction; then read reservations and write. PostgreSQL enforces ``0 <= allocated <=
-on_hand`` with CHECK constraints as the last line of defence.
+transaction; then read holds and write. PostgreSQL enforces ``0 <= allocated <= on_hand``
+with CHECK constraints as the last line of defence.
 
 Every writer that changes what shoppers could see (stock, holds) ends with
-``bump_catalog_version()``: its ``.update()`` writes send no signals, and the catalog caches
-stock hints (``catalog.cache``). The bump runs after commit.
+``send_stock_changed``: its ``.update()`` writes send no model signals. The signal goes out
+after commit.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.cache import bump_catalog_version
 from inventory.errors import InsufficientStock
-from inventory.models import MovementReason, Reservation, StockItem, StockMovement
-from inventory.signals import stock_low
+from inventory.models import (
+    MovementReason,
+    StockHold,
+    StockItem,
+    StockMovement,
+    default_low_stock_threshold,
+)
+from inventory.selectors import active_holds, available_from, is_low_stock
+from inventory.signals import send_stock_changed, stock_low
+
+
+class VariantRef(Protocol):
+    """What inventory needs of a variant (a ``catalog.Variant``): its id and SKU."""
+
+    pk: Any
+    sku: str
 
 
 @dataclass(frozen=True)
@@ -72,41 +92,38 @@ def _lock(variant_ids: Iterable[int]) -> dict[int, StockItem]:
     return {row.variant_id: row for row in rows}
 
 
-def active_reservations(
-    variant_ids: Iterable[int], *, exclude_cart: UUID | None = None, now: datetime | None = None
-) -> dict[int, int]:
-    """Return ``{variant_id: held quantity}`` of unexpired holds, other carts' only if asked."""
-    now = now or timezone.now()
-    qs = Reservation.objects.filter(variant_id__in=list(variant_ids), expires_at__gt=now)
-    if exclude_cart is not None:
-        qs = qs.exclude(cart_token=exclude_cart)
-    return dict(qs.values("variant_id").annotate(q=Sum("quantity")).values_list("variant_id", "q"))
-
-
-def availability(variant_ids: Iterable[int], *, cart_token: UUID | None = None) -> dict[int, int]:
-    """Return ``{variant_id: available}`` = on_hand - allocated - other carts' active holds.
-
-    Read-only, no locks: for display and early validation; the writers re-check under lock.
-    Two queries whatever the number of variants.
-    """
-    ids = list(set(variant_ids))
-    rows = StockItem.objects.filter(variant_id__in=ids).values_list(
-        "variant_id", "on_hand", "allocated"
+def _movement(
+    *,
+    variant_id: int,
+    delta: int,
+    reason: str,
+    on_hand_after: int,
+    user: Any = None,
+    order_number: str = "",
+    note: str = "",
+) -> StockMovement:
+    """Return the (unsaved) ledger row of one change to on-hand: every writer builds it here."""
+    return StockMovement(
+        variant_id=variant_id,
+        delta=delta,
+        reason=reason,
+        on_hand_after=on_hand_after,
+        user=user,
+        order_number=order_number,
+        note=note,
     )
-    free = {vid: on_hand - allocated for vid, on_hand, allocated in rows}
-    held = active_reservations(ids, exclude_cart=cart_token) if free else {}
-    return {vid: max(0, free.get(vid, 0) - held.get(vid, 0)) for vid in ids}
 
 
 def _available(item: StockItem, held: dict[int, int]) -> int:
-    return item.on_hand - item.allocated - held.get(item.variant_id, 0)
+    return available_from(
+        on_hand=item.on_hand, allocated=item.allocated, held=held.get(item.variant_id, 0)
+    )
 
 
 def _check(lines: dict[int, StockLine], items: dict[int, StockItem], held: dict[int, int]) -> None:
     short = []
     for vid, line in lines.items():
-        item = items[vid]
-        available = max(0, _available(item, held))
+        available = _available(items[vid], held)
         if line.quantity > available:
             short.append({"sku": line.sku, "requested": line.quantity, "available": available})
     if short:
@@ -116,7 +133,8 @@ def _check(lines: dict[int, StockLine], items: dict[int, StockItem], held: dict[
 def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") -> None:
     """Raise the low-stock flag (and signal after commit) or clear it after a restock."""
     available = _available(item, held)
-    if available <= item.low_stock_threshold and not item.low_stock_alerted:
+    low = is_low_stock(available=available, threshold=item.low_stock_threshold)
+    if low and not item.low_stock_alerted:
         item.low_stock_alerted = True
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=True)
         if not sku:
@@ -127,55 +145,56 @@ def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") 
                 sender=StockItem,
                 stock_item_id=item.pk,
                 sku=sku,
-                available=max(0, available),
+                available=available,
             )
         )
-    elif available > item.low_stock_threshold and item.low_stock_alerted:
+    elif not low and item.low_stock_alerted:
         item.low_stock_alerted = False
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=False)
 
 
 @transaction.atomic
-def reserve(
+def hold_stock(
     *, cart_token: UUID, lines: Iterable[StockLine], ttl_seconds: int | None = None
 ) -> datetime:
     """Hold ``lines`` for the cart until the returned expiry, replacing its earlier holds.
 
-    All or nothing: locks the stock rows (variant-id order) and raises ``InsufficientStock``
-    if any line exceeds what other carts and orders leave available.
+    The hold lasts ``ttl_seconds`` (default: the ``SHOP_RESERVATION_TTL`` setting). All or
+    nothing: locks the stock rows (variant-id order) and raises ``InsufficientStock`` if any
+    line exceeds what other carts and orders leave available.
     """
     merged = _merge(lines)
     ttl = settings.SHOP_RESERVATION_TTL if ttl_seconds is None else ttl_seconds
     expires_at = timezone.now() + timedelta(seconds=ttl)
     items = _lock(merged)
-    held = active_reservations(merged, exclude_cart=cart_token)
+    held = active_holds(variant_ids=merged, exclude_cart=cart_token)
     _check(merged, items, held)
-    Reservation.objects.filter(cart_token=cart_token).delete()
-    Reservation.objects.bulk_create(
+    StockHold.objects.filter(cart_token=cart_token).delete()
+    StockHold.objects.bulk_create(
         [
-            Reservation(
+            StockHold(
                 variant_id=vid, cart_token=cart_token, quantity=line.quantity, expires_at=expires_at
             )
             for vid, line in merged.items()
         ]
     )
-    bump_catalog_version()
+    send_stock_changed()
     return expires_at
 
 
-def release(*, cart_token: UUID) -> int:
+def release_holds(*, cart_token: UUID) -> int:
     """Drop every hold of the cart; return how many were dropped."""
-    deleted, _ = Reservation.objects.filter(cart_token=cart_token).delete()
+    deleted, _ = StockHold.objects.filter(cart_token=cart_token).delete()
     if deleted:
-        bump_catalog_version()
+        send_stock_changed()
     return deleted
 
 
-def release_expired(*, now: datetime | None = None) -> int:
+def release_expired_holds(*, now: datetime | None = None) -> int:
     """Delete expired holds (they already count for nothing); return how many."""
-    deleted, _ = Reservation.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    deleted, _ = StockHold.objects.filter(expires_at__lte=now or timezone.now()).delete()
     if deleted:
-        bump_catalog_version()
+        send_stock_changed()
     return deleted
 
 
@@ -190,17 +209,17 @@ def allocate(
     """
     merged = _merge(lines)
     items = _lock(merged)
-    held = active_reservations(merged, exclude_cart=cart_token)
+    held = active_holds(variant_ids=merged, exclude_cart=cart_token)
     _check(merged, items, held)
     for vid, line in merged.items():
         item = items[vid]
         item.allocated += line.quantity
         StockItem.objects.filter(pk=item.pk).update(allocated=item.allocated)
     if cart_token is not None:
-        Reservation.objects.filter(cart_token=cart_token).delete()
+        StockHold.objects.filter(cart_token=cart_token).delete()
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
-    bump_catalog_version()
+    send_stock_changed()
 
 
 @transaction.atomic
@@ -212,14 +231,14 @@ def deallocate(*, lines: Iterable[StockLine], order_number: str = "") -> None:
         item = items[vid]
         item.allocated = max(0, item.allocated - line.quantity)
         StockItem.objects.filter(pk=item.pk).update(allocated=item.allocated)
-    held = active_reservations(merged)
+    held = active_holds(variant_ids=merged)
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
-    bump_catalog_version()
+    send_stock_changed()
 
 
 @transaction.atomic
-def ship(*, lines: Iterable[StockLine], order_number: str, user=None) -> None:
+def ship(*, lines: Iterable[StockLine], order_number: str, user: Any = None) -> None:
     """Ship allocated stock: ``on_hand`` and ``allocated`` both go down; writes ``sale`` moves.
 
     Locks rows in variant-id order. Raises ``InsufficientStock`` (nothing shipped) if a line
@@ -239,22 +258,24 @@ def ship(*, lines: Iterable[StockLine], order_number: str, user=None) -> None:
         item.on_hand -= line.quantity
         item.allocated -= line.quantity
         StockItem.objects.filter(pk=item.pk).update(on_hand=item.on_hand, allocated=item.allocated)
-        StockMovement.objects.create(
+        _movement(
             variant_id=vid,
             delta=-line.quantity,
             reason=MovementReason.SALE,
             on_hand_after=item.on_hand,
             user=user,
             order_number=order_number,
-        )
-    bump_catalog_version()
+        ).save()
+    send_stock_changed()
 
 
 ADJUST_REASONS = {MovementReason.RESTOCK, MovementReason.CORRECTION, MovementReason.DAMAGE}
 
 
 @transaction.atomic
-def adjust(*, variant, delta: int, reason: str, user=None, note: str = "") -> StockItem:
+def adjust(
+    *, variant: VariantRef, delta: int, reason: str, user: Any = None, note: str = ""
+) -> StockItem:
     """Change ``on_hand`` by ``delta`` (restock, correction, damage) and record the movement.
 
     Locks the variant's stock row. Raises ``InsufficientStock`` if on-hand would drop below
@@ -278,22 +299,25 @@ def adjust(*, variant, delta: int, reason: str, user=None, note: str = "") -> St
         )
     item.on_hand += delta
     StockItem.objects.filter(pk=item.pk).update(on_hand=item.on_hand)
-    StockMovement.objects.create(
-        variant=variant,
+    _movement(
+        variant_id=variant.pk,
         delta=delta,
         reason=reason,
         on_hand_after=item.on_hand,
         user=user,
         note=note,
-    )
-    _after_sale_or_adjust(item, active_reservations([variant.pk]), variant.sku)
-    bump_catalog_version()
+    ).save()
+    _after_sale_or_adjust(item, active_holds(variant_ids=[variant.pk]), variant.sku)
+    send_stock_changed()
     item.refresh_from_db()
     return item
 
 
-def restock(*, variant, quantity: int, user=None, note: str = "") -> StockItem:
-    """Add ``quantity`` units received from a supplier."""
+def restock(*, variant: VariantRef, quantity: int, user: Any = None, note: str = "") -> StockItem:
+    """Add ``quantity`` units received from a supplier (a ``restock`` movement).
+
+    Raises ``ValueError`` unless ``quantity`` is positive.
+    """
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     return adjust(
@@ -302,65 +326,150 @@ def restock(*, variant, quantity: int, user=None, note: str = "") -> StockItem:
 
 
 @transaction.atomic
-def receive_return(*, lines: Iterable[StockLine], order_number: str, user=None) -> None:
+def receive_return(*, lines: Iterable[StockLine], order_number: str, user: Any = None) -> None:
     """Put returned units back on hand and record ``return`` movements."""
     merged = _merge(lines)
     items = _lock(merged)
-    held = active_reservations(merged)
+    held = active_holds(variant_ids=merged)
     for vid, line in merged.items():
         item = items[vid]
         item.on_hand += line.quantity
         StockItem.objects.filter(pk=item.pk).update(on_hand=item.on_hand)
-        StockMovement.objects.create(
+        _movement(
             variant_id=vid,
             delta=line.quantity,
             reason=MovementReason.RETURN,
             on_hand_after=item.on_hand,
             user=user,
             order_number=order_number,
-        )
+        ).save()
         _after_sale_or_adjust(item, held, line.sku)
-    bump_catalog_version()
+    send_stock_changed()
 
 
-def held_quantity(
-    *, variant_ref: str, now: datetime | None = None, exclude_cart: UUID | None = None
-) -> Subquery:
-    """Return an SQL subquery: the quantity held by unexpired reservations (NULL when none).
+def set_on_hand(*, variant: VariantRef, on_hand: int, user: Any = None, note: str = "") -> None:
+    """Bring the variant's on-hand to ``on_hand`` with a restock (up) or correction (down).
 
-    ``variant_ref`` names the variant id on the outer queryset (``"variant_id"`` on stock
-    items, ``"pk"`` on variants). Holds of ``exclude_cart`` are left out.
+    Nothing is written when it is already there. Raises ``InsufficientStock`` if that is
+    below what is allocated to orders.
     """
-    holds = Reservation.objects.filter(
-        variant_id=OuterRef(variant_ref), expires_at__gt=now or timezone.now()
-    )
-    if exclude_cart is not None:
-        holds = holds.exclude(cart_token=exclude_cart)
-    total = holds.values("variant_id").annotate(total=Sum("quantity")).values("total")
-    return Subquery(total, output_field=IntegerField())
+    current = StockItem.objects.filter(variant_id=variant.pk).values_list("on_hand", flat=True)
+    delta = on_hand - (current.first() or 0)
+    if delta:
+        reason = MovementReason.RESTOCK if delta > 0 else MovementReason.CORRECTION
+        adjust(variant=variant, delta=delta, reason=reason, user=user, note=note)
 
 
-def with_available(qs: QuerySet[StockItem], *, now: datetime | None = None) -> QuerySet[StockItem]:
-    """Annotate ``reserved`` (active holds) and ``available`` on a StockItem queryset."""
-    held = held_quantity(variant_ref="variant_id", now=now)
-    return qs.annotate(reserved=Coalesce(held, Value(0))).annotate(
-        available=F("on_hand") - F("allocated") - F("reserved")
+@transaction.atomic
+def create_stock_item(
+    *,
+    variant: VariantRef,
+    on_hand: int = 0,
+    low_stock_threshold: int | None = None,
+    user: Any = None,
+    note: str = "initial stock",
+) -> StockItem:
+    """Create the stock row of a new variant, with ``on_hand`` as its starting stock.
+
+    Starting stock goes through ``restock`` (a ``restock`` movement in the ledger, the
+    low-stock check and its alert) like any delivery. ``low_stock_threshold`` defaults to
+    ``SHOP_LOW_STOCK_THRESHOLD``. Atomic. Raises ``ValueError`` for a negative ``on_hand`` and
+    ``IntegrityError`` if the variant already has a stock row.
+    """
+    if on_hand < 0:
+        raise ValueError("on_hand cannot be negative")
+    extra = {} if low_stock_threshold is None else {"low_stock_threshold": low_stock_threshold}
+    item = StockItem.objects.create(variant_id=variant.pk, **extra)
+    if on_hand:
+        item = restock(variant=variant, quantity=on_hand, user=user, note=note)
+    return item
+
+
+@transaction.atomic
+def create_stock_items(
+    *,
+    on_hand: Mapping[int, int],
+    low_stock_threshold: int | None = None,
+    note: str = "initial stock",
+    batch_size: int = 2000,
+) -> int:
+    """Create stock rows for many new variants at once (``{variant_id: starting on-hand}``).
+
+    For bulk loads (``seed_shop``): a few statements whatever the number of variants. Each
+    positive starting stock is recorded as the ``restock`` movement ``restock`` would write.
+    No low-stock alert goes out for a starting stock: rows that start at or below their
+    threshold are marked as already alerted. Variants that already have a stock row are
+    skipped. Atomic; returns how many rows were created.
+    """
+    if any(quantity < 0 for quantity in on_hand.values()):
+        raise ValueError("on_hand cannot be negative")
+    threshold = (
+        default_low_stock_threshold() if low_stock_threshold is None else low_stock_threshold
     )
+    ids = list(on_hand)
+    existing: set[int] = set()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        rows = StockItem.objects.filter(variant_id__in=chunk).values_list("variant_id", flat=True)
+        existing.update(rows)
+    new = {vid: qty for vid, qty in on_hand.items() if vid not in existing}
+    StockItem.objects.bulk_create(
+        [
+            StockItem(
+                variant_id=vid,
+                on_hand=qty,
+                low_stock_threshold=threshold,
+                low_stock_alerted=is_low_stock(available=qty, threshold=threshold),
+            )
+            for vid, qty in new.items()
+        ],
+        batch_size=batch_size,
+    )
+    StockMovement.objects.bulk_create(
+        [
+            _movement(
+                variant_id=vid,
+                delta=qty,
+                reason=MovementReason.RESTOCK,
+                on_hand_after=qty,
+                note=note,
+            )
+            for vid, qty in new.items()
+            if qty
+        ],
+        batch_size=batch_size,
+    )
+    if new:
+        send_stock_changed()
+    return len(new)
+
+
+def set_low_stock_threshold(*, variant: VariantRef, threshold: int) -> StockItem:
+    """Set the variant's low-stock threshold (creating its stock row if missing); return it.
+
+    The low-stock flag is re-evaluated at the next stock change, not here.
+    """
+    item, _ = StockItem.objects.get_or_create(variant_id=variant.pk)
+    item.low_stock_threshold = threshold
+    item.save(update_fields=["low_stock_threshold", "updated_at"])
+    return item
 
 
 __all__ = [
+    "ADJUST_REASONS",
     "StockLine",
-    "active_reservations",
+    "VariantRef",
     "adjust",
     "allocate",
-    "availability",
+    "create_stock_item",
+    "create_stock_items",
     "deallocate",
-    "held_quantity",
+    "hold_stock",
     "receive_return",
-    "release",
-    "release_expired",
-    "reserve",
+    "release_expired_holds",
+    "release_holds",
     "restock",
+    "set_low_stock_threshold",
+    "set_on_hand",
     "ship",
-    "with_available",
 ]

@@ -67,8 +67,9 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # PROTECT: an ordered variant is never deleted (the catalogue archives its product).
     variant = models.ForeignKey(
-        "catalog.Variant", null=True, on_delete=models.SET_NULL, related_name="order_lines"
+        "catalog.Variant", null=True, on_delete=models.PROTECT, related_name="order_lines"
     )
     sku = models.CharField(max_length=64)
     product_name = models.CharField(max_length=200)

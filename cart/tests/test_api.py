@@ -6,7 +6,7 @@ from accounts.tests.factories import UserFactory
 from cart.models import Cart, CartLine, CartStatus
 from cart.tests.factories import CartFactory, CartLineFactory
 from catalog.tests.factories import make_variant
-from inventory.models import Reservation
+from inventory.models import StockHold
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +170,7 @@ def test_reserve_holds_the_cart_and_empty_cart_is_400(api_client):
     response = api_client.post("/api/v1/cart/reserve/")
     assert response.status_code == 200
     assert "expires_at" in response.json()
-    assert Reservation.objects.get(variant=variant).quantity == 3
+    assert StockHold.objects.get(variant=variant).quantity == 3
 
 
 def test_get_cart_query_count_is_constant(api_client, django_assert_max_num_queries):

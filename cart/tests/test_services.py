@@ -17,8 +17,8 @@ from cart.tests.factories import CartFactory, CartLineFactory
 from catalog.models import ProductStatus
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation
-from inventory.tests.factories import ReservationFactory
+from inventory.models import StockHold
+from inventory.tests.factories import StockHoldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_add_item_rejects_unknown_or_unsellable_skus(case):
 
 def test_add_item_beyond_availability_raises_with_available():
     variant = make_variant(on_hand=5, allocated=1)
-    ReservationFactory(variant=variant, quantity=1)  # another cart's hold
+    StockHoldFactory(variant=variant, quantity=1)  # another cart's hold
     with pytest.raises(InsufficientStock) as exc:
         services.add_item(cart=CartFactory(), sku=variant.sku, quantity=4)
     assert exc.value.as_dict()["available"] == 3
@@ -79,7 +79,7 @@ def test_add_item_beyond_availability_raises_with_available():
 def test_own_holds_count_as_available_for_the_cart():
     variant = make_variant(on_hand=3)
     cart = CartFactory()
-    ReservationFactory(variant=variant, quantity=3, cart_token=cart.token)
+    StockHoldFactory(variant=variant, quantity=3, cart_token=cart.token)
     services.add_item(cart=cart, sku=variant.sku, quantity=3)
     assert CartLine.objects.get(cart=cart).quantity == 3
 
@@ -134,7 +134,7 @@ def test_merge_adds_quantities_capped_by_stock_and_closes_the_guest_cart():
     CartLineFactory(cart=guest, variant=shared, quantity=4)
     CartLineFactory(cart=guest, variant=only_guest, quantity=2, unit_price=Decimal("1.00"))
     CartLineFactory(cart=guest, variant=gone, quantity=1)
-    ReservationFactory(variant=shared, quantity=4, cart_token=guest.token)
+    StockHoldFactory(variant=shared, quantity=4, cart_token=guest.token)
 
     merged = services.merge_guest_cart(user=user, token=guest.token)
 
@@ -143,7 +143,7 @@ def test_merge_adds_quantities_capped_by_stock_and_closes_the_guest_cart():
     assert CartLine.objects.get(cart=merged, variant=only_guest).unit_price == Decimal("1.00")
     guest.refresh_from_db()
     assert guest.status == CartStatus.MERGED
-    assert not Reservation.objects.filter(cart_token=guest.token).exists()
+    assert not StockHold.objects.filter(cart_token=guest.token).exists()
 
 
 def test_merge_with_unknown_token_is_not_found():
@@ -202,7 +202,7 @@ def test_reserve_cart_holds_every_line_and_rejects_empty_carts():
         services.reserve_cart(cart=cart)
     line = CartLineFactory(cart=cart, quantity=2)
     expires_at = services.reserve_cart(cart=cart)
-    hold = Reservation.objects.get(cart_token=cart.token)
+    hold = StockHold.objects.get(cart_token=cart.token)
     assert (hold.variant_id, hold.quantity, hold.expires_at) == (line.variant_id, 2, expires_at)
 
 
@@ -218,10 +218,10 @@ def test_a_cart_in_checkout_cannot_change():
 def test_purge_carts_deletes_old_anonymous_carts_and_their_holds():
     old, recent = CartFactory(), CartFactory()
     user_cart = CartFactory(user=UserFactory())
-    ReservationFactory(cart_token=old.token)
+    StockHoldFactory(cart_token=old.token)
     Cart.objects.filter(pk__in=[old.pk, user_cart.pk]).update(
         updated_at=timezone.now() - timedelta(days=31)
     )
     call_command("purge_carts", "--days", "30")
     assert set(Cart.objects.values_list("pk", flat=True)) == {recent.pk, user_cart.pk}
-    assert not Reservation.objects.filter(cart_token=old.token).exists()
+    assert not StockHold.objects.filter(cart_token=old.token).exists()

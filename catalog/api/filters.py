@@ -2,26 +2,13 @@
 
 import django_filters
 from django.core.validators import DecimalValidator
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Category, Product
 from catalog.selectors import ORDERINGS, product_listing
+from shop.api.filters import StrictBooleanFilter
 
-BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 # The query parameters that select products (pagination aside): the list's cache key.
 LISTING_PARAMS = ("category", "search", "min_price", "max_price", "in_stock", "ordering")
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(django_filters.TypedChoiceFilter):
-    """``true`` / ``false`` only: anything else is a validation error, not ignored."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("choices", BOOLEAN_CHOICES)
-        kwargs.setdefault("coerce", lambda value: value == "true")
-        kwargs.setdefault("empty_value", None)
-        super().__init__(**kwargs)
 
 
 class ProductFilter(django_filters.FilterSet):

@@ -1,13 +1,20 @@
-"""Input validation and output shapes of the catalog API (writes go through catalog.services)."""
+"""Input validation and output shapes of the catalog API (writes go through catalog.services).
 
+SKU and slug uniqueness is a rule of ``catalog.services``; the input serializers ask it
+(``_unique``) so a taken value is reported on its field, with the other invalid fields.
+"""
+
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog import services
 from catalog.models import Category, Product, ProductStatus, Variant
 from catalog.selectors import image_url, stock_hint
+from shop.errors import DomainError
 
 MAX_JSON_KEYS = 50
 
@@ -16,6 +23,15 @@ def _absolute(request, url: str | None) -> str | None:
     if url and request is not None and url.startswith("/"):
         return request.build_absolute_uri(url)
     return url
+
+
+def _unique(check: Callable[..., None], value: str, **kwargs) -> str:
+    """Run a ``catalog.services.ensure_*_free`` check; its refusal becomes a field error."""
+    try:
+        check(**kwargs)
+    except DomainError as exc:
+        raise serializers.ValidationError(exc.detail) from exc
+    return value
 
 
 class AttributesField(serializers.DictField):
@@ -264,9 +280,7 @@ class VariantInputSerializer(serializers.Serializer):
     )
 
     def validate_sku(self, value: str) -> str:
-        if Variant.objects.filter(sku__iexact=value).exists():
-            raise serializers.ValidationError("A variant with this SKU already exists.")
-        return value
+        return _unique(services.ensure_sku_free, value, sku=value)
 
 
 class ProductInputSerializer(serializers.Serializer):
@@ -283,9 +297,9 @@ class ProductInputSerializer(serializers.Serializer):
     variants = VariantInputSerializer(many=True, min_length=1, max_length=100)
 
     def validate_slug(self, value: str) -> str:
-        if value and Product.objects.filter(slug=value).exists():
-            raise serializers.ValidationError("A product with this slug already exists.")
-        return value
+        if not value:
+            return value
+        return _unique(services.ensure_slug_free, value, model=Product, slug=value)
 
     def validate_variants(self, variants: list[dict]) -> list[dict]:
         seen: set[str] = set()
@@ -311,12 +325,10 @@ class ProductUpdateSerializer(serializers.Serializer):
 
     def validate_slug(self, value: str) -> str:
         product = self.context.get("product")
-        qs = Product.objects.filter(slug=value)
-        if product is not None:
-            qs = qs.exclude(pk=product.pk)
-        if qs.exists():
-            raise serializers.ValidationError("A product with this slug already exists.")
-        return value
+        exclude_pk = product.pk if product is not None else None
+        return _unique(
+            services.ensure_slug_free, value, model=Product, slug=value, exclude_pk=exclude_pk
+        )
 
 
 class VariantUpdateSerializer(serializers.Serializer):
@@ -334,9 +346,5 @@ class VariantUpdateSerializer(serializers.Serializer):
 
     def validate_sku(self, value: str) -> str:
         variant = self.context.get("variant")
-        qs = Variant.objects.filter(sku__iexact=value)
-        if variant is not None:
-            qs = qs.exclude(pk=variant.pk)
-        if qs.exists():
-            raise serializers.ValidationError("A variant with this SKU already exists.")
-        return value
+        exclude_pk = variant.pk if variant is not None else None
+        return _unique(services.ensure_sku_free, value, sku=value, exclude_pk=exclude_pk)

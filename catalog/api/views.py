@@ -28,7 +28,7 @@ from catalog.api.serializers import (
     VariantWithProductSerializer,
 )
 from catalog.cache import CachedCountPaginator, cached
-from catalog.models import Category, Product, ProductStatus, Variant
+from catalog.models import Category, Product, Variant
 from catalog.selectors import product_detail, variants_with_stock
 from shop.api.pagination import PageNumberPagination
 from shop.api.permissions import IsStaff
@@ -38,12 +38,11 @@ from shop.api.schema import (
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION,
-    error,
 )
 
 TAGS = ["catalog"]
+# A SKU or slug already in use is a 400 too: ``validation_error`` on its field.
 STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
-CONFLICT = error("SKU or slug already in use (code sku_taken / slug_taken)")
 
 
 class ProductPagination(PageNumberPagination):
@@ -136,13 +135,13 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         tags=TAGS,
         summary="Create a product with its variants (staff)",
         request=ProductInputSerializer,
-        responses={201: StaffProductSerializer, 409: CONFLICT, **STAFF_ERRORS},
+        responses={201: StaffProductSerializer, **STAFF_ERRORS},
     ),
     partial_update=extend_schema(
         tags=TAGS,
         summary="Update a product (staff)",
         request=ProductUpdateSerializer,
-        responses={200: StaffProductSerializer, 404: NOT_FOUND, 409: CONFLICT, **STAFF_ERRORS},
+        responses={200: StaffProductSerializer, 404: NOT_FOUND, **STAFF_ERRORS},
     ),
     destroy=extend_schema(
         tags=TAGS,
@@ -240,7 +239,6 @@ class ProductViewSet(
         responses={
             201: StaffVariantWithProductSerializer,
             404: NOT_FOUND,
-            409: CONFLICT,
             **STAFF_ERRORS,
         },
     )
@@ -276,7 +274,6 @@ def _staff_variant_data(pk: int, context: dict) -> dict:
         responses={
             200: StaffVariantWithProductSerializer,
             404: NOT_FOUND,
-            409: CONFLICT,
             **STAFF_ERRORS,
         },
     ),
@@ -294,7 +291,7 @@ class VariantViewSet(
     def get_queryset(self) -> QuerySet[Variant]:
         qs = variants_with_stock().select_related("product")
         if not self.is_staff():
-            qs = qs.filter(is_active=True, product__status=ProductStatus.ACTIVE)
+            qs = qs.purchasable()
         return qs
 
     def get_serializer_class(self):

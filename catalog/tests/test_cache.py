@@ -19,8 +19,9 @@ from catalog import cache as catalog_cache
 from catalog.models import ProductStatus
 from catalog.tests.factories import CategoryFactory, ProductImageFactory, make_variant
 from inventory import services as inventory
-from inventory.models import MovementReason
+from inventory.models import MovementReason, StockItem
 from inventory.services import StockLine
+from inventory.signals import stock_changed
 
 PRODUCTS = "/api/v1/products/"
 
@@ -140,16 +141,16 @@ def test_allocation_and_deallocation_show_in_the_next_read(api_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reservations_and_their_release_show_in_the_next_read(api_client):
+def test_holds_and_their_release_show_in_the_next_read(api_client):
     variant = make_variant(on_hand=2, sku="HOLD-1")
     slug = variant.product.slug
     assert list_row(api_client, slug)["in_stock"] is True
     cart = uuid.uuid4()
 
-    inventory.reserve(cart_token=cart, lines=[StockLine(variant.pk, 2, "HOLD-1")])
+    inventory.hold_stock(cart_token=cart, lines=[StockLine(variant.pk, 2, "HOLD-1")])
     assert list_row(api_client, slug)["in_stock"] is False
 
-    inventory.release(cart_token=cart)
+    inventory.release_holds(cart_token=cart)
     assert list_row(api_client, slug)["in_stock"] is True
 
 
@@ -336,3 +337,44 @@ def test_reads_inside_a_transaction_with_catalog_changes_bypass_the_cache():
 
     assert catalog_cache.cached("probe", "key", build) == 1
     assert catalog_cache.cached("probe", "key", build) == 2
+
+
+# ---- inventory's stock_changed signal ------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_changed_bumps_the_catalog_version_after_commit():
+    variant = make_variant(on_hand=2)
+    before = catalog_cache.catalog_version()
+    with transaction.atomic():
+        inventory.restock(variant=variant, quantity=1)
+        # The signal waits for the commit; meanwhile this connection reads past the cache.
+        assert catalog_cache.has_uncommitted_changes()
+        assert catalog_cache.catalog_version() == before
+    assert catalog_cache.catalog_version() == before + 1
+    assert not catalog_cache.has_uncommitted_changes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_catalog_receives_stock_changed():
+    before = catalog_cache.catalog_version()
+    stock_changed.send(sender=StockItem)
+    assert catalog_cache.catalog_version() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_stock_change_is_never_served(api_client):
+    variant = make_variant(on_hand=0, sku="RB-2")
+    slug = variant.product.slug
+    assert list_row(api_client, slug)["in_stock"] is False
+
+    def restock_then_fail():
+        with transaction.atomic():
+            inventory.restock(variant=variant, quantity=5)
+            assert list_row(api_client, slug)["in_stock"] is True
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError, match="roll back"):
+        restock_then_fail()
+
+    assert list_row(api_client, slug)["in_stock"] is False

@@ -13,7 +13,7 @@ from catalog.tests.factories import (
     VariantFactory,
     make_variant,
 )
-from inventory.tests.factories import ReservationFactory
+from inventory.tests.factories import StockHoldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def test_in_stock_counts_allocations_and_unexpired_holds_only():
     free = make_variant(on_hand=3).product
     allocated = make_variant(on_hand=3, allocated=3).product
     held_var = make_variant(on_hand=2)
-    ReservationFactory(variant=held_var, quantity=2)
+    StockHoldFactory(variant=held_var, quantity=2)
     expired_var = make_variant(on_hand=2)
-    ReservationFactory(
+    StockHoldFactory(
         variant=expired_var, quantity=2, expires_at=timezone.now() - timedelta(seconds=1)
     )
     no_stock_row = VariantFactory(stock=False).product
@@ -148,7 +148,7 @@ def test_detail_prefetches_active_variants_with_availability(django_assert_num_q
 
 def test_detail_does_not_subtract_the_viewers_own_hold():
     variant = make_variant(on_hand=2)
-    hold = ReservationFactory(variant=variant, quantity=2)
+    hold = StockHoldFactory(variant=variant, quantity=2)
     assert product_detail(slug=variant.product.slug).variants.all()[0].available == 0
     mine = product_detail(slug=variant.product.slug, cart_token=hold.cart_token)
     assert mine.variants.all()[0].available == 2

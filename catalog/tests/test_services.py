@@ -7,8 +7,7 @@ from catalog import services
 from catalog.errors import CategoryCycle, InvalidVariant, SkuTaken, SlugTaken
 from catalog.models import Category, Product, ProductStatus, Variant
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory, make_variant
-from inventory.errors import InsufficientStock
-from inventory.models import StockItem, StockMovement
+from inventory.models import StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +138,19 @@ def test_delete_of_an_ordered_product_archives_it():
     )
     assert services.delete_product(product=variant.product) is False
     assert Product.objects.get(pk=variant.product_id).status == ProductStatus.ARCHIVED
+    # The order line keeps pointing at its variant: nothing was deleted on the way.
+    assert OrderLine.objects.get(order=order).variant_id == variant.pk
+    assert Variant.objects.filter(pk=variant.pk).exists()
+
+
+def test_sku_and_slug_uniqueness_answer_400_like_other_invalid_input():
+    VariantFactory(sku="TAKEN-1", product__slug="taken")
+    with pytest.raises(SkuTaken) as sku:
+        services.ensure_sku_free(sku="taken-1")
+    with pytest.raises(SlugTaken) as slug:
+        services.ensure_slug_free(model=Product, slug="taken")
+    assert (sku.value.status_code, slug.value.status_code) == (400, 400)
+    services.ensure_sku_free(sku="TAKEN-1", exclude_pk=Variant.objects.get().pk)
 
 
 def test_category_create_and_move_rewrites_the_subtree_paths():
@@ -183,16 +195,3 @@ def test_update_category_and_taken_slug():
         services.update_category(category=category, slug="taken")
     with pytest.raises(SlugTaken):
         services.create_category(name="x", slug="taken")
-
-
-def test_set_stock_level_writes_a_movement_and_respects_allocations():
-    variant = make_variant(on_hand=5, allocated=2)
-    services.set_stock_level(variant=variant, on_hand=8)
-    services.set_stock_level(variant=variant, on_hand=3)
-    assert StockItem.objects.get(variant=variant).on_hand == 3
-    with pytest.raises(InsufficientStock):
-        services.set_stock_level(variant=variant, on_hand=1)
-    reasons = list(
-        StockMovement.objects.filter(variant=variant).order_by("id").values_list("reason", "delta")
-    )
-    assert reasons == [("restock", 5), ("restock", 3), ("correction", -5)]

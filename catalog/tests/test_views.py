@@ -481,11 +481,11 @@ def test_single_variant_product_posts_its_sku_without_a_picker(client):
 
 
 def test_stock_held_by_the_viewers_own_cart_still_counts_as_available(client):
-    from inventory.tests.factories import ReservationFactory
+    from inventory.tests.factories import StockHoldFactory
 
     variant = make_variant(on_hand=1)
     token = uuid.uuid4()
-    ReservationFactory(variant=variant, cart_token=token, quantity=1)
+    StockHoldFactory(variant=variant, cart_token=token, quantity=1)
 
     mine = client.get(f"/p/{variant.product.slug}/", HTTP_COOKIE=f"cart_token={token}")
     other = client.get(f"/p/{variant.product.slug}/", HTTP_COOKIE=f"cart_token={uuid.uuid4()}")

@@ -1,10 +1,10 @@
 """Filters of the staff stock list; invalid values are 400 ``validation_error``."""
 
 import django_filters
-from django.db.models import F
 
-from catalog.api.filters import StrictBooleanFilter
 from inventory.models import StockItem
+from inventory.selectors import low_stock_condition
+from shop.api.filters import StrictBooleanFilter
 
 
 class StockFilter(django_filters.FilterSet):
@@ -25,5 +25,5 @@ class StockFilter(django_filters.FilterSet):
     def filter_low_stock(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
-        low = {"available__lte": F("low_stock_threshold")}
-        return queryset.filter(**low) if value else queryset.exclude(**low)
+        low = low_stock_condition()
+        return queryset.filter(low) if value else queryset.exclude(low)

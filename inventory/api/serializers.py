@@ -3,16 +3,18 @@
 from rest_framework import serializers
 
 from inventory.models import MovementReason, StockItem, StockMovement
+from inventory.selectors import is_low_stock
 from inventory.services import ADJUST_REASONS
 
 
 class StockRowSerializer(serializers.ModelSerializer):
-    """A stock row; expects ``inventory.services.with_available`` annotations."""
+    """A stock row; expects ``inventory.selectors.with_available`` annotations."""
 
     sku = serializers.CharField(source="variant.sku", read_only=True)
     product_name = serializers.CharField(source="variant.product.name", read_only=True)
     variant_name = serializers.CharField(source="variant.name", read_only=True)
-    reserved = serializers.IntegerField(read_only=True)
+    # The API contract's name for the quantity in cart holds (``held``).
+    reserved = serializers.IntegerField(source="held", read_only=True)
     available = serializers.IntegerField(read_only=True)
     is_low = serializers.SerializerMethodField()
 
@@ -32,7 +34,7 @@ class StockRowSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_low(self, obj: StockItem) -> bool:
-        return obj.available <= obj.low_stock_threshold
+        return is_low_stock(available=obj.available, threshold=obj.low_stock_threshold)
 
 
 class AdjustSerializer(serializers.Serializer):

@@ -11,11 +11,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
-from catalog.models import Variant
 from inventory import services
 from inventory.api.filters import StockFilter
 from inventory.api.serializers import AdjustSerializer, MovementSerializer, StockRowSerializer
 from inventory.models import StockItem, StockMovement
+from inventory.selectors import with_available
 from shop.api.permissions import IsStaff
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 
@@ -28,9 +28,8 @@ SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
 def stock_rows() -> QuerySet[StockItem]:
-    return services.with_available(StockItem.objects.select_related("variant__product")).order_by(
-        "variant__sku", "pk"
-    )
+    rows = with_available(queryset=StockItem.objects.select_related("variant__product"))
+    return rows.order_by("variant__sku", "pk")
 
 
 @extend_schema_view(
@@ -56,22 +55,23 @@ class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[StockItem]:
         return stock_rows()
 
-    def get_variant(self) -> Variant:
+    def get_stock(self, queryset: QuerySet[StockItem] | None = None) -> StockItem:
+        """Return the stock row of the URL's SKU (case-insensitive); 404 when there is none."""
         sku = self.kwargs["sku"]
         # PostgreSQL refuses NUL characters in a query parameter; such a SKU cannot exist.
-        variant = None if "\x00" in sku else Variant.objects.filter(sku__iexact=sku).first()
-        if variant is None:
+        if "\x00" in sku:
             raise Http404
-        return variant
+        queryset = StockItem.objects.select_related("variant") if queryset is None else queryset
+        item = queryset.filter(variant__sku__iexact=sku).first()
+        if item is None:
+            raise Http404
+        return item
 
-    def _row(self, variant: Variant) -> Response:
-        row = stock_rows().filter(variant=variant).first()
-        if row is None:
-            raise Http404
-        return Response(StockRowSerializer(row).data)
+    def _row(self, item: StockItem) -> Response:
+        return Response(StockRowSerializer(stock_rows().get(pk=item.pk)).data)
 
     def retrieve(self, request, sku=None):
-        return self._row(self.get_variant())
+        return Response(StockRowSerializer(self.get_stock(stock_rows())).data)
 
     @extend_schema(
         tags=TAGS,
@@ -89,19 +89,17 @@ class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def adjust(self, request, sku=None):
-        variant = self.get_variant()
+        item = self.get_stock()
         serializer = AdjustSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         delta = serializer.validated_data["delta"]
-        on_hand = StockItem.objects.filter(variant=variant).values_list("on_hand", flat=True)
-        current = on_hand.first()
-        if current is not None and current + delta > MAX_ON_HAND:
+        if item.on_hand + delta > MAX_ON_HAND:
             raise ValidationError({"delta": [TOO_MUCH_STOCK]})
         try:
-            services.adjust(variant=variant, user=request.user, **serializer.validated_data)
+            services.adjust(variant=item.variant, user=request.user, **serializer.validated_data)
         except DataError as exc:  # a concurrent adjustment crossed the ceiling first
             raise ValidationError({"delta": [TOO_MUCH_STOCK]}) from exc
-        return self._row(variant)
+        return self._row(item)
 
     @extend_schema(
         tags=TAGS,
@@ -116,8 +114,8 @@ class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None, filter_backends=[])
     def movements(self, request, sku=None):
-        variant = self.get_variant()
-        qs = StockMovement.objects.filter(variant=variant).select_related("user")
+        item = self.get_stock()
+        qs = StockMovement.objects.filter(variant_id=item.variant_id).select_related("user")
         page = self.paginate_queryset(qs.order_by("-created_at", "-id"))
         data = MovementSerializer(page, many=True).data
         return self.get_paginated_response(data)

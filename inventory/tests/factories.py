@@ -8,7 +8,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from catalog.tests.factories import VariantFactory, give_stock, make_variant
-from inventory.models import MovementReason, Reservation, StockItem, StockMovement
+from inventory.models import MovementReason, StockHold, StockItem, StockMovement
 
 
 class StockItemFactory(DjangoModelFactory):
@@ -22,11 +22,11 @@ class StockItemFactory(DjangoModelFactory):
     allocated = 0
 
 
-class ReservationFactory(DjangoModelFactory):
+class StockHoldFactory(DjangoModelFactory):
     """An unexpired hold of 1 unit for a new cart token (``expires_at`` in 15 minutes)."""
 
     class Meta:
-        model = Reservation
+        model = StockHold
 
     variant = factory.SubFactory(VariantFactory)
     cart_token = factory.LazyFunction(uuid.uuid4)
@@ -47,7 +47,7 @@ class StockMovementFactory(DjangoModelFactory):
 
 
 __all__ = [
-    "ReservationFactory",
+    "StockHoldFactory",
     "StockItemFactory",
     "StockMovementFactory",
     "give_stock",

@@ -6,7 +6,7 @@ from catalog.tests.factories import make_variant
 from inventory import services
 from inventory.models import StockItem, StockMovement
 from inventory.services import StockLine
-from inventory.tests.factories import ReservationFactory
+from inventory.tests.factories import StockHoldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_stock_list_shape(staff_client):
     variant = make_variant(
         sku="A-1", name="Red", product__name="Mug", on_hand=10, allocated=3, low_stock_threshold=5
     )
-    ReservationFactory(variant=variant, quantity=2)
+    StockHoldFactory(variant=variant, quantity=2)
     body = staff_client.get(INVENTORY).json()
     assert body["count"] == 1
     assert body["results"][0] == {

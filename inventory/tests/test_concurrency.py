@@ -12,7 +12,7 @@ from django.db.models import Sum
 from catalog.tests.factories import make_variant
 from inventory import services
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation, StockItem, StockMovement
+from inventory.models import StockHold, StockItem, StockMovement
 from inventory.services import StockLine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -91,17 +91,17 @@ def test_adjustments_during_allocations_keep_the_invariants_and_the_ledger():
     assert last.on_hand_after == item.on_hand
 
 
-def test_reservations_from_many_carts_never_over_hold():
+def test_holds_from_many_carts_never_over_hold():
     variant = make_variant(on_hand=7)
     lines = [StockLine(variant.pk, 2, variant.sku)]
     results = run_in_threads(
-        [lambda: services.reserve(cart_token=uuid.uuid4(), lines=lines) for _ in range(THREADS)]
+        [lambda: services.hold_stock(cart_token=uuid.uuid4(), lines=lines) for _ in range(THREADS)]
     )
     assert sum(1 for r in results if not isinstance(r, Exception)) == 3
     assert all(isinstance(r, InsufficientStock) for r in results if isinstance(r, Exception)), (
         results
     )
-    assert Reservation.objects.aggregate(total=Sum("quantity"))["total"] == 6
+    assert StockHold.objects.aggregate(total=Sum("quantity"))["total"] == 6
 
 
 def test_opposite_order_multi_line_allocations_do_not_deadlock():

@@ -5,13 +5,14 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.tests.factories import StaffUserFactory
 from catalog.tests.factories import VariantFactory, make_variant
-from inventory import services
+from inventory import selectors, services
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation, StockItem, StockMovement
+from inventory.models import StockHold, StockItem, StockMovement
 from inventory.services import StockLine
 from inventory.signals import stock_low
-from inventory.tests.factories import ReservationFactory
+from inventory.tests.factories import StockHoldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,85 +42,85 @@ def low_alerts():
 
 def test_availability_subtracts_allocations_and_other_carts_holds():
     variant = make_variant(on_hand=10, allocated=3)
-    mine = ReservationFactory(variant=variant, quantity=2)
-    ReservationFactory(variant=variant, quantity=1)
-    assert services.availability([variant.pk]) == {variant.pk: 4}
-    assert services.availability([variant.pk], cart_token=mine.cart_token) == {variant.pk: 6}
+    mine = StockHoldFactory(variant=variant, quantity=2)
+    StockHoldFactory(variant=variant, quantity=1)
+    assert selectors.availability(variant_ids=[variant.pk]) == {variant.pk: 4}
+    assert selectors.availability(variant_ids=[variant.pk], cart_token=mine.cart_token) == {
+        variant.pk: 6
+    }
 
 
-def test_expired_reservations_count_for_nothing():
+def test_expired_holds_count_for_nothing():
     variant = make_variant(on_hand=5)
-    ReservationFactory(
-        variant=variant, quantity=5, expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    assert services.availability([variant.pk]) == {variant.pk: 5}
-    row = services.with_available(StockItem.objects.filter(variant=variant)).get()
-    assert (row.reserved, row.available) == (0, 5)
-    services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 5)])
+    StockHoldFactory(variant=variant, quantity=5, expires_at=timezone.now() - timedelta(seconds=1))
+    assert selectors.availability(variant_ids=[variant.pk]) == {variant.pk: 5}
+    row = selectors.with_available(queryset=StockItem.objects.filter(variant=variant)).get()
+    assert (row.held, row.available) == (0, 5)
+    services.hold_stock(cart_token=uuid.uuid4(), lines=[line(variant, 5)])
 
 
 def test_availability_of_variant_without_stock_row_is_zero():
     variant = VariantFactory(stock=False)
-    assert services.availability([variant.pk]) == {variant.pk: 0}
+    assert selectors.availability(variant_ids=[variant.pk]) == {variant.pk: 0}
 
 
-def test_with_available_annotates_reserved_and_available():
+def test_with_available_annotates_held_and_available():
     variant = make_variant(on_hand=10, allocated=2)
-    ReservationFactory(variant=variant, quantity=3)
-    ReservationFactory(variant=variant, quantity=1)
-    row = services.with_available(StockItem.objects.all()).get()
-    assert (row.reserved, row.available) == (4, 4)
+    StockHoldFactory(variant=variant, quantity=3)
+    StockHoldFactory(variant=variant, quantity=1)
+    row = selectors.with_available(queryset=StockItem.objects.all()).get()
+    assert (row.held, row.available) == (4, 4)
 
 
-# ---- reserve / release ---------------------------------------------------------------
+# ---- hold / release -----------------------------------------------------------------
 
 
-def test_reserve_holds_until_expiry_and_replaces_earlier_holds():
+def test_hold_stock_holds_until_expiry_and_replaces_earlier_holds():
     variant = make_variant(on_hand=5)
     token = uuid.uuid4()
-    services.reserve(cart_token=token, lines=[line(variant, 2)])
-    expires = services.reserve(cart_token=token, lines=[line(variant, 3)], ttl_seconds=60)
-    hold = Reservation.objects.get(cart_token=token)
+    services.hold_stock(cart_token=token, lines=[line(variant, 2)])
+    expires = services.hold_stock(cart_token=token, lines=[line(variant, 3)], ttl_seconds=60)
+    hold = StockHold.objects.get(cart_token=token)
     assert (hold.quantity, hold.expires_at) == (3, expires)
     assert timedelta(seconds=55) < expires - timezone.now() <= timedelta(seconds=60)
-    assert services.availability([variant.pk]) == {variant.pk: 2}
+    assert selectors.availability(variant_ids=[variant.pk]) == {variant.pk: 2}
 
 
-def test_reserve_merges_duplicate_lines_and_is_all_or_nothing():
+def test_hold_stock_merges_duplicate_lines_and_is_all_or_nothing():
     plenty = make_variant(on_hand=10)
     scarce = make_variant(on_hand=1)
     token = uuid.uuid4()
     with pytest.raises(InsufficientStock) as info:
-        services.reserve(
+        services.hold_stock(
             cart_token=token, lines=[line(plenty, 2), line(scarce, 1), line(scarce, 1)]
         )
     assert info.value.lines == [{"sku": scarce.sku, "requested": 2, "available": 1}]
-    assert not Reservation.objects.filter(cart_token=token).exists()
+    assert not StockHold.objects.filter(cart_token=token).exists()
 
 
-def test_reserve_cannot_take_what_another_cart_holds():
+def test_hold_stock_cannot_take_what_another_cart_holds():
     variant = make_variant(on_hand=3)
-    services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
+    services.hold_stock(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
     with pytest.raises(InsufficientStock) as info:
-        services.reserve(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
+        services.hold_stock(cart_token=uuid.uuid4(), lines=[line(variant, 2)])
     assert info.value.extra["available"] == 1
 
 
-def test_release_drops_the_carts_holds_only():
+def test_release_holds_drops_the_carts_holds_only():
     variant = make_variant(on_hand=5)
     mine, other = uuid.uuid4(), uuid.uuid4()
-    services.reserve(cart_token=mine, lines=[line(variant, 1)])
-    services.reserve(cart_token=other, lines=[line(variant, 1)])
-    assert services.release(cart_token=mine) == 1
-    assert list(Reservation.objects.values_list("cart_token", flat=True)) == [other]
+    services.hold_stock(cart_token=mine, lines=[line(variant, 1)])
+    services.hold_stock(cart_token=other, lines=[line(variant, 1)])
+    assert services.release_holds(cart_token=mine) == 1
+    assert list(StockHold.objects.values_list("cart_token", flat=True)) == [other]
 
 
-def test_release_expired_deletes_only_expired_holds():
+def test_release_expired_holds_deletes_only_expired_holds():
     variant = make_variant(on_hand=5)
-    ReservationFactory(variant=variant, expires_at=timezone.now() - timedelta(minutes=1))
-    live = ReservationFactory(variant=variant)
-    assert services.release_expired() == 1
-    assert list(Reservation.objects.all()) == [live]
+    StockHoldFactory(variant=variant, expires_at=timezone.now() - timedelta(minutes=1))
+    live = StockHoldFactory(variant=variant)
+    assert services.release_expired_holds() == 1
+    assert list(StockHold.objects.all()) == [live]
 
 
 # ---- allocate / deallocate / ship ----------------------------------------------------
@@ -128,10 +129,10 @@ def test_release_expired_deletes_only_expired_holds():
 def test_allocate_converts_the_carts_own_holds():
     variant = make_variant(on_hand=3)
     token = uuid.uuid4()
-    services.reserve(cart_token=token, lines=[line(variant, 3)])
+    services.hold_stock(cart_token=token, lines=[line(variant, 3)])
     services.allocate(lines=[line(variant, 3)], order_number="O-1", cart_token=token)
     assert stock(variant).allocated == 3
-    assert not Reservation.objects.exists()
+    assert not StockHold.objects.exists()
 
 
 def test_allocate_is_all_lines_or_none():
@@ -145,8 +146,8 @@ def test_allocate_is_all_lines_or_none():
 
 def test_allocate_respects_other_carts_unexpired_holds_but_not_expired_ones():
     variant = make_variant(on_hand=2)
-    ReservationFactory(variant=variant, quantity=1)
-    ReservationFactory(variant=variant, quantity=1, expires_at=timezone.now())
+    StockHoldFactory(variant=variant, quantity=1)
+    StockHoldFactory(variant=variant, quantity=1, expires_at=timezone.now())
     with pytest.raises(InsufficientStock):
         services.allocate(lines=[line(variant, 2)])
     services.allocate(lines=[line(variant, 1)])
@@ -282,3 +283,92 @@ def test_check_constraints_reject_a_bad_direct_update(values):
     variant = make_variant(on_hand=10)
     with pytest.raises(IntegrityError), transaction.atomic():
         StockItem.objects.filter(variant=variant).update(**values)
+
+
+# ---- stock rows of new variants ------------------------------------------------------
+
+
+def test_create_stock_item_without_starting_stock_writes_no_movement():
+    variant = VariantFactory(stock=False)
+    item = services.create_stock_item(variant=variant)
+    assert (item.on_hand, item.allocated, item.low_stock_alerted) == (0, 0, False)
+    assert item.low_stock_threshold == 5  # SHOP_LOW_STOCK_THRESHOLD
+    assert not StockMovement.objects.filter(variant=variant).exists()
+
+
+def test_create_stock_item_records_starting_stock_as_a_restock_movement():
+    staff_user = StaffUserFactory()
+    variant = VariantFactory(stock=False)
+    item = services.create_stock_item(
+        variant=variant, on_hand=7, low_stock_threshold=2, user=staff_user, note="first delivery"
+    )
+    assert (item.on_hand, item.low_stock_threshold) == (7, 2)
+    movement = StockMovement.objects.get(variant=variant)
+    assert (movement.delta, movement.reason, movement.on_hand_after) == (7, "restock", 7)
+    assert (movement.user, movement.note) == (staff_user, "first delivery")
+
+
+def test_create_stock_item_alerts_for_a_low_starting_stock_like_any_restock(
+    low_alerts, django_capture_on_commit_callbacks
+):
+    variant = VariantFactory(stock=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_stock_item(variant=variant, on_hand=2, low_stock_threshold=3)
+    assert [alert["available"] for alert in low_alerts] == [2]
+    assert stock(variant).low_stock_alerted
+
+
+def test_create_stock_item_refuses_negative_stock_and_a_second_row():
+    variant = VariantFactory(stock=False)
+    with pytest.raises(ValueError, match="negative"):
+        services.create_stock_item(variant=variant, on_hand=-1)
+    services.create_stock_item(variant=variant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services.create_stock_item(variant=variant)
+
+
+def test_create_stock_items_loads_rows_and_movements_in_bulk_without_alerts(
+    low_alerts, django_capture_on_commit_callbacks
+):
+    empty, low, plenty = (VariantFactory(stock=False) for _ in range(3))
+    already = make_variant(on_hand=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.create_stock_items(
+            on_hand={empty.pk: 0, low.pk: 2, plenty.pk: 40, already.pk: 99},
+            low_stock_threshold=3,
+            note="seed",
+            batch_size=2,
+        )
+    assert created == 3
+    rows = {row.variant_id: row for row in StockItem.objects.all()}
+    assert [(rows[v.pk].on_hand, rows[v.pk].low_stock_alerted) for v in (empty, low, plenty)] == [
+        (0, True),
+        (2, True),
+        (40, False),
+    ]
+    assert rows[already.pk].on_hand == 4  # an existing row is left alone
+    moves = StockMovement.objects.filter(note="seed").values_list("variant_id", "delta", "reason")
+    assert sorted(moves) == sorted([(low.pk, 2, "restock"), (plenty.pk, 40, "restock")])
+    assert low_alerts == []
+
+
+def test_set_low_stock_threshold_changes_only_the_threshold():
+    variant = make_variant(on_hand=6, low_stock_threshold=5)
+    item = services.set_low_stock_threshold(variant=variant, threshold=1)
+    assert (item.low_stock_threshold, item.on_hand) == (1, 6)
+    orphan = VariantFactory(stock=False)
+    assert services.set_low_stock_threshold(variant=orphan, threshold=2).low_stock_threshold == 2
+
+
+def test_set_on_hand_writes_a_movement_and_respects_allocations():
+    variant = make_variant(on_hand=5, allocated=2)
+    services.set_on_hand(variant=variant, on_hand=8)
+    services.set_on_hand(variant=variant, on_hand=3)
+    services.set_on_hand(variant=variant, on_hand=3)  # already there: nothing written
+    assert StockItem.objects.get(variant=variant).on_hand == 3
+    with pytest.raises(InsufficientStock):
+        services.set_on_hand(variant=variant, on_hand=1)
+    reasons = list(
+        StockMovement.objects.filter(variant=variant).order_by("id").values_list("reason", "delta")
+    )
+    assert reasons == [("restock", 5), ("restock", 3), ("correction", -5)]

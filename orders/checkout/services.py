@@ -51,10 +51,9 @@ from cart.errors import CartEmpty, CartNotFound
 from cart.models import Cart
 from cart.selectors import cart_lines
 from cart.services import lock_cart, refresh_line_price
-from catalog.models import ProductStatus
 from inventory import services as inventory
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation
+from inventory.models import StockHold
 from inventory.services import StockLine
 from orders.errors import CheckoutFailed, PriceChanged
 from orders.invoices.services import issue_invoice
@@ -199,7 +198,7 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
         unavailable = [
             {"sku": r.variant.sku, "requested": r.quantity, "available": 0}
             for r in rows
-            if not r.variant.is_active or r.variant.product.status != ProductStatus.ACTIVE
+            if not r.variant.is_purchasable
         ]
         if unavailable:
             raise InsufficientStock(unavailable)
@@ -221,7 +220,7 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
             ]
             now = timezone.now()
             hold = (
-                Reservation.objects.filter(cart_token=cart.token, expires_at__gt=now)
+                StockHold.objects.filter(cart_token=cart.token, expires_at__gt=now)
                 .order_by("expires_at")
                 .values_list("expires_at", flat=True)
                 .first()
@@ -265,7 +264,7 @@ def _abort(plan: _Plan) -> None:
         if remaining > 1:
             try:
                 with transaction.atomic():
-                    inventory.reserve(
+                    inventory.hold_stock(
                         cart_token=plan.cart_token,
                         lines=plan.stock_lines(),
                         ttl_seconds=int(remaining),

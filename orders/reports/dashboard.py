@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from inventory.models import StockItem
-from inventory.services import with_available
+from inventory.selectors import low_stock_condition, with_available
 from orders.models import Order, OrderLine, OrderStatus
 
 DAYS = 30
@@ -154,8 +154,8 @@ def low_stock(*, limit: int = LOW_STOCK_LIMIT) -> list[StockItem]:
     One query.
     """
     rows = list(
-        with_available(StockItem.objects.select_related("variant__product"))
-        .filter(available__lte=F("low_stock_threshold"), variant__is_active=True)
+        with_available(queryset=StockItem.objects.select_related("variant__product"))
+        .filter(low_stock_condition(), variant__is_active=True)
         .order_by("available", "variant__sku")[:limit]
     )
     for row in rows:

@@ -11,7 +11,7 @@ from cart.services import get_cart_for, reserve_cart
 from catalog.models import ProductStatus
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
-from inventory.models import Reservation, StockItem
+from inventory.models import StockHold, StockItem
 from orders.checkout import services as checkout
 from orders.checkout.services import NUMBER_ALPHABET, compute_totals, place_order
 from orders.errors import (
@@ -207,7 +207,7 @@ def test_declined_payment_records_the_attempt_and_restores_stock_and_holds():
         place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_declined")
     assert exc.value.status_code == 402
     assert stock(variant) == (4, 0)
-    hold = Reservation.objects.get(cart_token=cart.token)
+    hold = StockHold.objects.get(cart_token=cart.token)
     assert hold.quantity == 2
     assert abs((hold.expires_at - expires_at).total_seconds()) <= 2
     cart.refresh_from_db()
@@ -293,4 +293,4 @@ def test_reserved_cart_converts_its_hold_into_the_allocation():
     reserve_cart(cart=cart)
     place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_success")
     assert stock(variant) == (2, 2)
-    assert not Reservation.objects.exists()
+    assert not StockHold.objects.exists()

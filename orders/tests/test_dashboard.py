@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from catalog.tests.factories import make_variant
-from inventory.tests.factories import ReservationFactory
+from inventory.tests.factories import StockHoldFactory
 from orders.models import Order, OrderLine, OrderStatus
 from orders.reports import dashboard
 
@@ -180,7 +180,7 @@ def test_top_products_are_capped_at_ten():
 def test_low_stock_lists_skus_at_or_below_threshold_counting_holds():
     make_variant(on_hand=3, low_stock_threshold=5, sku="LOW-1")
     held = make_variant(on_hand=8, low_stock_threshold=5, sku="HELD-1")
-    ReservationFactory(variant=held, quantity=4)  # 8 - 4 = 4 available
+    StockHoldFactory(variant=held, quantity=4)  # 8 - 4 = 4 available
     make_variant(on_hand=20, low_stock_threshold=5, sku="PLENTY-1")
     make_variant(on_hand=10, allocated=10, low_stock_threshold=0, sku="ZERO-1")
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory
 from cart.models import CartLine, CartStatus
 from catalog.tests.factories import make_variant
-from inventory.models import Reservation
+from inventory.models import StockHold
 from orders.models import Order, OrderStatus, ReturnRequest
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway, order_in, place  # noqa: F401
 
@@ -98,7 +98,7 @@ def test_opening_checkout_holds_the_stock_and_shows_the_form(client, shopper, te
     response = client.get(CHECKOUT)
 
     assert response.status_code == 200
-    hold = Reservation.objects.get(cart_token=cart.token)
+    hold = StockHold.objects.get(cart_token=cart.token)
     assert hold.quantity == 2
     body = response.content.decode()
     assert 'data-testid="hold-expiry"' in body

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from catalog import services
 from catalog.api.serializers import AttributesField
 from catalog.models import Category, Product, ProductStatus, Variant
+from inventory import services as inventory
 from shop.api.exceptions import flatten_errors
 from shop.errors import DomainError
 
@@ -224,5 +225,5 @@ class Command(BaseCommand):
                 continue
             services.update_variant(variant=variant, **spec)
             if on_hand is not None:
-                services.set_stock_level(variant=variant, on_hand=on_hand, note="import_products")
+                inventory.set_on_hand(variant=variant, on_hand=on_hand, note="import_products")
         return created

@@ -5,7 +5,6 @@ import random
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
@@ -13,6 +12,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
+from accounts.services import ensure_superuser
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
 from catalog.seed_data import (
     ADJECTIVES,
@@ -22,7 +22,7 @@ from catalog.seed_data import (
     MATERIALS,
     PALETTE,
 )
-from inventory.models import MovementReason, StockItem, StockMovement
+from inventory import services as inventory
 
 ADMIN_EMAIL = "admin@shop.com"
 ADMIN_PASSWORD = "admin123"  # noqa: S105 - documented demo credential, must be changed
@@ -76,12 +76,8 @@ class Command(BaseCommand):
         )
 
     def ensure_admin(self) -> None:
-        User = get_user_model()
-        if User.objects.filter(email__iexact=ADMIN_EMAIL).exists():
+        if not ensure_superuser(email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
             return
-        User.objects.create_superuser(
-            email=ADMIN_EMAIL, password=ADMIN_PASSWORD, must_change_password=True
-        )
         self.stdout.write(f"Created admin {ADMIN_EMAIL} (must change password at first sign-in).")
 
     def ensure_categories(self) -> list[tuple[Category, tuple]]:
@@ -201,32 +197,10 @@ class Command(BaseCommand):
                 quantities[sku] = on_hand
         Variant.objects.bulk_create(variants, batch_size=BATCH)
         by_sku = dict(Variant.objects.filter(sku__in=quantities).values_list("sku", "id"))
-        threshold = settings.SHOP_LOW_STOCK_THRESHOLD
-        StockItem.objects.bulk_create(
-            [
-                StockItem(
-                    variant_id=by_sku[sku],
-                    on_hand=qty,
-                    low_stock_threshold=threshold,
-                    low_stock_alerted=qty <= threshold,
-                )
-                for sku, qty in quantities.items()
-            ],
-            batch_size=BATCH,
-            ignore_conflicts=True,
-        )
-        StockMovement.objects.bulk_create(
-            [
-                StockMovement(
-                    variant_id=by_sku[sku],
-                    delta=qty,
-                    reason=MovementReason.RESTOCK,
-                    on_hand_after=qty,
-                    note="seed_shop initial stock",
-                )
-                for sku, qty in quantities.items()
-                if qty
-            ],
+        inventory.create_stock_items(
+            on_hand={by_sku[sku]: qty for sku, qty in quantities.items()},
+            low_stock_threshold=settings.SHOP_LOW_STOCK_THRESHOLD,
+            note="seed_shop initial stock",
             batch_size=BATCH,
         )
 

@@ -1,16 +1,7 @@
-"""Delete expired stock holds (safe to run from cron every minute)."""
+"""Old name of ``release_expired_holds``, kept because deployed cron jobs still call it."""
 
-from django.core.management.base import BaseCommand
-
-from inventory.services import release_expired
+from inventory.management.commands import release_expired_holds
 
 
-class Command(BaseCommand):
-    help = (
-        "Delete expired cart reservations. Expired holds already count for nothing; this "
-        "only keeps the table small. Idempotent and safe to run concurrently, e.g. every minute."
-    )
-
-    def handle(self, *args, **options):
-        count = release_expired()
-        self.stdout.write(f"Released {count} expired reservation(s).")
+class Command(release_expired_holds.Command):
+    help = f"Alias of release_expired_holds. {release_expired_holds.Command.help}"

@@ -1,57 +1,25 @@
-"""Template tags of the storefront chrome: cart badge count, category menu, money, images."""
+"""Catalogue template tags: the category menu, money, product images and stock words.
+
+``{% load catalog_tags %}``. The header's cart badge is ``cart_tags`` (the catalogue knows
+nothing of carts).
+"""
 
 from decimal import Decimal, InvalidOperation
-from uuid import UUID
 
 from django import template
 from django.conf import settings
-from django.db.models import Q, Sum
 
-from cart.models import CartLine, CartStatus
 from catalog.models import Category
 from catalog.selectors import image_url as storage_image_url
 
 register = template.Library()
 
-CART_COOKIE = "cart_token"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 STOCK_LABELS = {
     "in_stock": "In stock",
     "low_stock": "Only a few left",
     "out_of_stock": "Out of stock",
 }
-
-
-def open_cart_filter(request) -> Q | None:
-    """Return the CartLine filter of the viewer's open cart, or None when there is none."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return Q(cart__user=user, cart__status=CartStatus.OPEN)
-    raw = request.COOKIES.get(CART_COOKIE, "")
-    try:
-        token = UUID(raw)
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return Q(cart__token=token, cart__user__isnull=True, cart__status=CartStatus.OPEN)
-
-
-@register.simple_tag(takes_context=True)
-def cart_count(context) -> int:
-    """Return the number of items in the viewer's open cart (one query, none without a cart).
-
-    The result is memoized on the request so the header and a page can both show it.
-    """
-    request = context.get("request")
-    if request is None:
-        return 0
-    if hasattr(request, "_shop_cart_count"):
-        return request._shop_cart_count
-    lookup = open_cart_filter(request)
-    count = 0
-    if lookup is not None:
-        count = CartLine.objects.filter(lookup).aggregate(n=Sum("quantity"))["n"] or 0
-    request._shop_cart_count = count
-    return count
 
 
 def root_categories(request=None) -> list[Category]:
