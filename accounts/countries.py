@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-from accounts.errors import INVALID_COUNTRY
+from accounts.errors import AccountErrorCode
 
 # One row per initial letter; keep it readable rather than one code per line.
 # fmt: off
@@ -41,6 +41,7 @@ def normalize_country(value: str) -> str:
     code = (value or "").strip().upper()
     if code not in COUNTRY_CODES:
         raise ValidationError(
-            "Enter a two-letter ISO 3166-1 country code, e.g. US or DE.", code=INVALID_COUNTRY
+            "Enter a two-letter ISO 3166-1 country code, e.g. US or DE.",
+            code=AccountErrorCode.INVALID_COUNTRY,
         )
     return code

@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 
 from accounts.countries import normalize_country
+from accounts.errors import AccountErrorCode
 from accounts.models import Address
 from accounts.services import normalize_email
 
@@ -82,9 +83,13 @@ class LoginForm(AccessibleFormMixin, forms.Form):
         if email and password:
             self.user = authenticate(self.request, email=normalize_email(email), password=password)
             if self.locked_out:
-                raise ValidationError(self.error_messages["locked_out"], code="locked_out")
+                raise ValidationError(
+                    self.error_messages["locked_out"], code=AccountErrorCode.LOCKED_OUT
+                )
             if self.user is None:
-                raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+                raise ValidationError(
+                    self.error_messages["invalid_login"], code=AccountErrorCode.INVALID_LOGIN
+                )
         return cleaned
 
 

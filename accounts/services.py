@@ -13,12 +13,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import signals
 from accounts.countries import normalize_country
-from accounts.errors import (
-    DEFAULT_ADDRESS_REQUIRED,
-    EMAIL_TAKEN,
-    INVALID_RESET_LINK,
-    WRONG_PASSWORD,
-)
+from accounts.errors import AccountErrorCode
 from accounts.models import Address, User
 
 ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
@@ -59,7 +54,11 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
     email = normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
-            {"email": ValidationError("An account with this email already exists.", EMAIL_TAKEN)}
+            {
+                "email": ValidationError(
+                    "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
+                )
+            }
         )
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     _validate_new_password(password, user=user, field="password")
@@ -72,7 +71,11 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
             )
     except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
         raise ValidationError(
-            {"email": ValidationError("An account with this email already exists.", EMAIL_TAKEN)}
+            {
+                "email": ValidationError(
+                    "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
+                )
+            }
         ) from exc
     return user
 
@@ -103,7 +106,11 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     """
     if not user.check_password(old_password):
         raise ValidationError(
-            {"old_password": ValidationError("Your current password is incorrect.", WRONG_PASSWORD)}
+            {
+                "old_password": ValidationError(
+                    "Your current password is incorrect.", AccountErrorCode.WRONG_PASSWORD
+                )
+            }
         )
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
@@ -172,7 +179,9 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     """
     user = get_user_for_reset(uid=uid, token=token)
     if user is None:
-        raise ValidationError({"token": ValidationError(INVALID_RESET_MESSAGE, INVALID_RESET_LINK)})
+        raise ValidationError(
+            {"token": ValidationError(INVALID_RESET_MESSAGE, AccountErrorCode.INVALID_RESET_LINK)}
+        )
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         _set_password(user, new_password)
@@ -244,7 +253,8 @@ def update_address(*, address: Address, is_default: bool | None = None, **fields
             raise ValidationError(
                 {
                     "is_default": ValidationError(
-                        "Mark another address as default instead.", DEFAULT_ADDRESS_REQUIRED
+                        "Mark another address as default instead.",
+                        AccountErrorCode.DEFAULT_ADDRESS_REQUIRED,
                     )
                 }
             )

@@ -6,8 +6,10 @@ from uuid import UUID
 
 from django.conf import settings
 
+from cart.errors import CartErrorCode
 from cart.models import Cart, CartLine, CartStatus
 from catalog.models import ProductStatus
+from inventory.errors import InventoryErrorCode
 from inventory.services import availability
 from shop.money import money
 
@@ -71,7 +73,7 @@ def _warnings(line: CartLineView) -> list[dict]:
     if line.price_changed:
         out.append(
             {
-                "code": "price_changed",
+                "code": CartErrorCode.PRICE_CHANGED,
                 "line_id": line.id,
                 "sku": line.sku,
                 "old_price": f"{line.unit_price:.2f}",
@@ -87,7 +89,7 @@ def _warnings(line: CartLineView) -> list[dict]:
         available = line.available if line.purchasable else 0
         out.append(
             {
-                "code": "insufficient_stock",
+                "code": InventoryErrorCode.INSUFFICIENT_STOCK,
                 "line_id": line.id,
                 "sku": line.sku,
                 "available": available,

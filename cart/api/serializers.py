@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from cart.errors import CartErrorCode
+from inventory.errors import InventoryErrorCode
+
 MAX_QTY = 99
 
 
@@ -17,7 +20,9 @@ class CartLineSerializer(serializers.Serializer):
 
 
 class CartWarningSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["price_changed", "insufficient_stock"])
+    code = serializers.ChoiceField(
+        choices=[CartErrorCode.PRICE_CHANGED.value, InventoryErrorCode.INSUFFICIENT_STOCK.value]
+    )
     line_id = serializers.IntegerField()
     sku = serializers.CharField()
     detail = serializers.CharField()
