@@ -12,11 +12,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import signals
-from accounts.countries import normalize_country
+from accounts.addresses.rules import ADDRESS_FIELD_NAMES, normalize_country
 from accounts.errors import AccountErrorCode
 from accounts.models import Address, User
 
-ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
 INVALID_RESET_MESSAGE = "This password reset link is invalid or has expired."
 
 
@@ -189,7 +188,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
 
 
 def _clean_address_fields(fields: dict) -> dict:
-    unknown = set(fields) - set(ADDRESS_FIELDS)
+    unknown = set(fields) - set(ADDRESS_FIELD_NAMES)
     if unknown:
         raise TypeError(f"Unknown address fields: {sorted(unknown)}")
     cleaned = {
