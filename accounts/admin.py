@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.countries import normalize_country
+from accounts.addresses.forms import CountryChoiceField
 from accounts.models import Address, User
 from accounts.services import normalize_email
 
@@ -40,8 +40,7 @@ class AddressAdminForm(forms.ModelForm):
         model = Address
         fields = ("user", "full_name", "line1", "line2", "city", "postal_code", "country", "phone")
 
-    def clean_country(self):
-        return normalize_country(self.cleaned_data["country"])
+    country = CountryChoiceField()
 
 
 class AddressInline(admin.StackedInline):

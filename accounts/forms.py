@@ -4,8 +4,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 
-from accounts.countries import normalize_country
-from accounts.models import Address
+from accounts.errors import AccountErrorCode
 from accounts.services import normalize_email
 
 PASSWORD_MAX_LENGTH = 256
@@ -16,9 +15,10 @@ class AccessibleFormMixin:
 
     def full_clean(self):
         super().full_clean()
-        self._mark_invalid_fields()
+        self.mark_invalid_fields()
 
-    def _mark_invalid_fields(self) -> None:
+    def mark_invalid_fields(self) -> None:
+        """Set ``aria-invalid`` and ``aria-describedby`` on the inputs that have errors."""
         for name in self.errors:
             if name not in self.fields:
                 continue
@@ -27,8 +27,8 @@ class AccessibleFormMixin:
             ids = [f"{auto_id}_error"]
             if field.help_text:
                 ids.append(f"{auto_id}_helptext")
-            field.widget.attrs["aria-describedby"] = " ".join(ids)
             field.widget.attrs["aria-invalid"] = "true"
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
 
     def add_service_errors(self, exc: ValidationError, field_map: dict | None = None) -> None:
         """Attach a service's ``ValidationError`` to the matching form fields."""
@@ -39,7 +39,7 @@ class AccessibleFormMixin:
         for name, errors in exc.error_dict.items():
             target = field_map.get(name, name)
             self.add_error(target if target in self.fields else None, errors)
-        self._mark_invalid_fields()
+        self.mark_invalid_fields()
 
 
 def password_input(autocomplete: str) -> forms.PasswordInput:
@@ -82,9 +82,13 @@ class LoginForm(AccessibleFormMixin, forms.Form):
         if email and password:
             self.user = authenticate(self.request, email=normalize_email(email), password=password)
             if self.locked_out:
-                raise ValidationError(self.error_messages["locked_out"], code="locked_out")
+                raise ValidationError(
+                    self.error_messages["locked_out"], code=AccountErrorCode.LOCKED_OUT
+                )
             if self.user is None:
-                raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+                raise ValidationError(
+                    self.error_messages["invalid_login"], code=AccountErrorCode.INVALID_LOGIN
+                )
         return cleaned
 
 
@@ -151,46 +155,3 @@ class SetPasswordForm(AccessibleFormMixin, NewPasswordMixin, forms.Form):
     new_password1, new_password2 = new_password_fields()
 
     field_map = {"new_password": "new_password1"}
-
-
-class AddressForm(AccessibleFormMixin, forms.ModelForm):
-    class Meta:
-        model = Address
-        fields = [
-            "full_name",
-            "line1",
-            "line2",
-            "city",
-            "postal_code",
-            "country",
-            "phone",
-            "is_default",
-        ]
-        labels = {
-            "line1": "Address line 1",
-            "line2": "Address line 2",
-            "is_default": "Use as my default address",
-        }
-        help_texts = {"country": "Two-letter country code, e.g. US, GB or DE."}
-        widgets = {
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
-            "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
-            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
-            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
-            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "country": forms.TextInput(
-                attrs={"autocomplete": "country", "size": 2, "pattern": "[A-Za-z]{2}"}
-            ),
-            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-        }
-
-    def clean_country(self):
-        return normalize_country(self.cleaned_data["country"])
-
-    def _post_clean(self):
-        # The services own model validation and saving; skip ModelForm's instance checks.
-        pass
-
-    def service_fields(self) -> dict:
-        """Return the cleaned data as keyword arguments for the address services."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -12,16 +12,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import signals
-from accounts.countries import normalize_country
-from accounts.errors import (
-    DEFAULT_ADDRESS_REQUIRED,
-    EMAIL_TAKEN,
-    INVALID_RESET_LINK,
-    WRONG_PASSWORD,
-)
+from accounts.addresses.rules import ADDRESS_FIELD_NAMES, normalize_country
+from accounts.errors import AccountErrorCode
 from accounts.models import Address, User
 
-ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
 INVALID_RESET_MESSAGE = "This password reset link is invalid or has expired."
 
 
@@ -59,7 +53,11 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
     email = normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
-            {"email": ValidationError("An account with this email already exists.", EMAIL_TAKEN)}
+            {
+                "email": ValidationError(
+                    "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
+                )
+            }
         )
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     _validate_new_password(password, user=user, field="password")
@@ -72,7 +70,11 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
             )
     except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
         raise ValidationError(
-            {"email": ValidationError("An account with this email already exists.", EMAIL_TAKEN)}
+            {
+                "email": ValidationError(
+                    "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
+                )
+            }
         ) from exc
     return user
 
@@ -116,7 +118,11 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     """
     if not user.check_password(old_password):
         raise ValidationError(
-            {"old_password": ValidationError("Your current password is incorrect.", WRONG_PASSWORD)}
+            {
+                "old_password": ValidationError(
+                    "Your current password is incorrect.", AccountErrorCode.WRONG_PASSWORD
+                )
+            }
         )
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
@@ -185,7 +191,9 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     """
     user = get_user_for_reset(uid=uid, token=token)
     if user is None:
-        raise ValidationError({"token": ValidationError(INVALID_RESET_MESSAGE, INVALID_RESET_LINK)})
+        raise ValidationError(
+            {"token": ValidationError(INVALID_RESET_MESSAGE, AccountErrorCode.INVALID_RESET_LINK)}
+        )
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         _set_password(user, new_password)
@@ -193,7 +201,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
 
 
 def _clean_address_fields(fields: dict) -> dict:
-    unknown = set(fields) - set(ADDRESS_FIELDS)
+    unknown = set(fields) - set(ADDRESS_FIELD_NAMES)
     if unknown:
         raise TypeError(f"Unknown address fields: {sorted(unknown)}")
     cleaned = {
@@ -257,7 +265,8 @@ def update_address(*, address: Address, is_default: bool | None = None, **fields
             raise ValidationError(
                 {
                     "is_default": ValidationError(
-                        "Mark another address as default instead.", DEFAULT_ADDRESS_REQUIRED
+                        "Mark another address as default instead.",
+                        AccountErrorCode.DEFAULT_ADDRESS_REQUIRED,
                     )
                 }
             )

@@ -14,8 +14,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
+from accounts.addresses.forms import AddressBookForm
+from accounts.addresses.rules import address_snapshot
 from accounts.forms import (
-    AddressForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
@@ -110,7 +111,7 @@ def _account_context(request, **extra) -> dict:
         "profile_form": ProfileForm(
             initial={"first_name": user.first_name, "last_name": user.last_name}
         ),
-        "address_form": AddressForm(prefix="new"),
+        "address_form": AddressBookForm(prefix="new"),
         "addresses": Address.objects.filter(user=user),
     }
     context.update(extra)
@@ -136,7 +137,7 @@ def account_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_add_view(request):
-    form = AddressForm(data=request.POST or None, prefix="new")
+    form = AddressBookForm(data=request.POST or None, prefix="new")
     if request.method == "POST" and form.is_valid():
         try:
             services.create_address(user=request.user, **form.service_fields())
@@ -152,7 +153,10 @@ def address_add_view(request):
 @require_http_methods(["GET", "POST"])
 def address_edit_view(request, pk: int):
     address = get_object_or_404(Address, pk=pk, user=request.user)
-    form = AddressForm(data=request.POST or None, instance=address)
+    form = AddressBookForm(
+        data=request.POST or None,
+        initial={**address_snapshot(address), "is_default": address.is_default},
+    )
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
         # Unticking "default" on the default address is not a way to have none.

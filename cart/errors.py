@@ -1,11 +1,17 @@
 """Stable error codes of the cart app and its domain exceptions."""
 
+from enum import StrEnum
+
 from shop.errors import DomainError
 
 
-class CartErrorCode:
+class CartErrorCode(StrEnum):
     CART_NOT_FOUND = "not_found"
     CHECKOUT_IN_PROGRESS = "checkout_in_progress"
+    CART_EMPTY = "cart_empty"
+    # A line's price snapshot differs from the variant's price (a cart warning, and the
+    # reason a checkout stops: orders.errors.PriceChanged).
+    PRICE_CHANGED = "price_changed"
 
 
 class CartNotFound(DomainError):
@@ -27,6 +33,6 @@ class CheckoutInProgress(DomainError):
 class CartEmpty(DomainError):
     """Checkout or reservation of a cart without lines."""
 
-    code = "cart_empty"
+    code = CartErrorCode.CART_EMPTY
     status_code = 400
     default_detail = "Your cart is empty."

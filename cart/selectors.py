@@ -6,7 +6,9 @@ from uuid import UUID
 
 from django.conf import settings
 
+from cart.errors import CartErrorCode
 from cart.models import Cart, CartLine, CartStatus
+from inventory.errors import InventoryErrorCode
 from inventory.selectors import availability
 from shop.money import money
 
@@ -70,7 +72,7 @@ def _warnings(line: CartLineSummary) -> list[dict]:
     if line.price_changed:
         out.append(
             {
-                "code": "price_changed",
+                "code": CartErrorCode.PRICE_CHANGED,
                 "line_id": line.id,
                 "sku": line.sku,
                 "old_price": f"{line.unit_price:.2f}",
@@ -86,7 +88,7 @@ def _warnings(line: CartLineSummary) -> list[dict]:
         available = line.available if line.purchasable else 0
         out.append(
             {
-                "code": "insufficient_stock",
+                "code": InventoryErrorCode.INSUFFICIENT_STOCK,
                 "line_id": line.id,
                 "sku": line.sku,
                 "available": available,

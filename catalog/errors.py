@@ -1,9 +1,11 @@
 """Stable error codes of the catalog and the domain exceptions that carry them."""
 
+from enum import StrEnum
+
 from shop.errors import DomainError
 
 
-class CatalogErrorCode:
+class CatalogErrorCode(StrEnum):
     SKU_TAKEN = "sku_taken"
     SLUG_TAKEN = "slug_taken"
     CATEGORY_CYCLE = "category_cycle"

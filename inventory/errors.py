@@ -1,7 +1,11 @@
+"""Stable error codes of the inventory app and its domain exceptions."""
+
+from enum import StrEnum
+
 from shop.errors import DomainError
 
 
-class InventoryErrorCode:
+class InventoryErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "insufficient_stock"
     UNKNOWN_VARIANT = "unknown_variant"
 

@@ -1,7 +1,11 @@
+"""Stable error codes of the notifications app and its domain exceptions."""
+
+from enum import StrEnum
+
 from shop.errors import DomainError
 
 
-class NotificationErrorCode:
+class NotificationErrorCode(StrEnum):
     NOT_RESENDABLE = "notification_not_resendable"
 
 

@@ -1,12 +1,12 @@
 """Stable error codes of the orders app and its domain exceptions."""
 
-from cart.errors import CartEmpty
+from enum import StrEnum
+
+from cart.errors import CartEmpty, CartErrorCode
 from shop.errors import DomainError
 
 
-class OrderErrorCode:
-    CART_EMPTY = "cart_empty"
-    PRICE_CHANGED = "price_changed"
+class OrderErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     PAYMENT_UNAVAILABLE = "payment_unavailable"
     INVALID_TRANSITION = "invalid_transition"
@@ -20,7 +20,7 @@ class OrderErrorCode:
 class PriceChanged(DomainError):
     """A cart line's price changed since it was added; the snapshots are now refreshed."""
 
-    code = OrderErrorCode.PRICE_CHANGED
+    code = CartErrorCode.PRICE_CHANGED  # the cart's code: its warnings report the same change
     status_code = 409
     default_detail = "Some prices changed since you added the items; please review your cart."
 

@@ -1,16 +1,18 @@
 from django.urls import path
 
 from orders import views
-from orders.reports import dashboard
+from orders.checkout import views as checkout_views
+from orders.reports import views as report_views
+from orders.returns import views as return_views
 
 app_name = "orders"
 
 urlpatterns = [
-    path("checkout/", views.checkout, name="checkout"),
-    path("checkout/done/<str:number>/", views.confirmation, name="confirmation"),
+    path("checkout/", checkout_views.checkout, name="checkout"),
+    path("checkout/done/<str:number>/", checkout_views.confirmation, name="confirmation"),
     path("orders/", views.order_list, name="list"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel, name="cancel"),
-    path("orders/<str:number>/returns/", views.order_return, name="return"),
-    path("staff/dashboard/", dashboard.dashboard_view, name="staff-dashboard"),
+    path("orders/<str:number>/returns/", return_views.order_return, name="return"),
+    path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
 ]

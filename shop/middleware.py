@@ -10,6 +10,8 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
+from shop.errors import ShopErrorCode
+
 _local = threading.local()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 logger = logging.getLogger("shop.requests")
@@ -84,7 +86,10 @@ class RejectNullBytesMiddleware:
         if "\x00" in request.path or "\x00" in query:
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"code": "bad_request", "detail": "The URL contains a NUL character."},
+                    {
+                        "code": ShopErrorCode.BAD_REQUEST,
+                        "detail": "The URL contains a NUL character.",
+                    },
                     status=400,
                 )
             return HttpResponseBadRequest("The URL contains a NUL character.")

@@ -5,6 +5,8 @@ from django.shortcuts import render
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 
+from shop.errors import ShopErrorCode
+
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
@@ -13,19 +15,22 @@ def _wants_json(request: HttpRequest) -> bool:
 @csrf_exempt
 def api_not_found(request, rest: str = ""):
     """Answer unknown /api/ paths with the API error shape instead of an HTML page."""
-    return JsonResponse({"code": "not_found", "detail": "No such endpoint."}, status=404)
+    return JsonResponse(
+        {"code": ShopErrorCode.NOT_FOUND, "detail": "No such endpoint."}, status=404
+    )
 
 
 def page_not_found(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse({"code": ShopErrorCode.NOT_FOUND, "detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
     if _wants_json(request):
         return JsonResponse(
-            {"code": "server_error", "detail": "An unexpected error occurred."}, status=500
+            {"code": ShopErrorCode.SERVER_ERROR, "detail": "An unexpected error occurred."},
+            status=500,
         )
     return render(request, "500.html", status=500)
 
@@ -35,7 +40,7 @@ def csrf_failure(request, reason: str = ""):
     if _wants_json(request):
         return JsonResponse(
             {
-                "code": "csrf_failed",
+                "code": ShopErrorCode.CSRF_FAILED,
                 "detail": "CSRF check failed. Send the X-CSRFToken header with session auth, "
                 "or authenticate with a Bearer token.",
             },

@@ -4,14 +4,12 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts.countries import normalize_country
 from accounts.errors import AccountLocked
-from accounts.models import Address, User
+from accounts.models import User
 from accounts.services import normalize_email
 
 PASSWORD_MAX_LENGTH = 256
@@ -106,40 +104,3 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = password_field()
-
-
-class CountryField(serializers.CharField):
-    """An ISO 3166-1 alpha-2 code, accepted in any case and stored upper-case."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_length", 2)
-        kwargs.setdefault("max_length", 2)
-        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. US")
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            return normalize_country(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-
-
-class AddressSerializer(serializers.ModelSerializer):
-    country = CountryField()
-    is_default = serializers.BooleanField(required=False)
-
-    class Meta:
-        model = Address
-        fields = [
-            "id",
-            "full_name",
-            "line1",
-            "line2",
-            "city",
-            "postal_code",
-            "country",
-            "phone",
-            "is_default",
-        ]
-        read_only_fields = ["id"]

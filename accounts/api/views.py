@@ -18,8 +18,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import services
+from accounts.addresses.serializers import AddressSerializer
 from accounts.api.serializers import (
-    AddressSerializer,
     EmailTokenObtainPairSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
+from cart.errors import CartErrorCode
 from cart.models import MAX_LINE_QUANTITY
+from inventory.errors import InventoryErrorCode
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -17,7 +19,9 @@ class CartLineSerializer(serializers.Serializer):
 
 
 class CartWarningSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["price_changed", "insufficient_stock"])
+    code = serializers.ChoiceField(
+        choices=[CartErrorCode.PRICE_CHANGED.value, InventoryErrorCode.INSUFFICIENT_STOCK.value]
+    )
     line_id = serializers.IntegerField()
     sku = serializers.CharField()
     detail = serializers.CharField()

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.addresses.serializers import PostalAddressSerializer
 from orders.lifecycle import can_cancel
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnRequest
 
@@ -32,21 +33,11 @@ class EventSerializer(serializers.Serializer):
     to_status = serializers.CharField()
 
 
-class ShippingAddressSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", max_length=2)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-
-
 class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     shipments = ShipmentSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
-    shipping_address = ShippingAddressSerializer(read_only=True)
+    shipping_address = PostalAddressSerializer(read_only=True)
     invoice_number = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
 
@@ -88,7 +79,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class PlaceOrderSerializer(serializers.Serializer):
-    shipping_address = ShippingAddressSerializer(required=False)
+    shipping_address = PostalAddressSerializer(required=False)
     address_id = serializers.IntegerField(required=False, min_value=1)
     payment_token = serializers.CharField(max_length=255)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from orders.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, IdempotencyKeyRequired
 from orders.models import IdempotencyKey, IdempotencyState
-from shop.errors import DomainError
+from shop.errors import DomainError, validation_error_body, validation_errors
 
 MAX_KEY_LENGTH = 255
 
@@ -57,15 +57,6 @@ def validate_key(key: str | None) -> str:
 
 def _jsonable(body) -> dict:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-
-
-def _validation_body(exc: ValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-    else:
-        errors = {"non_field_errors": [str(m) for m in exc.messages]}
-    first = next(iter(errors.values()), ["Invalid input."])[0]
-    return {"code": "validation_error", "detail": first, "errors": errors}
 
 
 def run_idempotent(
@@ -118,7 +109,7 @@ def run_idempotent(
             raise
         status, body = exc.status_code, exc.as_dict()
     except ValidationError as exc:
-        status, body = 400, _validation_body(exc)
+        status, body = 400, validation_error_body(validation_errors(exc))
     except BaseException:
         record.delete()
         raise

@@ -40,7 +40,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Address
+from accounts.addresses.rules import address_snapshot, clean_address
+from accounts.models import Address, User
 from cart.checkout import (
     complete_checkout,
     end_checkout,
@@ -74,15 +75,6 @@ from shop.money import money
 logger = logging.getLogger(__name__)
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
-ADDRESS_FIELDS = {
-    "full_name": (True, 200),
-    "line1": (True, 200),
-    "line2": (False, 200),
-    "city": (True, 100),
-    "postal_code": (True, 20),
-    "country": (True, 2),
-    "phone": (False, 32),
-}
 
 
 class CheckoutRecovered(Exception):  # noqa: N818 - names the state found
@@ -116,11 +108,16 @@ def tax_rate() -> Decimal:
     return Decimal(str(getattr(settings, "SHOP_TAX_RATE", 0)))
 
 
-def resolve_address(*, user, shipping_address: dict | None, address_id: int | None) -> dict:
+def resolve_address(
+    *, user: User, shipping_address: dict | None, address_id: int | None
+) -> dict[str, str]:
     """Return the shipping address snapshot (a dict of the address fields).
 
-    Raises ``ValidationError`` keyed by dotted paths (``shipping_address.postal_code``) for a
-    bad address, an address id that is not the user's, or neither/both given.
+    A new address is checked by the one address rule (``accounts.addresses.rules``: ISO
+    3166-1 countries only). Raises ``ValidationError`` keyed by dotted paths
+    (``shipping_address.postal_code``) for a bad address, or by ``address_id`` for an address
+    id that is not the user's; keyed by ``address_id`` or ``shipping_address`` when both or
+    neither are given.
     """
     if address_id is not None and shipping_address is not None:
         raise ValidationError({"address_id": ["Give either shipping_address or address_id."]})
@@ -128,31 +125,15 @@ def resolve_address(*, user, shipping_address: dict | None, address_id: int | No
         address = Address.objects.filter(pk=address_id, user=user).first()
         if address is None:
             raise ValidationError({"address_id": ["Unknown address."]})
-        return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+        return address_snapshot(address)
     if not isinstance(shipping_address, dict):
         raise ValidationError({"shipping_address": ["A shipping address is required."]})
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, str] = {}
-    for name, (required, max_length) in ADDRESS_FIELDS.items():
-        value = shipping_address.get(name, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors[f"shipping_address.{name}"] = ["Must be a string."]
-            continue
-        value = value.strip()
-        if required and not value:
-            errors[f"shipping_address.{name}"] = ["This field is required."]
-        elif len(value) > max_length:
-            errors[f"shipping_address.{name}"] = [f"At most {max_length} characters."]
-        clean[name] = value
-    country = clean.get("country", "")
-    if country and (len(country) != 2 or not country.isalpha() or not country.isascii()):
-        errors["shipping_address.country"] = ["Use a two-letter ISO 3166 country code."]
-    if errors:
-        raise ValidationError(errors)
-    clean["country"] = country.upper()
-    return clean
+    try:
+        return clean_address(shipping_address)
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"shipping_address.{name}": errors for name, errors in exc.error_dict.items()}
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""The staff dashboard: sales of the last 30 days, order pipeline, best sellers, low stock.
+"""The staff dashboard's figures: sales of the last 30 days, order pipeline, best sellers,
+low stock, the packing list. The page is ``orders.reports.views``; the chart layout is
+``orders.reports.charts``.
 
 Every figure is aggregated in the database (``TruncDate``, ``Sum``, ``Count``); the page runs
 a fixed number of queries whatever the number of orders, products or stock rows.
@@ -8,11 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, F, Prefetch, Sum
 from django.db.models.functions import TruncDate
-from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -25,33 +24,12 @@ TOP_PRODUCTS = 10
 LOW_STOCK_LIMIT = 50
 PACKING_LIMIT = 50
 
-# Chart geometry (SVG user units); the SVG scales to its container.
-CHART_WIDTH = 720
-CHART_HEIGHT = 220
-CHART_TOP = 10
-CHART_BOTTOM = 30
-
 
 @dataclass(frozen=True)
 class DaySales:
     day: date
     orders: int
     revenue: Decimal
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    day: date
-    orders: int
-    revenue: Decimal
-    show_label: bool
-    label_x: float
-    label_anchor: str
 
 
 def sales_by_day(*, days: int = DAYS, today: date | None = None) -> list[DaySales]:
@@ -84,35 +62,6 @@ def sales_by_day(*, days: int = DAYS, today: date | None = None) -> list[DaySale
             )
         )
     return result
-
-
-def revenue_bars(sales: list[DaySales]) -> list[Bar]:
-    """Lay out ``sales`` as SVG bars scaled to the best day (pure arithmetic, no queries)."""
-    if not sales:
-        return []
-    plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
-    slot = CHART_WIDTH / len(sales)
-    best = max((s.revenue for s in sales), default=Decimal("0")) or Decimal("1")
-    bars = []
-    for index, s in enumerate(sales):
-        height = float(s.revenue / best) * plot_height if s.revenue > 0 else 0.0
-        bars.append(
-            Bar(
-                x=round(index * slot + slot * 0.15, 2),
-                y=round(CHART_TOP + plot_height - height, 2),
-                width=round(slot * 0.7, 2),
-                height=round(height, 2),
-                label=s.day.strftime("%d %b"),
-                day=s.day,
-                orders=s.orders,
-                revenue=s.revenue,
-                show_label=index % 5 == 0 or index == len(sales) - 1,
-                # The last label ends at the chart's right edge instead of overflowing it.
-                label_x=round((index + 1) * slot if index == len(sales) - 1 else index * slot, 2),
-                label_anchor="end" if index == len(sales) - 1 else "start",
-            )
-        )
-    return bars
 
 
 def orders_by_status() -> list[dict]:
@@ -181,35 +130,3 @@ def packing_list(*, limit: int = PACKING_LIMIT) -> list[Order]:
         )
         .order_by("created_at", "id")[:limit]
     )
-
-
-def _admin_url(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-@staff_member_required
-def dashboard_view(request):
-    """Render the staff dashboard (staff only; others go to the admin sign-in)."""
-    sales = sales_by_day()
-    orders = packing_list()
-    for order in orders:
-        order.admin_url = _admin_url("admin:orders_order_change", order.pk)
-    context = {
-        **admin.site.each_context(request),
-        "title": "Shop dashboard",
-        "sales": sales,
-        "bars": revenue_bars(sales),
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": CHART_HEIGHT - 30},
-        "revenue_total": sum((s.revenue for s in sales), Decimal("0.00")),
-        "orders_total": sum(s.orders for s in sales),
-        "by_status": orders_by_status(),
-        "top_products": top_products(),
-        "low_stock": low_stock(),
-        "packing_list": orders,
-        "days": DAYS,
-        "inventory_admin_url": _admin_url("admin:inventory_stockitem_changelist"),
-    }
-    return render(request, "admin/dashboard.html", context)

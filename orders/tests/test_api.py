@@ -96,6 +96,7 @@ def test_placing_an_order_needs_sign_in(api_client):
             "shipping_address.postal_code",
         ),
         ({**BODY, "shipping_address": {**ADDRESS, "country": "USA"}}, "shipping_address.country"),
+        ({**BODY, "shipping_address": {**ADDRESS, "country": "ZZ"}}, "shipping_address.country"),
         ({**BODY, "address_id": "abc"}, "address_id"),
         ({**BODY, "notes": "x" * 3000}, "notes"),
         ({**BODY, "payment_token": ["tok"]}, "payment_token"),
@@ -106,6 +107,28 @@ def test_bad_checkout_bodies_are_validation_errors(api_client, shopper, body, fi
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert field in response.json()["errors"]
+
+
+def test_checkout_refuses_a_country_that_is_not_iso_with_the_address_books_rule(
+    api_client, shopper
+):
+    cart_with(shopper, (make_variant(on_hand=5), 1))
+    response = post_order(api_client, {**BODY, "shipping_address": {**ADDRESS, "country": "ZZ"}})
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], list(body["errors"])) == (
+        "validation_error",
+        ["shipping_address.country"],
+    )
+    assert "ISO 3166-1" in body["detail"]
+    assert not Order.objects.exists()
+
+
+def test_checkout_accepts_a_lower_case_country_and_stores_it_upper_case(api_client, shopper):
+    cart_with(shopper, (make_variant(on_hand=5), 1))
+    response = post_order(api_client, {**BODY, "shipping_address": {**ADDRESS, "country": "fr"}})
+    assert response.status_code == 201
+    assert response.json()["shipping_address"]["country"] == "FR"
 
 
 def test_malformed_json_is_400(api_client, shopper):

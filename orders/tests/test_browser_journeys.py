@@ -81,7 +81,7 @@ def fill_address(page):
     page.fill("#id_line1", "1 Analytical Way")
     page.fill("#id_city", "London")
     page.fill("#id_postal_code", "N1 9GU")
-    page.fill("#id_country", "GB")
+    page.select_option("#id_country", "GB")
 
 
 def test_static_assets_load_and_htmx_runs(browser_page, kitchen):

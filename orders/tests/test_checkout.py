@@ -137,6 +137,7 @@ def test_another_users_address_is_rejected():
     [
         ({**ADDRESS, "postal_code": ""}, "shipping_address.postal_code"),
         ({**ADDRESS, "country": "Germany"}, "shipping_address.country"),
+        ({**ADDRESS, "country": "ZZ"}, "shipping_address.country"),
         ({**ADDRESS, "city": 12}, "shipping_address.city"),
         ({**ADDRESS, "line1": "x" * 201}, "shipping_address.line1"),
     ],

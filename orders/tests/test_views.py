@@ -235,6 +235,28 @@ def test_missing_address_fields_are_shown_next_to_the_fields(client, shopper, te
     assert not Order.objects.exists()
 
 
+def test_the_new_address_country_is_a_select_of_names(client, shopper, teapot):
+    cart_with(shopper, (teapot, 1))
+    body = client.get(CHECKOUT).content.decode()
+    select = re.search(r'<select name="country"[^>]*>(.*?)</select>', body, flags=re.S)
+    assert select, "the country is not a select"
+    assert 'autocomplete="shipping country"' in body
+    assert '<option value="US">United States of America</option>' in select.group(1)
+    assert '<option value="DE">Germany</option>' in select.group(1)
+
+
+def test_a_country_that_is_not_iso_is_refused_next_to_the_field(client, shopper, teapot):
+    cart_with(shopper, (teapot, 1))
+    key = form_key(client.get(CHECKOUT))
+
+    response = checkout_post(client, key, country="ZZ")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert re.search(r'id="id_country_error">[^<]*ISO 3166-1', body)
+    assert not Order.objects.exists()
+
+
 def test_someone_elses_address_cannot_be_used(client, shopper, teapot):
     foreign = AddressFactory()
     cart_with(shopper, (teapot, 1))
@@ -449,8 +471,8 @@ def test_return_of_an_undelivered_order_is_refused(client, shopper):
 
 def _in_progress_key(user, key, data):
     from orders.checkout.idempotency import payload_hash
+    from orders.checkout.views import CHECKOUT_SCOPE
     from orders.models import IdempotencyKey, IdempotencyState
-    from orders.views import CHECKOUT_SCOPE
 
     return IdempotencyKey.objects.create(
         user=user,
@@ -468,7 +490,7 @@ def _form_data(**extra):
 def test_second_submission_waits_for_the_first_and_gets_its_confirmation(
     client, shopper, teapot, monkeypatch
 ):
-    from orders import views
+    from orders.checkout import views
     from orders.models import IdempotencyState
 
     order = place(user=shopper)
@@ -491,7 +513,7 @@ def test_second_submission_waits_for_the_first_and_gets_its_confirmation(
 def test_submission_still_running_after_the_wait_points_to_the_order_history(
     client, shopper, teapot, monkeypatch
 ):
-    from orders import views
+    from orders.checkout import views
 
     monkeypatch.setattr(views, "IN_USE_WAIT_SECONDS", 0)
     monkeypatch.setattr(views.time, "sleep", lambda seconds: None)

@@ -9,20 +9,20 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shop.errors import DomainError
+from shop.errors import DomainError, ShopErrorCode, validation_error_body, validation_errors
 
 logger = logging.getLogger(__name__)
 
 _CODE_BY_CLASS = {
-    exceptions.ParseError: "parse_error",
-    exceptions.AuthenticationFailed: "authentication_failed",
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "throttled",
+    exceptions.ParseError: ShopErrorCode.PARSE_ERROR,
+    exceptions.AuthenticationFailed: ShopErrorCode.AUTHENTICATION_FAILED,
+    exceptions.NotAuthenticated: ShopErrorCode.NOT_AUTHENTICATED,
+    exceptions.PermissionDenied: ShopErrorCode.PERMISSION_DENIED,
+    exceptions.NotFound: ShopErrorCode.NOT_FOUND,
+    exceptions.MethodNotAllowed: ShopErrorCode.METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: ShopErrorCode.NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: ShopErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: ShopErrorCode.THROTTLED,
 }
 
 
@@ -46,10 +46,8 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def _validation_response(detail, headers=None) -> Response:
-    errors = flatten_errors(detail)
-    first = next(iter(errors.values()), ["Invalid input."])[0]
-    body = {"code": "validation_error", "detail": first, "errors": errors}
+def _validation_response(errors: dict[str, list[str]], headers=None) -> Response:
+    body = validation_error_body(errors)
     return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
 
 
@@ -58,10 +56,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail: object = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        return _validation_response(detail)
+        return _validation_response(validation_errors(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -71,19 +66,20 @@ def exception_handler(exc, context):
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
         return Response(
-            {"code": "server_error", "detail": "An unexpected error occurred."},
+            {"code": ShopErrorCode.SERVER_ERROR.value, "detail": "An unexpected error occurred."},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
-        return _validation_response(exc.detail, headers=dict(response.items()))
+        return _validation_response(flatten_errors(exc.detail), headers=dict(response.items()))
 
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     code = getattr(exc, "error_code", None)
     if code is None:
         code = next((c for cls, c in _CODE_BY_CLASS.items() if isinstance(exc, cls)), None)
     if code is None and isinstance(detail, str | exceptions.ErrorDetail):
-        code = getattr(detail, "code", None) or "error"
-    body: dict = {"code": code or "error"}
+        code = getattr(detail, "code", None) or ShopErrorCode.ERROR
+    # A plain str: error bodies are also rendered as YAML (the schema view), not only JSON.
+    body: dict = {"code": str(code or ShopErrorCode.ERROR)}
     if isinstance(detail, dict):
         # simplejwt raises e.g. {"detail": ..., "code": "token_not_valid", "messages": [...]}
         body["detail"] = str(detail.get("detail", "Request failed."))

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "django_countries",
     "django_tasks",
     "django_tasks_db",
     "accounts",
@@ -274,6 +275,13 @@ SHOP_CATALOG_CACHE_SECONDS = env.int("SHOP_CATALOG_CACHE_SECONDS", default=30)
 SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", default=5)
 SHOP_SHIPPING_FLAT_RATE = env.str("SHOP_SHIPPING_FLAT_RATE", default="5.00")
 SHOP_FREE_SHIPPING_THRESHOLD = env.str("SHOP_FREE_SHIPPING_THRESHOLD", default="50.00")
+# ISO 3166-1 alpha-2 codes of the countries the shop ships to, in the order the address forms'
+# country select lists them first (every other country follows, sorted by name).
+SHOP_SHIPPING_COUNTRIES = env.list(
+    "SHOP_SHIPPING_COUNTRIES", default=["US", "GB", "DE", "FR", "CA"]
+)
+# django-countries puts the same countries first wherever it lists countries itself.
+COUNTRIES_FIRST = SHOP_SHIPPING_COUNTRIES
 SHOP_TAX_RATE = Decimal(env.str("SHOP_TAX_RATE", default="0"))
 SHOP_PAYMENT_GATEWAY = env.str(
     "SHOP_PAYMENT_GATEWAY", default="orders.payments.gateways.MockGateway"

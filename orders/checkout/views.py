@@ -1,0 +1,200 @@
+"""The checkout and confirmation pages.
+
+``/checkout/`` holds the cart's stock (``reserve_cart``) when it opens and places the order
+through ``run_idempotent`` + ``place_order`` with the form's hidden idempotency key, so a
+double click or a refresh never places two orders (the replay redirects to the same
+confirmation). The form is ``orders.checkout.forms.CheckoutForm``; every rule stays in the
+services.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Address
+from cart.errors import CartErrorCode
+from cart.models import Cart
+from cart.selectors import CartSummary, cart_summary
+from cart.services import reserve_cart
+from cart.views import current_cart, error_message
+from inventory.errors import InventoryErrorCode
+from orders.checkout.forms import NEW_ADDRESS, CheckoutForm
+from orders.checkout.idempotency import IdempotentResult, run_idempotent, validate_key
+from orders.checkout.services import compute_totals, place_order
+from orders.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    IdempotencyKeyRequired,
+    OrderErrorCode,
+)
+from orders.models import Order
+from orders.views import own_order
+from shop.errors import DomainError, ShopErrorCode
+
+CHECKOUT_SCOPE = "orders.checkout_html"
+# How long a second submission of the same checkout form waits for the first to finish.
+IN_USE_WAIT_SECONDS = 10.0
+IN_USE_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class TestCard:
+    token: str
+    label: str
+    hint: str
+
+
+# The mock gateway's test cards (orders.payments.gateways.MockGateway decides by token).
+TEST_CARDS = [
+    TestCard("tok_success", "Visa •••• 4242", "Succeeds"),
+    TestCard("tok_declined", "Visa •••• 0002", "Declined by the bank"),
+    TestCard("tok_transient", "Mastercard •••• 4444", "Fails once, then succeeds on retry"),
+    TestCard("tok_unavailable", "Amex •••• 0005", "Gateway unavailable"),
+]
+# What the shopper can do about a failed checkout (the cart is always kept).
+NEXT_STEP = {
+    OrderErrorCode.PAYMENT_DECLINED: "Nothing was charged and your cart is kept: choose another card.",
+    OrderErrorCode.PAYMENT_UNAVAILABLE: "Nothing was charged and your cart is kept.",
+    CartErrorCode.PRICE_CHANGED: "Check the new total below, then place your order again.",
+    InventoryErrorCode.INSUFFICIENT_STOCK: "Please update your cart.",
+}
+
+
+def _hold(cart: Cart) -> tuple[datetime | None, str]:
+    """Hold the cart's stock; return (expiry, "") or (None, a message for the shopper)."""
+    try:
+        return reserve_cart(cart=cart), ""
+    except (DomainError, ValidationError) as exc:
+        return None, error_message(exc)
+
+
+def _render_checkout(
+    request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold_expires_at=None
+) -> HttpResponse:
+    shipping, tax, total = compute_totals(view.subtotal)
+    context = {
+        "cart": view,
+        "form": form,
+        "addresses": form.addresses,
+        "cards": TEST_CARDS,
+        "shipping_total": shipping,
+        "tax_total": tax,
+        "total": total,
+        "hold_expires_at": hold_expires_at,
+        # A fresh key per rendering: a resubmission of *this* form replays, a new attempt
+        # after fixing an error is a new request.
+        "idempotency_key": str(uuid.uuid4()),
+        "new_address": NEW_ADDRESS,
+    }
+    return render(request, "orders/checkout.html", context)
+
+
+def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> IdempotentResult:
+    arguments = form.order_arguments()
+
+    def action() -> tuple[int, dict]:
+        order = place_order(user=request.user, cart=cart, **arguments)
+        return 201, {"number": order.number}
+
+    run = partial(
+        run_idempotent,
+        user=request.user,
+        key=request.POST.get("idempotency_key"),
+        scope=CHECKOUT_SCOPE,
+        payload=form.idempotency_payload(),
+        action=action,
+    )
+    try:
+        return run()
+    except IdempotencyKeyInUse:
+        # A double click: the first submission is still placing the order. Wait for it so
+        # this response (the one the browser shows) leads to the same confirmation.
+        deadline = time.monotonic() + IN_USE_WAIT_SECONDS
+        while True:
+            time.sleep(IN_USE_POLL_SECONDS)
+            try:
+                return run()
+            except IdempotencyKeyInUse:
+                if time.monotonic() >= deadline:
+                    raise
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    """Show the checkout (holding the stock) or place the order from its form."""
+    cart = current_cart(request)
+    addresses = Address.objects.filter(user=request.user)
+    if request.method == "GET":
+        view = cart_summary(cart=cart)
+        if view.is_empty:
+            messages.info(request, "Your cart is empty.")
+            return redirect("cart:detail")
+        expires_at, problem = _hold(cart)
+        if problem:
+            messages.error(request, problem)
+            return redirect("cart:detail")
+        addresses = list(addresses)
+        initial = {
+            "address": str(addresses[0].pk) if addresses else NEW_ADDRESS,
+            "payment_token": TEST_CARDS[0].token,
+        }
+        form = CheckoutForm(addresses=addresses, initial=initial)
+        return _render_checkout(request, view, form, hold_expires_at=expires_at)
+
+    form = CheckoutForm(request.POST, addresses=addresses)
+    result = None
+    try:
+        # A form without a usable key is stale (checked first, as the API does).
+        validate_key(request.POST.get("idempotency_key"))
+        if form.is_valid():
+            result = _place(request, cart, form)
+    except IdempotencyKeyInUse:
+        messages.info(request, "Your order is still being placed; it will appear here shortly.")
+        return redirect("orders:list")
+    except (IdempotencyKeyMismatch, IdempotencyKeyRequired):
+        messages.error(request, "This checkout form expired; please review and place your order.")
+        return redirect("orders:checkout")
+    except DomainError as exc:
+        # 5xx domain errors (payment unavailable, checkout failed) are not stored: the
+        # shopper may simply try again.
+        result = IdempotentResult(exc.status_code, exc.as_dict(), False)
+
+    code = None
+    if result is not None:
+        if result.status == 201:
+            return redirect("orders:confirmation", number=result.body["number"])
+        body = result.body or {}
+        code = body.get("code")
+        errors = body.get("errors") if code == ShopErrorCode.VALIDATION_ERROR else None
+        if errors:
+            form.add_checkout_errors(errors)
+        else:
+            detail = body.get("detail") or "Your order could not be placed."
+            messages.error(request, f"{detail} {NEXT_STEP.get(code, '')}".strip())
+
+    cart = current_cart(request)
+    view = cart_summary(cart=cart)
+    if view.is_empty:
+        return redirect("cart:detail")
+    expires_at, problem = _hold(cart)
+    if problem and code != InventoryErrorCode.INSUFFICIENT_STOCK:
+        messages.warning(request, problem)
+    return _render_checkout(request, view, form, hold_expires_at=expires_at)
+
+
+@login_required
+@require_GET
+def confirmation(request: HttpRequest, number: str) -> HttpResponse:
+    """Thank the shopper and summarise the order they just placed."""
+    order = own_order(request, number, Order.objects.prefetch_related("lines"))
+    return render(request, "orders/confirmation.html", {"order": order})
