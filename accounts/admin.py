@@ -16,7 +16,7 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ("email",)
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
+        email = normalize_email(email=self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email already exists.")
         return email
@@ -28,7 +28,7 @@ class UserAdminChangeForm(UserChangeForm):
         fields = "__all__"
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
+        email = normalize_email(email=self.cleaned_data["email"])
         clash = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
         if clash.exists():
             raise forms.ValidationError("An account with this email already exists.")

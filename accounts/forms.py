@@ -80,7 +80,9 @@ class LoginForm(AccessibleFormMixin, forms.Form):
         cleaned = super().clean()
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
-            self.user = authenticate(self.request, email=normalize_email(email), password=password)
+            self.user = authenticate(
+                self.request, email=normalize_email(email=email), password=password
+            )
             if self.locked_out:
                 raise ValidationError(
                     self.error_messages["locked_out"], code=AccountErrorCode.LOCKED_OUT

@@ -15,4 +15,4 @@ def lockout_username(request, credentials: dict | None) -> str | None:
         value = post.get("email") or post.get("username")
     if not isinstance(value, str):
         return None
-    return normalize_email(value) or None
+    return normalize_email(email=value) or None

@@ -19,7 +19,7 @@ from accounts.models import Address, User
 INVALID_RESET_MESSAGE = "This password reset link is invalid or has expired."
 
 
-def normalize_email(email: str) -> str:
+def normalize_email(*, email: str) -> str:
     """Return the canonical (trimmed, lower-case) form of an email address."""
     return (email or "").strip().lower()
 
@@ -50,7 +50,7 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
     ``ValidationError`` keyed by ``email`` or ``password``. Sends ``user_registered`` after
     the transaction commits.
     """
-    email = normalize_email(email)
+    email = normalize_email(email=email)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             {
@@ -84,7 +84,7 @@ def ensure_superuser(*, email: str, password: str, must_change_password: bool = 
 
     Return whether one was created. Used by ``seed_shop`` for the demo admin.
     """
-    if User.objects.filter(email__iexact=normalize_email(email)).exists():
+    if User.objects.filter(email__iexact=normalize_email(email=email)).exists():
         return False
     User.objects.create_superuser(
         email=email, password=password, must_change_password=must_change_password
@@ -150,7 +150,7 @@ def request_password_reset(*, email: str, base_url: str) -> User | None:
     token, reset_url)`` after commit; the notifications app delivers the email. ``base_url``
     must be a trusted origin (``settings.SHOP_BASE_URL``), never the request's Host header.
     """
-    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    user = User.objects.filter(email__iexact=normalize_email(email=email), is_active=True).first()
     if user is None:
         return None
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -200,7 +200,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
-def _clean_address_fields(fields: dict) -> dict:
+def _clean_address_fields(fields: dict[str, str]) -> dict[str, str]:
     unknown = set(fields) - set(ADDRESS_FIELD_NAMES)
     if unknown:
         raise TypeError(f"Unknown address fields: {sorted(unknown)}")
@@ -227,7 +227,7 @@ def _make_default(address: Address) -> None:
     address.is_default = True
 
 
-def create_address(*, user: User, is_default: bool = False, **fields) -> Address:
+def create_address(*, user: User, is_default: bool = False, **fields: str) -> Address:
     """Add an address to the user's book and return it.
 
     The first address always becomes the default; ``is_default=True`` moves the default to
@@ -245,7 +245,7 @@ def create_address(*, user: User, is_default: bool = False, **fields) -> Address
     return address
 
 
-def update_address(*, address: Address, is_default: bool | None = None, **fields) -> Address:
+def update_address(*, address: Address, is_default: bool | None = None, **fields: str) -> Address:
     """Change the given fields of ``address`` and return it.
 
     ``is_default=True`` makes it the default (the previous default is unset in the same

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.conf import settings
 
+from accounts.models import User
 from cart.errors import CartErrorCode
 from cart.models import Cart, CartLine, CartStatus
 from inventory.errors import InventoryErrorCode
@@ -58,7 +59,7 @@ class CartSummary:
         return self.lines
 
 
-def cart_lines(cart: Cart) -> list[CartLine]:
+def cart_lines(*, cart: Cart) -> list[CartLine]:
     """Return the cart's lines with variant and product (one query)."""
     return list(
         CartLine.objects.filter(cart=cart)
@@ -111,7 +112,7 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
     currency = settings.SHOP_CURRENCY
     if cart is None:
         return CartSummary(token=None, currency=currency)
-    rows = cart_lines(cart)
+    rows = cart_lines(cart=cart)
     stock = availability(variant_ids=[r.variant_id for r in rows], cart_token=cart.token)
     lines = []
     for row in rows:
@@ -145,15 +146,18 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
     )
 
 
-def open_cart_for_user(user) -> Cart | None:
+def open_cart_for_user(*, user: User) -> Cart | None:
     """Return the user's open cart, or None."""
     return Cart.objects.filter(user=user, status=CartStatus.OPEN).first()
 
 
-def open_cart_for_token(token) -> Cart | None:
-    """Return the open anonymous cart with ``token`` (a UUID or string), or None."""
+def open_cart_for_token(*, token: str | UUID | None) -> Cart | None:
+    """Return the open anonymous cart with ``token`` (a UUID or string), or None.
+
+    A token that is not a UUID (None, garbage from a cookie or a URL) finds no cart.
+    """
     try:
-        token = UUID(str(token))
+        uuid = UUID(str(token))
     except (TypeError, ValueError, AttributeError):
         return None
-    return Cart.objects.filter(token=token, status=CartStatus.OPEN, user__isnull=True).first()
+    return Cart.objects.filter(token=uuid, status=CartStatus.OPEN, user__isnull=True).first()

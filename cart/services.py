@@ -7,12 +7,15 @@ refuses every change (``lock_cart``); its checkout state is written by ``cart.ch
 """
 
 from datetime import datetime, timedelta
+from typing import Literal, overload
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from cart.checkout import checkout_is_stale, run_stale_checkout_recovery
 from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
 from cart.models import MAX_LINE_QUANTITY, Cart, CartLine, CartStatus
@@ -24,7 +27,30 @@ from inventory.selectors import availability
 from inventory.services import StockLine
 
 
-def get_cart_for(*, user=None, token: str | UUID | None = None, create: bool = False):
+@overload
+def get_cart_for(
+    *,
+    user: User | AnonymousUser | None = None,
+    token: str | UUID | None = None,
+    create: Literal[True],
+) -> Cart: ...
+
+
+@overload
+def get_cart_for(
+    *,
+    user: User | AnonymousUser | None = None,
+    token: str | UUID | None = None,
+    create: bool = False,
+) -> Cart | None: ...
+
+
+def get_cart_for(
+    *,
+    user: User | AnonymousUser | None = None,
+    token: str | UUID | None = None,
+    create: bool = False,
+) -> Cart | None:
     """Return the open cart of a signed-in ``user``, else of the anonymous ``token``.
 
     A signed-in user's own cart wins over any token. Raises ``CartNotFound`` for a token that
@@ -32,24 +58,24 @@ def get_cart_for(*, user=None, token: str | UUID | None = None, create: bool = F
     ``create`` is false; with ``create`` a new cart is made (the one-open-cart-per-user
     constraint settles a race between two first adds).
     """
-    if user is not None and user.is_authenticated:
-        cart = open_cart_for_user(user)
+    if isinstance(user, User):
+        cart = open_cart_for_user(user=user)
         if cart is None and create:
             try:
                 with transaction.atomic():
                     cart = Cart.objects.create(user=user)
             except IntegrityError:
-                cart = open_cart_for_user(user)
+                cart = open_cart_for_user(user=user)
         return cart
     if token:
-        cart = open_cart_for_token(token)
+        cart = open_cart_for_token(token=token)
         if cart is None:
             raise CartNotFound()
         return cart
     return Cart.objects.create() if create else None
 
 
-def _validate_quantity(quantity, *, allow_zero: bool = False) -> int:
+def _validate_quantity(quantity: object, *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if (
         isinstance(quantity, bool)
@@ -145,7 +171,13 @@ def add_item(*, cart: Cart, sku: str, quantity: int) -> CartLine:
 
 
 @transaction.atomic
-def add_item_for(*, user=None, token: str | UUID | None = None, sku: str, quantity: int) -> Cart:
+def add_item_for(
+    *,
+    user: User | AnonymousUser | None = None,
+    token: str | UUID | None = None,
+    sku: str,
+    quantity: int,
+) -> Cart:
     """Add ``quantity`` of ``sku`` to the caller's cart, creating the cart with its first line.
 
     One transaction: an add that fails (``ValidationError``, ``InsufficientStock``) leaves no
@@ -156,12 +188,12 @@ def add_item_for(*, user=None, token: str | UUID | None = None, sku: str, quanti
     return cart
 
 
-def _own_line(cart: Cart, line_id) -> CartLine:
+def _own_line(cart: Cart, line_id: int | str) -> CartLine:
     try:
-        line_id = int(line_id)
+        pk = int(line_id)
     except (TypeError, ValueError):
         raise CartNotFound("Cart line not found.") from None
-    line = CartLine.objects.select_related("variant").filter(cart=cart, pk=line_id).first()
+    line = CartLine.objects.select_related("variant").filter(cart=cart, pk=pk).first()
     if line is None:
         raise CartNotFound("Cart line not found.")
     return line
@@ -212,7 +244,7 @@ def refresh_line_price(*, line: CartLine) -> CartLine:
 
 
 @transaction.atomic
-def merge_guest_cart(*, user, token: str | UUID) -> Cart:
+def merge_guest_cart(*, user: User, token: str | UUID) -> Cart:
     """Merge the anonymous cart ``token`` into the user's open cart; return the user's cart.
 
     Quantities add up, capped by ``MAX_LINE_QUANTITY`` and by what can be supplied (lines
@@ -221,7 +253,7 @@ def merge_guest_cart(*, user, token: str | UUID) -> Cart:
     becomes ``merged``. Atomic; locks both cart rows in primary-key order. Raises
     ``CartNotFound`` for an unknown, closed or foreign token.
     """
-    guest = open_cart_for_token(token)
+    guest = open_cart_for_token(token=token)
     if guest is None:
         raise CartNotFound()
     own = get_cart_for(user=user, create=True)
@@ -255,13 +287,13 @@ def merge_guest_cart(*, user, token: str | UUID) -> Cart:
     return own
 
 
-def merge_cart_on_login(*, user, token: str | None) -> Cart | None:
+def merge_cart_on_login(*, user: User, token: str | None) -> Cart | None:
     """Merge the browser's cookie cart into the user's cart at sign-in, if there is one.
 
     Never fails the login: an unknown or stale token is ignored. Returns the user's cart when
     a merge happened.
     """
-    if not token or open_cart_for_token(token) is None:
+    if not token or open_cart_for_token(token=token) is None:
         return None
     try:
         return merge_guest_cart(user=user, token=token)

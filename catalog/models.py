@@ -84,7 +84,7 @@ class ProductStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class ProductQuerySet(models.QuerySet):
+class ProductQuerySet(models.QuerySet["Product"]):
     def purchasable(self) -> "ProductQuerySet":
         """Products shoppers can see and buy: active (not draft, not archived)."""
         return self.filter(status=ProductStatus.ACTIVE)
@@ -139,7 +139,7 @@ class ProductImage(models.Model):
         return self.alt or self.image.name
 
 
-class VariantQuerySet(models.QuerySet):
+class VariantQuerySet(models.QuerySet["Variant"]):
     def active(self) -> "VariantQuerySet":
         """Variants not switched off (``is_active``), whatever their product's status."""
         return self.filter(is_active=True)

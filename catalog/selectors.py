@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import Category, Product, ProductImage, Variant
+from catalog.models import Category, Product, ProductImage, Variant, VariantQuerySet
 from inventory.selectors import available_quantity, is_low_stock
 
 IN_STOCK = "in_stock"
@@ -131,7 +131,7 @@ def product_listing(
     return qs.order_by(*ORDERINGS.get(ordering, ("name", "id")))
 
 
-def variants_with_stock(*, cart_token: UUID | None = None) -> QuerySet[Variant]:
+def variants_with_stock(*, cart_token: UUID | None = None) -> VariantQuerySet:
     """Return variants annotated with ``available`` and ``low_stock_threshold``.
 
     ``available`` does not subtract the holds of ``cart_token`` (the viewer's own cart).
@@ -171,7 +171,7 @@ def product_detail(
     )
 
 
-def stock_hint(available: int, threshold: int) -> str:
+def stock_hint(*, available: int, threshold: int) -> str:
     """Return ``"in_stock"``, ``"low_stock"`` (available <= threshold) or ``"out_of_stock"``."""
     if available <= 0:
         return OUT_OF_STOCK
@@ -180,6 +180,6 @@ def stock_hint(available: int, threshold: int) -> str:
     return IN_STOCK
 
 
-def image_url(name: str) -> str | None:
+def image_url(*, name: str) -> str | None:
     """Return the public URL of a stored image name (e.g. ``first_image``), or ``None``."""
     return default_storage.url(name) if name else None

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from accounts.models import User
 from catalog.cache import bump_catalog_version
 from catalog.errors import CategoryCycle, InvalidVariant, SkuTaken, SlugTaken
 from catalog.models import Category, Product, ProductStatus, Variant, unique_slug
@@ -79,7 +80,9 @@ def _save_variant(variant: Variant) -> None:
 
 
 @transaction.atomic
-def add_variant(*, product: Product, data: VariantData | Mapping[str, Any], user=None) -> Variant:
+def add_variant(
+    *, product: Product, data: VariantData | Mapping[str, Any], user: User | None = None
+) -> Variant:
     """Add a variant to ``product`` with its stock row (and a restock movement if on_hand > 0).
 
     Atomic. Raises ``SkuTaken`` (case-insensitive) or ``InvalidVariant`` (price <= 0).
@@ -120,7 +123,7 @@ def create_product(
     attributes: dict | None = None,
     status: str = ProductStatus.ACTIVE,
     slug: str = "",
-    user=None,
+    user: User | None = None,
 ) -> Product:
     """Create a product with its variants and their initial stock, all or nothing.
 

@@ -214,7 +214,9 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such product.") from None
     variants = list(product.variants.all())
     for variant in variants:
-        variant.hint = stock_hint(variant.available, variant.low_stock_threshold)
+        variant.hint = stock_hint(
+            available=variant.available, threshold=variant.low_stock_threshold
+        )
         variant.can_buy = variant.hint != OUT_OF_STOCK
     wanted_sku = request.GET.get("sku", "").lower()
     buyable = [v for v in variants if v.can_buy]

@@ -12,8 +12,11 @@ Each rule is written here once:
 Read-only, no locks: for display and early validation; writers re-check under lock.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -21,6 +24,16 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from inventory.models import StockHold, StockItem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class StockAvailability(TypedDict):
+    """The annotations ``with_available`` adds to stock rows."""
+
+    held: int
+    available: int
 
 
 def available_from(*, on_hand: int, allocated: int, held: int) -> int:
@@ -73,7 +86,7 @@ def held_quantity(
     return Subquery(total, output_field=IntegerField())
 
 
-def _clamped_available(*, stock_path: str, held) -> Func:
+def _clamped_available(*, stock_path: str, held: Subquery | F) -> Func:
     return Greatest(
         Value(0),
         Coalesce(F(f"{stock_path}on_hand"), Value(0))
@@ -103,7 +116,7 @@ def available_quantity(
 
 def with_available(
     *, queryset: QuerySet[StockItem], now: datetime | None = None
-) -> QuerySet[StockItem]:
+) -> QuerySet[WithAnnotations[StockItem, StockAvailability]]:
     """Annotate ``held`` (quantity in unexpired holds) and ``available`` on stock rows.
 
     (The inventory API shows ``held`` as ``reserved``, its name in the API contract.)

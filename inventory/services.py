@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from inventory.errors import InsufficientStock
 from inventory.models import (
     MovementReason,
@@ -98,7 +99,7 @@ def _movement(
     delta: int,
     reason: str,
     on_hand_after: int,
-    user: Any = None,
+    user: User | None = None,
     order_number: str = "",
     note: str = "",
 ) -> StockMovement:
@@ -238,7 +239,7 @@ def deallocate(*, lines: Iterable[StockLine], order_number: str = "") -> None:
 
 
 @transaction.atomic
-def ship(*, lines: Iterable[StockLine], order_number: str, user: Any = None) -> None:
+def ship(*, lines: Iterable[StockLine], order_number: str, user: User | None = None) -> None:
     """Ship allocated stock: ``on_hand`` and ``allocated`` both go down; writes ``sale`` moves.
 
     Locks rows in variant-id order. Raises ``InsufficientStock`` (nothing shipped) if a line
@@ -274,7 +275,7 @@ ADJUST_REASONS = {MovementReason.RESTOCK, MovementReason.CORRECTION, MovementRea
 
 @transaction.atomic
 def adjust(
-    *, variant: VariantRef, delta: int, reason: str, user: Any = None, note: str = ""
+    *, variant: VariantRef, delta: int, reason: str, user: User | None = None, note: str = ""
 ) -> StockItem:
     """Change ``on_hand`` by ``delta`` (restock, correction, damage) and record the movement.
 
@@ -313,7 +314,9 @@ def adjust(
     return item
 
 
-def restock(*, variant: VariantRef, quantity: int, user: Any = None, note: str = "") -> StockItem:
+def restock(
+    *, variant: VariantRef, quantity: int, user: User | None = None, note: str = ""
+) -> StockItem:
     """Add ``quantity`` units received from a supplier (a ``restock`` movement).
 
     Raises ``ValueError`` unless ``quantity`` is positive.
@@ -326,7 +329,9 @@ def restock(*, variant: VariantRef, quantity: int, user: Any = None, note: str =
 
 
 @transaction.atomic
-def receive_return(*, lines: Iterable[StockLine], order_number: str, user: Any = None) -> None:
+def receive_return(
+    *, lines: Iterable[StockLine], order_number: str, user: User | None = None
+) -> None:
     """Put returned units back on hand and record ``return`` movements."""
     merged = _merge(lines)
     items = _lock(merged)
@@ -347,7 +352,9 @@ def receive_return(*, lines: Iterable[StockLine], order_number: str, user: Any =
     send_stock_changed()
 
 
-def set_on_hand(*, variant: VariantRef, on_hand: int, user: Any = None, note: str = "") -> None:
+def set_on_hand(
+    *, variant: VariantRef, on_hand: int, user: User | None = None, note: str = ""
+) -> None:
     """Bring the variant's on-hand to ``on_hand`` with a restock (up) or correction (down).
 
     Nothing is written when it is already there. Raises ``InsufficientStock`` if that is
@@ -366,7 +373,7 @@ def create_stock_item(
     variant: VariantRef,
     on_hand: int = 0,
     low_stock_threshold: int | None = None,
-    user: Any = None,
+    user: User | None = None,
     note: str = "initial stock",
 ) -> StockItem:
     """Create the stock row of a new variant, with ``on_hand`` as its starting stock.

@@ -1,9 +1,16 @@
 """Stable error codes of the orders app and its domain exceptions."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from cart.errors import CartEmpty, CartErrorCode
 from shop.errors import DomainError
+
+if TYPE_CHECKING:
+    from orders.models import Payment
 
 
 class OrderErrorCode(StrEnum):
@@ -25,13 +32,28 @@ class PriceChanged(DomainError):
     default_detail = "Some prices changed since you added the items; please review your cart."
 
 
-class PaymentDeclinedError(DomainError):
+class PaymentError(DomainError):
+    """A charge or refund did not go through; ``attempts`` are its ``Payment`` rows.
+
+    ``orders.payments.services`` writes one row per gateway call and hands them over here, so
+    a caller whose transaction rolled back can write them again (``persist_attempts``). The
+    attempts are not part of the API error body.
+    """
+
+    def __init__(
+        self, detail: str | None = None, *, attempts: Iterable[Payment] = (), **extra: Any
+    ) -> None:
+        super().__init__(detail, **extra)
+        self.attempts: list[Payment] = list(attempts)
+
+
+class PaymentDeclinedError(PaymentError):
     code = OrderErrorCode.PAYMENT_DECLINED
     status_code = 402
     default_detail = "The payment was declined."
 
 
-class PaymentUnavailableError(DomainError):
+class PaymentUnavailableError(PaymentError):
     code = OrderErrorCode.PAYMENT_UNAVAILABLE
     status_code = 503
     default_detail = "The payment service is unavailable; please try again shortly."
@@ -91,6 +113,7 @@ __all__ = [
     "InvalidTransition",
     "OrderErrorCode",
     "PaymentDeclinedError",
+    "PaymentError",
     "PaymentUnavailableError",
     "PriceChanged",
     "ReturnNotAllowed",

@@ -6,6 +6,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
@@ -36,18 +37,19 @@ CUSTOMER_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING})
 STAFF_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING, S.FULFILLED})
 
 
-def allowed_targets(status: str) -> frozenset[str]:
+def allowed_targets(*, status: str) -> frozenset[str]:
     """Return the statuses an order in ``status`` may move to."""
     return ALLOWED_TRANSITIONS.get(status, frozenset())
 
 
-def can_cancel(order: Order, user) -> bool:
+def can_cancel(*, order: Order, user: User) -> bool:
     """Return whether ``user`` may cancel ``order`` now (customers: received/processing)."""
     allowed = STAFF_CANCELLABLE if user.is_staff else CUSTOMER_CANCELLABLE
     return order.status in allowed
 
 
-def stock_lines(order: Order) -> list[StockLine]:
+def stock_lines(*, order: Order) -> list[StockLine]:
+    """Return the stock lines of the order's lines whose variant still exists."""
     return [
         StockLine(line.variant_id, line.quantity, line.sku)
         for line in order.lines.all()
@@ -56,29 +58,31 @@ def stock_lines(order: Order) -> list[StockLine]:
 
 
 def _cancel_side_effects(order: Order) -> Decimal:
-    inventory.deallocate(lines=stock_lines(order), order_number=order.number)
+    inventory.deallocate(lines=stock_lines(order=order), order_number=order.number)
     return refund_order(
         order=order,
         amount=order.total - order.refunded_total,
         reference=f"{order.number}-cancel",
-        lines=[credit_line(line, line.quantity) for line in order.lines.all()],
+        lines=[credit_line(line=line, quantity=line.quantity) for line in order.lines.all()],
         subtotal=order.subtotal,
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
     )
 
 
-def _ship_side_effects(order: Order, *, user, tracking_number: str, carrier: str) -> None:
+def _ship_side_effects(order: Order, *, user: User, tracking_number: str, carrier: str) -> None:
     if tracking_number:
         carrier = carrier or "Manual"
     else:
         booking = get_courier().book(order=order)
         carrier, tracking_number = carrier or booking.carrier, booking.tracking_number
     Shipment.objects.create(order=order, carrier=carrier[:64], tracking_number=tracking_number[:64])
-    inventory.ship(lines=stock_lines(order), order_number=order.number, user=user)
+    inventory.ship(lines=stock_lines(order=order), order_number=order.number, user=user)
 
 
-def _apply(order: Order, to_status: str, *, user, note: str, tracking_number: str, carrier: str):
+def _apply(
+    order: Order, to_status: str, *, user: User, note: str, tracking_number: str, carrier: str
+) -> None:
     from_status = order.status
     refund_amount: Decimal | None = None
     if to_status == S.PROCESSING:
@@ -119,7 +123,7 @@ def transition_order(
     *,
     order: Order,
     to_status: str,
-    user,
+    user: User,
     note: str = "",
     tracking_number: str = "",
     carrier: str = "",
@@ -152,7 +156,7 @@ def _transition(
     *,
     order: Order,
     to_status: str,
-    user,
+    user: User,
     note: str = "",
     tracking_number: str = "",
     carrier: str = "",
@@ -161,7 +165,7 @@ def _transition(
     try:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
-            if to_status not in allowed_targets(locked.status) or (
+            if to_status not in allowed_targets(status=locked.status) or (
                 allowed_from is not None and locked.status not in allowed_from
             ):
                 raise InvalidTransition(locked.status, to_status)
@@ -175,12 +179,12 @@ def _transition(
             )
     except (PaymentDeclinedError, PaymentUnavailableError) as exc:
         # The rollback discarded the refund attempts' rows; record them again.
-        persist_attempts(getattr(exc, "attempts", []))
+        persist_attempts(attempts=exc.attempts)
         raise
     return Order.objects.get(pk=order.pk)
 
 
-def cancel_order(*, order: Order, user, note: str = "") -> Order:
+def cancel_order(*, order: Order, user: User, note: str = "") -> Order:
     """Cancel ``order`` on behalf of ``user`` and return it.
 
     Customers may cancel while ``received`` or ``processing``; staff until ``fulfilled``.

@@ -2,10 +2,11 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from accounts.models import User
 from orders.models import Invoice, Order, ReturnLine, ReturnRequest
 
 
-def orders_for(user) -> QuerySet[Order]:
+def orders_for(*, user: User) -> QuerySet[Order]:
     """Return the orders ``user`` may see (staff: all), newest first, with everything the
     order body needs prefetched (constant number of queries for any page size)."""
     qs = Order.objects.prefetch_related(

@@ -79,8 +79,8 @@ def order_detail_context(
     """Return the order page's context; ``return_*`` refill the return form after an error."""
     returnable = []
     return_data, return_errors = return_data or {}, return_errors or {}
-    if returns.can_request_return(order):
-        left = returns.returnable_quantities(order)
+    if returns.can_request_return(order=order):
+        left = returns.returnable_quantities(order=order)
         returnable = [
             {
                 "line": line,
@@ -94,7 +94,7 @@ def order_detail_context(
     return {
         "order": order,
         "timeline": _timeline(order),
-        "can_cancel": lifecycle.can_cancel(order, request.user),
+        "can_cancel": lifecycle.can_cancel(order=order, user=request.user),
         "returnable": returnable,
         "return_reason": return_reason,
         "invoice_url": invoice_url(order),

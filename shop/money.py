@@ -5,6 +5,6 @@ from decimal import ROUND_HALF_UP, Decimal
 CENTS = Decimal("0.01")
 
 
-def money(value) -> Decimal:
+def money(value: Decimal | int | str) -> Decimal:
     """Return ``value`` as a Decimal rounded to two places (half up)."""
     return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)

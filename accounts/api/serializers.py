@@ -63,7 +63,7 @@ class EmailTokenObtainPairSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs):
         request = self.context["request"]
-        email = normalize_email(attrs[self.username_field])
+        email = normalize_email(email=attrs[self.username_field])
         credentials = {self.username_field: email, "password": attrs["password"]}
         user = authenticate(request=request, **credentials)
         if getattr(request, "axes_locked_out", False):

@@ -126,7 +126,7 @@ class ProductSummarySerializer(CurrencyMixin, serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_image_url(self, obj: Product) -> str | None:
-        return _absolute(self.context.get("request"), image_url(obj.first_image))
+        return _absolute(self.context.get("request"), image_url(name=obj.first_image))
 
     def to_representation(self, instance: Product) -> dict:
         # Hand-written: a page has up to 100 cards and the generic field loop (nested
@@ -168,7 +168,7 @@ class VariantSerializer(CurrencyMixin, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=["in_stock", "low_stock", "out_of_stock"]))
     def get_stock_hint(self, obj: Variant) -> str:
-        return stock_hint(obj.available, obj.low_stock_threshold)
+        return stock_hint(available=obj.available, threshold=obj.low_stock_threshold)
 
 
 class ProductRefSerializer(serializers.ModelSerializer):
@@ -192,7 +192,7 @@ class ImageSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_url(self, obj) -> str | None:
-        return _absolute(self.context.get("request"), image_url(obj.image.name))
+        return _absolute(self.context.get("request"), image_url(name=obj.image.name))
 
 
 class ProductDetailSerializer(serializers.ModelSerializer):

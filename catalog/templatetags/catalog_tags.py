@@ -60,7 +60,7 @@ def image_url(name) -> str:
     """Return the public URL of a stored image name (``""`` when there is none)."""
     if not name:
         return ""
-    return storage_image_url(str(name)) or ""
+    return storage_image_url(name=str(name)) or ""
 
 
 @register.filter

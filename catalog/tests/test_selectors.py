@@ -38,14 +38,14 @@ def test_listing_annotates_lowest_active_price_and_first_image():
     assert row.price_from == Decimal("12.50")
     assert row.first_image == "products/a.png"
     assert row.first_image_alt == "Front"
-    assert image_url(row.first_image).endswith("products/a.png")
+    assert image_url(name=row.first_image).endswith("products/a.png")
 
 
 def test_listing_without_image_has_empty_first_image():
     VariantFactory()
     row = product_listing().get()
     assert row.first_image == ""
-    assert image_url(row.first_image) is None
+    assert image_url(name=row.first_image) is None
 
 
 def test_category_filter_includes_descendants_only():
@@ -166,4 +166,4 @@ def test_detail_hides_inactive_products(status):
     [(0, 5, "out_of_stock"), (-1, 5, "out_of_stock"), (5, 5, "low_stock"), (6, 5, "in_stock")],
 )
 def test_stock_hint(available, threshold, hint):
-    assert stock_hint(available, threshold) == hint
+    assert stock_hint(available=available, threshold=threshold) == hint

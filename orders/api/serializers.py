@@ -75,7 +75,7 @@ class OrderSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None or not request.user.is_authenticated:
             return False
-        return can_cancel(order, request.user)
+        return can_cancel(order=order, user=request.user)
 
 
 class PlaceOrderSerializer(serializers.Serializer):

@@ -90,7 +90,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends: list = []
 
     def get_queryset(self):
-        qs = orders_for(self.request.user)
+        qs = orders_for(user=self.request.user)
         if self.action == "list":
             status = self.request.query_params.get("status")
             if status:
@@ -100,7 +100,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return qs
 
     def _order_response(self, order, status: int = 200) -> Response:
-        order = get_object_or_404(orders_for(self.request.user), pk=order.pk)
+        order = get_object_or_404(orders_for(user=self.request.user), pk=order.pk)
         return Response(self.get_serializer(order).data, status=status)
 
     @extend_schema(
@@ -143,7 +143,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def create(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        validate_key(key)  # 400 idempotency_key_required before anything else
+        validate_key(key=key)  # 400 idempotency_key_required before anything else
         serializer = PlaceOrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -158,7 +158,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 payment_token=data["payment_token"],
                 notes=data.get("notes", ""),
             )
-            order = orders_for(user).get(pk=order.pk)
+            order = orders_for(user=user).get(pk=order.pk)
             return 201, OrderSerializer(order, context={"request": request}).data
 
         result = run_idempotent(

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from orders.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, IdempotencyKeyRequired
 from orders.models import IdempotencyKey, IdempotencyState
 from shop.errors import DomainError, validation_error_body, validation_errors
@@ -33,16 +34,17 @@ class IdempotentResult:
 
 
 def ttl() -> timedelta:
+    """Return how long a key is kept (``SHOP_IDEMPOTENCY_TTL_HOURS``, default 24 hours)."""
     return timedelta(hours=getattr(settings, "SHOP_IDEMPOTENCY_TTL_HOURS", 24))
 
 
-def payload_hash(payload: dict) -> str:
+def payload_hash(*, payload: dict) -> str:
     """Return the sha256 of the payload's canonical JSON (sorted keys, no spaces)."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_key(key: str | None) -> str:
+def validate_key(*, key: str | None) -> str:
     """Return the key, or raise ``IdempotencyKeyRequired`` if missing, blank, too long or
     holding control characters (a NUL byte cannot even be stored)."""
     if (
@@ -55,13 +57,22 @@ def validate_key(key: str | None) -> str:
     return key
 
 
-def _jsonable(body) -> dict:
-    return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+def _jsonable(body: dict) -> dict:
+    jsonable: dict = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+    return jsonable
+
+
+def _stored_result(record: IdempotencyKey) -> IdempotentResult:
+    # run_idempotent writes the state ``completed`` and the response (an ``action`` returns a
+    # status and a dict) in one UPDATE: a completed key without them is a corrupt row.
+    if record.response_status is None or record.response_body is None:
+        raise RuntimeError(f"Idempotency key {record.pk} is completed but holds no response.")
+    return IdempotentResult(record.response_status, record.response_body, True)
 
 
 def run_idempotent(
     *,
-    user,
+    user: User,
     key: str | None,
     scope: str,
     payload: dict,
@@ -81,8 +92,8 @@ def run_idempotent(
     Keys older than ``SHOP_IDEMPOTENCY_TTL_HOURS`` are treated as unused. Raises
     ``IdempotencyKeyRequired`` for a missing, blank or over-long key.
     """
-    key = validate_key(key)
-    request_hash = payload_hash(payload)
+    key = validate_key(key=key)
+    request_hash = payload_hash(payload=payload)
     lookup = {"user": user, "scope": scope, "key": key}
     IdempotencyKey.objects.filter(**lookup, created_at__lt=timezone.now() - ttl()).delete()
     try:
@@ -99,7 +110,7 @@ def run_idempotent(
             raise IdempotencyKeyMismatch() from None
         if existing.state != IdempotencyState.COMPLETED:
             raise IdempotencyKeyInUse() from None
-        return IdempotentResult(existing.response_status, existing.response_body, True)
+        return _stored_result(existing)
 
     try:
         status, body = action()
@@ -120,7 +131,7 @@ def run_idempotent(
     return IdempotentResult(status, body, False)
 
 
-def purge_expired_keys(*, now=None) -> int:
+def purge_expired_keys(*, now: datetime | None = None) -> int:
     """Delete keys older than the retention window; return how many."""
     cutoff = (now or timezone.now()) - ttl()
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()

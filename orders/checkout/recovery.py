@@ -47,7 +47,7 @@ from orders.payments.services import persist_attempts, refund_with_retries
 logger = logging.getLogger(__name__)
 
 
-def void_reference(number: str) -> str:
+def void_reference(*, number: str) -> str:
     """Return the idempotency reference refunding the charge of a checkout that failed."""
     return f"{number}-void"
 
@@ -71,7 +71,7 @@ def _refund_orphan_charge(number: str) -> None:
     )
     if charge is None:
         return
-    reference = void_reference(number)
+    reference = void_reference(number=number)
     refunded = Payment.objects.filter(
         reference=reference, kind=PaymentKind.REFUND, result=PaymentResult.SUCCEEDED
     ).exists()
@@ -97,7 +97,8 @@ def _recover(cart: Cart) -> str:
         return number
     _refund_orphan_charge(number)
     lines = [
-        StockLine(line.variant_id, line.quantity, line.variant.sku) for line in cart_lines(cart)
+        StockLine(line.variant_id, line.quantity, line.variant.sku)
+        for line in cart_lines(cart=cart)
     ]
     inventory.deallocate(lines=lines, order_number=number)
     end_checkout(cart=cart, order_number=number)
@@ -125,7 +126,7 @@ def recover_stale_checkout(*, cart: Cart) -> bool:
         with transaction.atomic():
             _recover(cart)
     except PaymentUnavailableError as exc:
-        persist_attempts(getattr(exc, "attempts", []))
+        persist_attempts(attempts=exc.attempts)
         logger.error("Could not refund dead checkout %s yet", number)
         return False
     return True
@@ -160,6 +161,6 @@ def recover_stale_checkouts(
                 if cart is not None:
                     recovered.append(_recover(cart))
         except PaymentUnavailableError as exc:
-            persist_attempts(getattr(exc, "attempts", []))
+            persist_attempts(attempts=exc.attempts)
             logger.error("Could not refund dead checkout of cart %s yet; will retry", pk)
     return recovered

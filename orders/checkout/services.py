@@ -32,8 +32,10 @@ finalize fails, so the charge is refunded (compensation).
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -56,6 +58,7 @@ from inventory import services as inventory
 from inventory.errors import InsufficientStock
 from inventory.models import StockHold
 from inventory.services import StockLine
+from orders.checkout.recovery import void_reference
 from orders.errors import CheckoutFailed, PriceChanged
 from orders.invoices.services import issue_invoice
 from orders.models import (
@@ -91,7 +94,7 @@ def new_order_number() -> str:
     raise RuntimeError("Could not find a free order number.")  # pragma: no cover
 
 
-def compute_totals(subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def compute_totals(*, subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """Return ``(shipping_total, tax_total, total)`` for a subtotal.
 
     Shipping is ``SHOP_SHIPPING_FLAT_RATE`` unless the subtotal reaches
@@ -154,26 +157,26 @@ class _PlannedLine:
 class _Plan:
     number: str
     cart_id: int
-    cart_token: object
+    cart_token: UUID
     lines: list[_PlannedLine]
     subtotal: Decimal
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
-    hold_expires_at: object  # the cart's hold expiry before checkout, to restore on abort
+    hold_expires_at: datetime | None  # the cart's hold expiry before checkout, restored on abort
 
     def stock_lines(self) -> list[StockLine]:
         return [StockLine(line.variant_id, line.quantity, line.sku) for line in self.lines]
 
 
-def _prepare(*, user, cart: Cart, number: str) -> _Plan:
+def _prepare(*, user: User, cart: Cart, number: str) -> _Plan:
     """Transaction 1. Return the plan, or raise (price changes are committed, then raised)."""
     price_changed = False
     with transaction.atomic():
         cart = lock_cart(cart=cart)
         if cart.user_id != user.pk:
             raise CartNotFound()
-        rows = cart_lines(cart)
+        rows = cart_lines(cart=cart)
         if not rows:
             raise CartEmpty()
         unavailable = [
@@ -210,7 +213,7 @@ def _prepare(*, user, cart: Cart, number: str) -> _Plan:
             inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
             start_checkout(cart=cart, order_number=number, started_at=now)
             subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
-            shipping, tax, total = compute_totals(subtotal)
+            shipping, tax, total = compute_totals(subtotal=subtotal)
             plan = _Plan(
                 number=number,
                 cart_id=cart.pk,
@@ -255,7 +258,9 @@ def _abort(plan: _Plan) -> None:
         end_checkout(cart=cart, order_number=plan.number)
 
 
-def _finalize(*, user, plan: _Plan, address: dict, notes: str, charge: ChargeResult) -> Order:
+def _finalize(
+    *, user: User, plan: _Plan, address: dict[str, str], notes: str, charge: ChargeResult
+) -> Order:
     """Transaction 2: write the order and everything that goes with it.
 
     Locks the cart row first and raises ``CheckoutRecovered`` if recovery has meanwhile undone
@@ -315,7 +320,7 @@ def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
             amount=charge.amount,
             currency=charge.currency,
             charge_id=charge.charge_id,
-            reference=f"{plan.number}-void",
+            reference=void_reference(number=plan.number),
         )
     except Exception:
         logger.exception("Compensating refund of %s failed; needs manual refund", plan.number)
@@ -324,7 +329,7 @@ def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
 
 def place_order(
     *,
-    user,
+    user: User,
     cart: Cart | None,
     shipping_address: dict | None = None,
     address_id: int | None = None,

@@ -80,7 +80,7 @@ def _hold(cart: Cart) -> tuple[datetime | None, str]:
 def _render_checkout(
     request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold_expires_at=None
 ) -> HttpResponse:
-    shipping, tax, total = compute_totals(view.subtotal)
+    shipping, tax, total = compute_totals(subtotal=view.subtotal)
     context = {
         "cart": view,
         "form": form,
@@ -155,7 +155,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     result = None
     try:
         # A form without a usable key is stale (checked first, as the API does).
-        validate_key(request.POST.get("idempotency_key"))
+        validate_key(key=request.POST.get("idempotency_key"))
         if form.is_valid():
             result = _place(request, cart, form)
     except IdempotencyKeyInUse:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from orders.models import Order
+
 
 @dataclass(frozen=True)
 class Booking:
@@ -16,7 +18,7 @@ class Booking:
 class Courier:
     """What the shop needs from a carrier integration."""
 
-    def book(self, *, order) -> Booking:
+    def book(self, *, order: Order) -> Booking:
         raise NotImplementedError
 
 
@@ -25,12 +27,12 @@ class MockCourier(Courier):
 
     carrier = "MockPost"
 
-    def book(self, *, order) -> Booking:
+    def book(self, *, order: Order) -> Booking:
         return Booking(self.carrier, f"MP{secrets.randbelow(10**10):010d}")
 
 
 def get_courier() -> Courier:
     """Return the courier named by ``settings.SHOP_COURIER`` (a dotted path)."""
-    return import_string(
-        getattr(settings, "SHOP_COURIER", "orders.fulfilment.couriers.MockCourier")
-    )()
+    path = getattr(settings, "SHOP_COURIER", "orders.fulfilment.couriers.MockCourier")
+    courier_class: type[Courier] = import_string(path)
+    return courier_class()

@@ -6,6 +6,7 @@ number back and concurrent checkouts are numbered one after another.
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -15,7 +16,17 @@ from orders.models import Invoice, InvoiceCounter, InvoiceKind, Order
 PREFIX = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 
-def _next_sequence(kind: str) -> int:
+class InvoiceLine(TypedDict):
+    """One line of an invoice or credit note, as stored in ``Invoice.lines`` (JSON)."""
+
+    sku: str
+    description: str
+    quantity: int
+    unit_price: str  # "12.50"
+    line_total: str
+
+
+def _next_sequence(kind: InvoiceKind) -> int:
     counter = InvoiceCounter.objects.select_for_update().filter(kind=kind).first()
     if counter is None:
         start = Invoice.objects.filter(kind=kind).aggregate(m=Max("sequence"))["m"] or 0
@@ -33,13 +44,13 @@ def _next_sequence(kind: str) -> int:
 def _issue(
     *,
     order: Order,
-    kind: str,
-    lines: list[dict],
-    subtotal,
-    shipping_total,
-    tax_total,
-    total,
-    tax_rate,
+    kind: InvoiceKind,
+    lines: list[InvoiceLine],
+    subtotal: Decimal,
+    shipping_total: Decimal,
+    tax_total: Decimal,
+    total: Decimal,
+    tax_rate: Decimal,
 ) -> Invoice:
     sequence = _next_sequence(kind)
     return Invoice.objects.create(
@@ -63,7 +74,7 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
 
     Atomic; locks the invoice counter row. Call it in the transaction that creates the order.
     """
-    lines = [
+    lines: list[InvoiceLine] = [
         {
             "sku": line.sku,
             "description": f"{line.product_name} {line.variant_name}".strip(),
@@ -89,7 +100,7 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
 def issue_credit_note(
     *,
     order: Order,
-    lines: list[dict],
+    lines: list[InvoiceLine],
     subtotal: Decimal,
     shipping_total: Decimal,
     tax_total: Decimal,

@@ -106,4 +106,5 @@ class MockGateway(PaymentGateway):
 def get_gateway() -> PaymentGateway:
     """Return the gateway named by ``settings.SHOP_PAYMENT_GATEWAY`` (a dotted path)."""
     path = getattr(settings, "SHOP_PAYMENT_GATEWAY", "orders.payments.gateways.MockGateway")
-    return import_string(path)()
+    gateway_class: type[PaymentGateway] = import_string(path)
+    return gateway_class()

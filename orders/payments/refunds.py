@@ -2,13 +2,13 @@
 
 from decimal import Decimal
 
-from orders.invoices.services import issue_credit_note
+from orders.invoices.services import InvoiceLine, issue_credit_note
 from orders.models import Order, OrderLine, Payment, PaymentKind, PaymentResult, PaymentStatus
 from orders.payments.services import refund_with_retries
 from shop.money import money
 
 
-def charge_id_of(order: Order) -> str:
+def charge_id_of(*, order: Order) -> str:
     """Return the gateway id of the order's successful charge."""
     payment = (
         Payment.objects.filter(order=order, kind=PaymentKind.CHARGE, result=PaymentResult.SUCCEEDED)
@@ -18,7 +18,7 @@ def charge_id_of(order: Order) -> str:
     return payment.gateway_transaction_id if payment else ""
 
 
-def credit_line(line: OrderLine, quantity: int) -> dict:
+def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
     """Return the credit-note line for ``quantity`` units of an order line."""
     total = money(line.unit_price * quantity)
     return {
@@ -35,7 +35,7 @@ def refund_order(
     order: Order,
     amount: Decimal,
     reference: str,
-    lines: list[dict],
+    lines: list[InvoiceLine],
     subtotal: Decimal,
     shipping_total: Decimal,
     tax_total: Decimal,
@@ -53,7 +53,7 @@ def refund_order(
     refund_with_retries(
         amount=amount,
         currency=order.currency,
-        charge_id=charge_id_of(order),
+        charge_id=charge_id_of(order=order),
         reference=reference,
         order=order,
     )

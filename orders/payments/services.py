@@ -12,19 +12,24 @@ with its amount and result. Callers decide where the rows are written:
 """
 
 import time
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
-from orders.models import Payment, PaymentKind, PaymentResult
+from orders.models import Order, Payment, PaymentKind, PaymentResult
 from orders.payments.gateways import (
     ChargeResult,
     PaymentDeclined,
+    PaymentGateway,
     RefundResult,
     TransientPaymentError,
     get_gateway,
 )
+
+_Result = TypeVar("_Result", ChargeResult, RefundResult)
 
 MAX_ATTEMPTS = 3
 # Delay before the 2nd attempt; doubles before each further one (0.5 s + 1 s by default).
@@ -36,7 +41,16 @@ def _base_delay() -> float:
     return float(getattr(settings, "SHOP_PAYMENT_RETRY_BASE_DELAY", RETRY_BASE_DELAY))
 
 
-def _call(*, kind: str, call, amount: Decimal, currency: str, reference: str, order, gateway):
+def _call(
+    *,
+    kind: PaymentKind,
+    call: Callable[[], _Result],
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    order: Order | None,
+    gateway: PaymentGateway,
+) -> tuple[_Result, list[Payment]]:
     """Call ``call()`` up to ``MAX_ATTEMPTS`` times with exponential backoff on transient
     errors, writing one ``Payment`` row per attempt. Return ``(result, attempts)``; raise
     ``PaymentDeclinedError`` / ``PaymentUnavailableError`` carrying ``attempts``."""
@@ -63,29 +77,27 @@ def _call(*, kind: str, call, amount: Decimal, currency: str, reference: str, or
             result = call()
         except PaymentDeclined as exc:
             record(PaymentResult.DECLINED, error=str(exc))
-            err = PaymentDeclinedError()
-            err.attempts = attempts
-            raise err from exc
+            raise PaymentDeclinedError(attempts=attempts) from exc
         except TransientPaymentError as exc:
             record(PaymentResult.FAILED, error=str(exc) or "transient error")
             if number == MAX_ATTEMPTS:
-                err = PaymentUnavailableError()
-                err.attempts = attempts
-                raise err from exc
+                raise PaymentUnavailableError(attempts=attempts) from exc
             delay = _base_delay() * 2 ** (number - 1)
             if delay > 0:
                 time.sleep(delay)
             continue
-        transaction_id = getattr(result, "charge_id", "")
-        if kind == PaymentKind.REFUND:
+        # A refund's row carries the refund's id, a charge's row the charge's id.
+        if isinstance(result, RefundResult):
             transaction_id = result.refund_id
+        else:
+            transaction_id = result.charge_id
         record(PaymentResult.SUCCEEDED, transaction_id=transaction_id)
         return result, attempts
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def charge_with_retries(
-    *, amount: Decimal, currency: str, token: str, reference: str, order=None
+    *, amount: Decimal, currency: str, token: str, reference: str, order: Order | None = None
 ) -> ChargeResult:
     """Charge through the configured gateway, retrying transient errors (max 3 attempts,
     exponential backoff). Idempotent per ``reference``. Writes a ``Payment`` row per attempt
@@ -107,7 +119,7 @@ def charge_with_retries(
 
 
 def refund_with_retries(
-    *, amount: Decimal, currency: str, charge_id: str, reference: str, order=None
+    *, amount: Decimal, currency: str, charge_id: str, reference: str, order: Order | None = None
 ) -> RefundResult:
     """Refund through the configured gateway with the same retry and recording rules as
     ``charge_with_retries``; idempotent per ``reference``."""
@@ -126,9 +138,14 @@ def refund_with_retries(
     return result
 
 
-def persist_attempts(attempts: list[Payment]) -> None:
-    """Write again attempt rows that a rolled-back transaction discarded."""
-    for attempt in attempts:
-        attempt.pk = None
-        attempt._state.adding = True
-    Payment.objects.bulk_create(attempts)
+def persist_attempts(*, attempts: Iterable[Payment]) -> None:
+    """Write again attempt rows that a rolled-back transaction discarded.
+
+    ``attempts`` are the rows a ``PaymentError`` carries (``exc.attempts``); each is inserted
+    anew (the rolled-back ids are not reused).
+    """
+    rows = list(attempts)
+    for row in rows:
+        row.pk = None
+        row._state.adding = True
+    Payment.objects.bulk_create(rows)

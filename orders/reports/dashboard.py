@@ -9,12 +9,14 @@ a fixed number of queries whatever the number of orders, products or stock rows.
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Count, F, Prefetch, Sum
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from catalog.models import Variant
 from inventory.models import StockItem
 from inventory.selectors import low_stock_condition, with_available
 from orders.models import Order, OrderLine, OrderStatus
@@ -75,7 +77,28 @@ def orders_by_status() -> list[dict]:
     ]
 
 
-def top_products(*, days: int = DAYS, today: date | None = None, limit: int = TOP_PRODUCTS):
+class ProductSales(TypedDict):
+    """One best seller (``variant__product_id`` is None once the variant was deleted)."""
+
+    variant__product_id: int | None
+    product_name: str
+    units: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class LowStockRow:
+    """A stock row at or below its threshold, as the dashboard lists it."""
+
+    variant: Variant
+    available: int
+    low_stock_threshold: int
+    restock_url: str  # its inventory admin page; "" when that admin is not registered
+
+
+def top_products(
+    *, days: int = DAYS, today: date | None = None, limit: int = TOP_PRODUCTS
+) -> list[ProductSales]:
     """Return the best sellers by units (net of returns) in orders of the last ``days`` days.
 
     Cancelled orders do not count. Grouped by product (lines whose variant was deleted are
@@ -83,7 +106,7 @@ def top_products(*, days: int = DAYS, today: date | None = None, limit: int = TO
     """
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
-    return list(
+    rows = (
         OrderLine.objects.filter(order__created_at__date__gte=start)
         .exclude(order__status=OrderStatus.CANCELLED)
         .values("variant__product_id", "product_name")
@@ -94,25 +117,42 @@ def top_products(*, days: int = DAYS, today: date | None = None, limit: int = TO
         .filter(units__gt=0)
         .order_by("-units", "product_name")[:limit]
     )
+    return [
+        ProductSales(
+            variant__product_id=row["variant__product_id"],
+            product_name=row["product_name"],
+            units=row["units"],
+            revenue=row["revenue"],
+        )
+        for row in rows
+    ]
 
 
-def low_stock(*, limit: int = LOW_STOCK_LIMIT) -> list[StockItem]:
-    """Return stock rows whose available quantity is at or below their threshold, worst first.
-
-    Each row carries ``restock_url`` (its inventory admin page) when that admin is registered.
-    One query.
+def low_stock(*, limit: int = LOW_STOCK_LIMIT) -> list[LowStockRow]:
+    """Return the stock rows whose available quantity is at or below their threshold, worst
+    first, each with its variant (and product) and ``restock_url``. One query.
     """
-    rows = list(
+    rows = (
         with_available(queryset=StockItem.objects.select_related("variant__product"))
         .filter(low_stock_condition(), variant__is_active=True)
         .order_by("available", "variant__sku")[:limit]
     )
-    for row in rows:
-        try:
-            row.restock_url = reverse("admin:inventory_stockitem_change", args=[row.pk])
-        except NoReverseMatch:
-            row.restock_url = ""
-    return rows
+    return [
+        LowStockRow(
+            variant=row.variant,
+            available=row.available,
+            low_stock_threshold=row.low_stock_threshold,
+            restock_url=_restock_url(row),
+        )
+        for row in rows
+    ]
+
+
+def _restock_url(item: StockItem) -> str:
+    try:
+        return reverse("admin:inventory_stockitem_change", args=[item.pk])
+    except NoReverseMatch:
+        return ""
 
 
 def packing_list(*, limit: int = PACKING_LIMIT) -> list[Order]:

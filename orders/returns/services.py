@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from accounts.models import User
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import (
@@ -35,7 +36,7 @@ from shop.money import money
 MAX_REASON_LENGTH = 2000
 
 
-def returnable_quantities(order: Order) -> dict[int, int]:
+def returnable_quantities(*, order: Order) -> dict[int, int]:
     """Return ``{order_line_id: quantity still returnable}`` (delivered minus requested or
     received returns; rejected returns do not count)."""
     taken = dict(
@@ -48,7 +49,7 @@ def returnable_quantities(order: Order) -> dict[int, int]:
     return {line.pk: line.quantity - taken.get(line.pk, 0) for line in order.lines.all()}
 
 
-def _parse_lines(lines) -> dict[str, int]:
+def _parse_lines(lines: object) -> dict[str, int]:
     if not isinstance(lines, list) or not lines:
         raise ValidationError({"lines": ["List at least one line to return."]})
     wanted: dict[str, int] = {}
@@ -64,13 +65,15 @@ def _parse_lines(lines) -> dict[str, int]:
     return wanted
 
 
-def can_request_return(order: Order) -> bool:
+def can_request_return(*, order: Order) -> bool:
     """Return whether the customer may open a return on ``order`` (it has been delivered)."""
     return order.status == OrderStatus.DELIVERED
 
 
 @transaction.atomic
-def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -> ReturnRequest:
+def request_return(
+    *, order: Order, user: User, lines: list[dict], reason: str = ""
+) -> ReturnRequest:
     """Open a return of ``lines`` (``[{sku, quantity}]``) of a delivered order.
 
     Atomic; locks the order row so concurrent requests cannot together exceed what was
@@ -82,10 +85,10 @@ def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
         raise ValidationError({"reason": [f"At most {MAX_REASON_LENGTH} characters."]})
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if not can_request_return(order):
+    if not can_request_return(order=order):
         raise ReturnNotAllowed("Only delivered orders can be returned.")
     by_sku = {line.sku.lower(): line for line in order.lines.all()}
-    left = returnable_quantities(order)
+    left = returnable_quantities(order=order)
     errors: dict[str, list[str]] = {}
     for sku, quantity in wanted.items():
         line = by_sku.get(sku)
@@ -113,7 +116,7 @@ def request_return(*, order: Order, user, lines: list[dict], reason: str = "") -
     return request
 
 
-def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decimal]:
+def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, Decimal]:
     order = Order.objects.select_for_update().get(pk=return_request.order_id)
     request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
     if request.status != ReturnStatus.REQUESTED:
@@ -147,7 +150,7 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
         order=order,
         amount=amount,
         reference=f"{order.number}-R{request.pk}",
-        lines=[credit_line(r.order_line, r.quantity) for r in rlines],
+        lines=[credit_line(line=r.order_line, quantity=r.quantity) for r in rlines],
         subtotal=subtotal,
         shipping_total=shipping,
         tax_total=amount - subtotal - shipping,
@@ -175,7 +178,7 @@ def _receive(return_request: ReturnRequest, user) -> tuple[ReturnRequest, Decima
     return request, amount
 
 
-def receive_return(*, return_request: ReturnRequest, user) -> ReturnRequest:
+def receive_return(*, return_request: ReturnRequest, user: User) -> ReturnRequest:
     """Receive the returned items: restock them, refund their value, issue a credit note.
 
     Atomic; locks the order row, then the return row, then (inside inventory) the stock rows
@@ -190,6 +193,6 @@ def receive_return(*, return_request: ReturnRequest, user) -> ReturnRequest:
         with transaction.atomic():
             request, _ = _receive(return_request, user)
     except (PaymentDeclinedError, PaymentUnavailableError) as exc:
-        persist_attempts(getattr(exc, "attempts", []))
+        persist_attempts(attempts=exc.attempts)
         raise
     return request

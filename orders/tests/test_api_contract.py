@@ -80,7 +80,7 @@ def test_a_key_still_running_is_409_in_use():
         user=user,
         key="key-1",
         scope="orders.create",
-        request_hash=payload_hash(BODY),
+        request_hash=payload_hash(payload=BODY),
         state=IdempotencyState.IN_PROGRESS,
     )
     response = post_order(client_for(user))

@@ -101,7 +101,7 @@ def test_order_number_retries_on_collision(monkeypatch):
 )
 def test_totals_use_flat_rate_free_threshold_and_tax(settings, subtotal, rate, expected):
     settings.SHOP_TAX_RATE = Decimal(rate)
-    assert compute_totals(Decimal(subtotal)) == tuple(Decimal(v) for v in expected)
+    assert compute_totals(subtotal=Decimal(subtotal)) == tuple(Decimal(v) for v in expected)
 
 
 def test_invoice_is_issued_with_sequential_numbers(settings):

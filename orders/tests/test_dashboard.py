@@ -193,6 +193,15 @@ def test_low_stock_lists_skus_at_or_below_threshold_counting_holds():
     ]
 
 
+def test_low_stock_rows_link_to_their_stock_item_admin_page():
+    variant = make_variant(on_hand=1, low_stock_threshold=5, sku="LINK-1")
+
+    [row] = dashboard.low_stock()
+
+    assert row.restock_url == reverse("admin:inventory_stockitem_change", args=[variant.stock.pk])
+    assert (row.variant, row.available, row.low_stock_threshold) == (variant, 1, 5)
+
+
 def test_packing_list_shows_processing_orders_oldest_first_with_lines_to_pick():
     variant = make_variant(sku="PICK-ME")
     newer = make_order(status=OrderStatus.PROCESSING, lines=[(variant, 2)])

@@ -70,7 +70,7 @@ def test_a_running_key_is_in_use():
     )
     from orders.checkout.idempotency import payload_hash
 
-    IdempotencyKey.objects.update(request_hash=payload_hash({"a": 1}))
+    IdempotencyKey.objects.update(request_hash=payload_hash(payload={"a": 1}))
     with pytest.raises(IdempotencyKeyInUse):
         run(user, lambda: (201, {}))
 
@@ -107,6 +107,14 @@ def test_server_errors_free_the_key_for_a_retry(error):
         run(user, failing)
     assert not IdempotencyKey.objects.exists()
     assert not run(user, lambda: (201, {"ok": True})).replayed
+
+
+def test_a_completed_key_without_its_response_is_an_error_not_a_replay():
+    user = UserFactory()
+    run(user, lambda: (201, {"n": 1}))
+    IdempotencyKey.objects.update(response_status=None)
+    with pytest.raises(RuntimeError, match="holds no response"):
+        run(user, lambda: (201, {"n": 2}))
 
 
 @pytest.mark.parametrize("key", [None, "", "   ", "x" * 256])

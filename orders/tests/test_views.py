@@ -478,7 +478,7 @@ def _in_progress_key(user, key, data):
         user=user,
         key=key,
         scope=CHECKOUT_SCOPE,
-        request_hash=payload_hash(data),
+        request_hash=payload_hash(payload=data),
         state=IdempotencyState.IN_PROGRESS,
     )
 
