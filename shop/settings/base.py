@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shop.client_ip.ClientIpMiddleware",
     "shop.middleware.RequestIdMiddleware",
     "shop.middleware.RejectNullBytesMiddleware",
     "shop.middleware.ContentSecurityPolicyMiddleware",
@@ -137,6 +138,8 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# How many reverse proxies append to X-Forwarded-For in front of the app (shop.client_ip).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Count failures per lower-cased email so "Bob@x" and "bob@x" share one counter.
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
