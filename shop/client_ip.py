@@ -28,7 +28,7 @@ def _valid(value: str) -> str | None:
 
 def client_ip(request: HttpRequest) -> str:
     """Return the client's IP address for ``request`` (see the module docstring)."""
-    cached = getattr(request, "_client_ip", None)
+    cached: str | None = getattr(request, "_client_ip", None)
     if cached is not None:
         return cached
     remote = _valid(request.META.get("REMOTE_ADDR", "")) or UNKNOWN
