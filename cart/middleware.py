@@ -1,12 +1,12 @@
-"""``request.cart_token``: the token of the viewer's open cart, for code that must not know carts.
+"""``request.viewer_cart_token()``: the token of the viewer's open cart, for code that must not know carts.
 
 The catalogue counts the viewer's own stock holds as available to them, and holds are keyed
 by cart token; this middleware tells it the token without the catalogue importing ``cart``.
 
 Which cart is the viewer's (as ``cart.views.current_cart`` decides): a signed-in user's open
 cart, whatever the cookie says; otherwise the ``cart_token`` cookie's. For a signed-in user
-the token costs one query, run only if ``request.cart_token`` is read, at most once per
-request. An anonymous viewer's cookie token is taken as sent, without a query: a token that
+the token costs one query, run only when ``request.viewer_cart_token()`` is called, at most
+once per request. An anonymous viewer's cookie token is taken as sent, without a query: a token that
 is stale or not a cart holds no stock, so it changes nothing it is used for.
 
 Needs ``AuthenticationMiddleware`` before it (``request.user``).
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.functional import cached_property
 
 from cart.models import Cart, CartStatus
 from cart.receivers import CART_COOKIE
@@ -42,29 +41,27 @@ def viewer_cart_token(request: HttpRequest) -> UUID | None:
     return cookie_cart_token(request)
 
 
-_REQUEST_CLASSES: dict[type, type] = {}
+class _MemoizedToken:
+    """``request.viewer_cart_token()``: computes the token on the first call, then reuses it."""
 
+    _UNSET = object()
 
-def _with_cart_token(request_class: type) -> type:
-    """Return a subclass of ``request_class`` with a lazy, memoized ``cart_token``.
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._value: object = self._UNSET
 
-    A property, not a ``SimpleLazyObject``: the value may be ``None``, and ``token is None``
-    must work on it (a lazy proxy of ``None`` is not ``None``).
-    """
-    subclass = _REQUEST_CLASSES.get(request_class)
-    if subclass is None:
-        namespace = {"cart_token": cached_property(viewer_cart_token), "__module__": __name__}
-        subclass = type(request_class.__name__, (request_class,), namespace)
-        _REQUEST_CLASSES[request_class] = subclass
-    return subclass
+    def __call__(self) -> UUID | None:
+        if self._value is self._UNSET:
+            self._value = viewer_cart_token(self._request)
+        return self._value  # type: ignore[return-value]
 
 
 class CartTokenMiddleware:
-    """Give every request a lazy ``cart_token`` (a ``UUID`` or ``None``, see the module)."""
+    """Give every request ``viewer_cart_token()``: a ``UUID`` or ``None`` (see the module)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.__class__ = _with_cart_token(request.__class__)
+        request.viewer_cart_token = _MemoizedToken(request)  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -203,7 +203,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
     version (``catalog.cache``).
     """
     # The viewer's cart, so their own stock holds count as theirs (``cart.middleware``).
-    cart_token: UUID | None = request.cart_token
+    # Set by cart.middleware.CartTokenMiddleware (the catalogue does not import cart).
+    cart_token: UUID | None = request.viewer_cart_token()  # type: ignore[attr-defined]
     try:
         if cart_token is None:
             product, ancestors = cached("product-page", slug, partial(_product_and_ancestors, slug))

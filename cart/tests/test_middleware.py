@@ -1,4 +1,4 @@
-"""``request.cart_token`` (cart.middleware): the viewer's cart token, read lazily."""
+"""``request.viewer_cart_token()`` (cart.middleware): the viewer's cart token, read lazily."""
 
 import uuid
 
@@ -25,7 +25,7 @@ def through_middleware(*, user=None, cookie: str | None = None, read: bool = Tru
 
     def view(req):
         if read:
-            seen["token"] = req.cart_token
+            seen["token"] = req.viewer_cart_token()
         return HttpResponse()
 
     CartTokenMiddleware(view)(request)
@@ -50,8 +50,8 @@ def test_member_gets_their_open_cart_token_in_one_query_once(django_assert_num_q
     cart = CartFactory(user=user)
     request, _ = through_middleware(user=user, read=False)
     with django_assert_num_queries(1):
-        assert request.cart_token == cart.token
-        assert request.cart_token == cart.token  # memoized
+        assert request.viewer_cart_token() == cart.token
+        assert request.viewer_cart_token() == cart.token  # memoized
 
 
 def test_members_own_cart_wins_over_the_cookie():
@@ -78,4 +78,4 @@ def test_pages_get_the_token_from_the_installed_middleware(client):
     cart = CartFactory(user=user)
     client.force_login(user)
     response = client.get("/")
-    assert response.wsgi_request.cart_token == cart.token
+    assert response.wsgi_request.viewer_cart_token() == cart.token
