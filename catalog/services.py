@@ -57,6 +57,21 @@ def _check_price(price: Decimal) -> None:
         raise InvalidVariant("A variant's price must be greater than zero.", field="price")
 
 
+def repeated_sku_positions(*, skus: list[str]) -> set[int]:
+    """Return the positions of SKUs that repeat an earlier one in ``skus`` (case-insensitive).
+
+    SKUs are unique ignoring case and surrounding blanks, within one request as in the table.
+    """
+    seen: set[str] = set()
+    repeated: set[int] = set()
+    for position, sku in enumerate(skus):
+        key = sku.strip().lower()
+        if key in seen:
+            repeated.add(position)
+        seen.add(key)
+    return repeated
+
+
 def ensure_slug_free(
     *, model: type[Product] | type[Category], slug: str, exclude_pk: int | None = None
 ) -> None:
@@ -131,12 +146,9 @@ def create_product(
     (also for two variants of this request sharing a SKU) or ``InvalidVariant``.
     """
     specs = [_variant_data(v) for v in variants]
-    seen: set[str] = set()
-    for spec in specs:
-        key = spec.sku.strip().lower()
-        if key in seen:
-            raise SkuTaken(spec.sku)
-        seen.add(key)
+    repeated = repeated_sku_positions(skus=[spec.sku for spec in specs])
+    if repeated:
+        raise SkuTaken(specs[min(repeated)].sku)
     if slug:
         ensure_slug_free(model=Product, slug=slug)
     product = Product.objects.create(

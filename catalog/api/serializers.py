@@ -302,14 +302,14 @@ class ProductInputSerializer(serializers.Serializer):
         return _unique(services.ensure_slug_free, value, model=Product, slug=value)
 
     def validate_variants(self, variants: list[dict]) -> list[dict]:
-        seen: set[str] = set()
-        errors: list[dict] = []
-        for spec in variants:
-            key = spec["sku"].lower()
-            errors.append({"sku": ["Two variants share this SKU."]} if key in seen else {})
-            seen.add(key)
-        if any(errors):
-            raise serializers.ValidationError(errors)
+        repeated = services.repeated_sku_positions(skus=[spec["sku"] for spec in variants])
+        if repeated:
+            raise serializers.ValidationError(
+                [
+                    {"sku": ["Two variants share this SKU."]} if i in repeated else {}
+                    for i in range(len(variants))
+                ]
+            )
         return variants
 
 
