@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Production image: gunicorn serving the shop, static files collected at build (WhiteNoise).
 #   docker build -t shop .
-#   docker run -e SECRET_KEY=... -e DATABASE_URL=postgres://... -p 8000:8000 shop
+#   docker run -e SECRET_KEY=... -e DATABASE_URL=postgres://... -e SHOP_PAYMENT_GATEWAY=... \
+#       -p 8000:8000 shop
 FROM python:3.11-slim
 
 # PYTHONPATH: the code in /app (next to templates/, static/, manage.py) wins over the installed
@@ -20,19 +21,20 @@ RUN groupadd --system --gid 10001 shop \
 
 WORKDIR /app
 
-# Dependencies first, in their own layer, so code changes do not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, in their own layer, so code changes do not reinstall them: exactly the
+# versions and files of the lock (every file's hash checked; `make lock` refreshes it).
+COPY requirements/prod.lock requirements/prod.lock
+RUN pip install --require-hashes -r requirements/prod.lock
 
-# The project itself: a regular (not editable) install without the dev extra.
+# The project itself: a regular (not editable) install without the dev extra; its
+# dependencies are already there from the lock.
 COPY . .
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info
 
 # Static files are baked into the image. Settings refuse to load without SECRET_KEY when
-# DEBUG is off, so the build uses a throwaway key that never reaches the running container.
+# DEBUG is off, so the build uses a throwaway key that never reaches the running container
+# (and that shop/checks.py refuses, as a published key, should anyone set it at run time).
 RUN DEBUG=false SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789 \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/media \

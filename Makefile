@@ -2,30 +2,39 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The settings fail closed (DEBUG is off unless set): the local targets run in development
+# mode explicitly. Production never goes through this Makefile.
+DEV := DEBUG=true
+# uv resolves the lock files (it is a dev dependency; `make lock UV=/path/to/uv` to use another).
+UV ?= $(BIN)/uv
+LOCK_ARGS ?=
 
-.PHONY: install run test test-fast lint format migrate seed worker bench clean
+.PHONY: install run test test-fast lint format migrate seed worker bench clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Exactly the locked versions (hash-checked), then the project itself without resolving again.
+$(STAMP): pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 run: migrate seed
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Applies the migrations (idempotent).
 migrate: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
-# The demo shop: admin user, categories, products, stock (idempotent; needs the migrations).
+# The demo shop: admin user (development only), categories, products, stock (idempotent;
+# needs the migrations).
 seed: migrate
-	$(BIN)/python manage.py seed_shop
+	$(DEV) $(BIN)/python manage.py seed_shop
 
 # Everything: PostgreSQL-only tests run when DATABASE_URL is PostgreSQL, browser journeys
 # need Chromium (/usr/bin/chromium).
@@ -49,7 +58,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 worker: $(STAMP)
-	$(BIN)/python manage.py db_worker --queue-name '*'
+	$(DEV) $(BIN)/python manage.py db_worker --queue-name '*'
+
+# Re-resolves requirements/dev.lock (pyproject.toml with the dev extra) and prod.lock (without
+# it, pinned to the same versions) for Python 3.11 on every platform, with hashes. Keeps the
+# current pins where they still fit; `make lock LOCK_ARGS=--upgrade` takes the newest allowed.
+LOCK := pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' --quiet $(LOCK_ARGS)
+lock: $(UV)
+	$(UV) $(LOCK) --extra dev -o requirements/dev.lock
+	$(UV) $(LOCK) --constraint requirements/dev.lock -o requirements/prod.lock
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
 
 # Seeds a 10,000-product catalog into PostgreSQL (database shop_bench), serves it with gunicorn
 # as in production and prints requests/s and p50/p95 per endpoint. Options: BENCH_ARGS, e.g.

@@ -9,11 +9,17 @@ GUNICORN_THREADS       threads per worker (default 1; >1 switches to the gthread
 GUNICORN_TIMEOUT       seconds a request may run before its worker is recycled (default 30)
 GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS,
 GUNICORN_MAX_REQUESTS_JITTER, GUNICORN_ACCESSLOG ("-" = stdout, "" = off),
-FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-* (default 127.0.0.1,::1; "*" behind
-                       a load balancer you control)
+FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-* (default 127.0.0.1,::1: only a proxy on
+                       the same host; list your proxy's address, never "*" while gunicorn's
+                       port is reachable by anyone else)
+
+Before a worker serves anything it runs the shop's production checks (shop/checks.py): with
+DEBUG=false a mock payment gateway, a public SECRET_KEY or SQLite (unless explicitly allowed)
+stop gunicorn with the checks' messages instead of serving.
 """
 
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -44,7 +50,9 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 1000)
 
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Who may set X-Forwarded-For/-Proto: only the listed proxies. "*" would let any client that
+# reaches the published port pick its own address and scheme.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
 
 # Heartbeat files on tmpfs: a worker blocked on a slow disk is not mistaken for a hung one.
 # (gunicorn's own recommendation for containers; the path is a fixed tmpfs, not user input).
@@ -62,3 +70,20 @@ access_log_format = (
 )
 
 proc_name = "shop"
+
+
+def post_worker_init(worker) -> None:
+    """Refuse to serve an unsafe production configuration (shop/checks.py).
+
+    Runs in each worker once the app is loaded (Django is set up). On a failed check the worker
+    exits as "failed to boot", which stops gunicorn itself: nothing is served.
+    """
+    from gunicorn.arbiter import Arbiter
+
+    from shop.checks import production_errors
+
+    errors = production_errors()
+    for error in errors:
+        worker.log.error("Refusing to start: %s", error)
+    if errors:
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)

@@ -100,6 +100,8 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         LOGIN_MAX_FAILURES="100000000",
         EMAIL_URL="dummymail://",
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        # The benchmark checks out with the mock gateway's test cards (shop/checks.py).
+        SHOP_ALLOW_TEST_PAYMENTS="true",
         JWT_ACCESS_MINUTES="240",
         MEDIA_ROOT=str(RESULTS / "media"),
         GUNICORN_BIND=f"127.0.0.1:{args.port}",

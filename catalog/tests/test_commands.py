@@ -27,7 +27,8 @@ def run(*args) -> str:
 # ---- seed_shop -----------------------------------------------------------------------
 
 
-def test_seed_shop_builds_the_demo_shop_and_is_idempotent():
+def test_seed_shop_builds_the_demo_shop_and_is_idempotent(settings):
+    settings.DEBUG = True  # the demo admin is made only in development (test_seed_admin.py)
     run("seed_shop", "--products", "30")
     admin = get_user_model().objects.get(email="admin@shop.com")
     assert admin.is_staff

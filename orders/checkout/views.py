@@ -37,6 +37,7 @@ from orders.errors import (
     OrderErrorCode,
 )
 from orders.models import Order
+from orders.payments.gateways import MockGateway, get_gateway
 from orders.views import own_order
 from shop.errors import DomainError, ShopErrorCode
 
@@ -60,6 +61,13 @@ TEST_CARDS = [
     TestCard("tok_transient", "Mastercard •••• 4444", "Fails once, then succeeds on retry"),
     TestCard("tok_unavailable", "Amex •••• 0005", "Gateway unavailable"),
 ]
+
+
+def _test_cards() -> list[TestCard]:
+    """The test cards to offer: only while the mock gateway is the active one."""
+    return TEST_CARDS if isinstance(get_gateway(), MockGateway) else []
+
+
 # What the shopper can do about a failed checkout (the cart is always kept).
 NEXT_STEP = {
     OrderErrorCode.PAYMENT_DECLINED: "Nothing was charged and your cart is kept: choose another card.",
@@ -85,7 +93,7 @@ def _render_checkout(
         "cart": view,
         "form": form,
         "addresses": form.addresses,
-        "cards": TEST_CARDS,
+        "cards": _test_cards(),
         "shipping_total": shipping,
         "tax_total": tax,
         "total": total,
@@ -144,9 +152,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, problem)
             return redirect("cart:detail")
         addresses = list(addresses)
+        cards = _test_cards()
         initial = {
             "address": str(addresses[0].pk) if addresses else NEW_ADDRESS,
-            "payment_token": TEST_CARDS[0].token,
+            "payment_token": cards[0].token if cards else "",
         }
         form = CheckoutForm(addresses=addresses, initial=initial)
         return _render_checkout(request, view, form, hold_expires_at=expires_at)

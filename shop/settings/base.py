@@ -1,7 +1,9 @@
 """Settings for every environment, read from environment variables (django-environ).
 
-Defaults are safe for development: SQLite, console email, DEBUG on. Production sets
-DEBUG=false and must provide SECRET_KEY.
+Defaults fail closed: DEBUG is off unless DEBUG=true (`make run` and the test settings set
+development mode explicitly). With DEBUG off the app refuses to start without SECRET_KEY, and
+the system checks of shop/checks.py refuse a public SECRET_KEY, the mock payment gateway and
+SQLite unless explicitly allowed.
 """
 
 from datetime import timedelta
@@ -16,7 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET = "django-insecure-dev-only-key-change-me"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -24,7 +26,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is false. Generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+            "(for local development set DEBUG=true instead, as `make run` does)."
         )
     SECRET_KEY = _DEV_SECRET
 
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_tasks",
     "django_tasks_db",
+    "shop",
     "accounts",
     "catalog",
     "inventory",
@@ -289,6 +293,13 @@ SHOP_TAX_RATE = Decimal(env.str("SHOP_TAX_RATE", default="0"))
 SHOP_PAYMENT_GATEWAY = env.str(
     "SHOP_PAYMENT_GATEWAY", default="orders.payments.gateways.MockGateway"
 )
+# Fail closed (shop/checks.py): with DEBUG=false start-up refuses the mock gateway and SQLite
+# unless these explicit opt-ins say otherwise.
+SHOP_ALLOW_TEST_PAYMENTS = env.bool("SHOP_ALLOW_TEST_PAYMENTS", default=False)
+SHOP_ALLOW_SQLITE = env.bool("SHOP_ALLOW_SQLITE", default=False)
+# seed_shop creates the admin@shop.com superuser with this password; unset, only with DEBUG=true
+# (demo password) and production uses `createsuperuser`.
+SHOP_SEED_ADMIN_PASSWORD = env.str("SHOP_SEED_ADMIN_PASSWORD", default="")
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)

@@ -5,9 +5,11 @@ import random
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
@@ -47,20 +49,31 @@ def initials(name: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Seed the demo shop: admin admin@shop.com / admin123 (must change password), "
-        "8 top-level categories with subcategories, products with 1-4 variants, stock and "
-        "placeholder images. Idempotent: existing rows (by email, slug, SKU) are left alone. "
+        "Seed the demo shop: 8 top-level categories with subcategories, products with 1-4 "
+        "variants, stock and placeholder images, and the superuser admin@shop.com (must change "
+        "password): with DEBUG=true its password is admin123, otherwise it is created only "
+        "with --admin-password or SHOP_SEED_ADMIN_PASSWORD (in production use createsuperuser). "
+        "Idempotent: existing rows (by email, slug, SKU) are left alone. "
         "--products N builds a bigger catalog (e.g. 10000 for benchmarks)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--products", type=int, default=100, help="Products wanted (100).")
         parser.add_argument("--seed", type=int, default=42, help="Random seed (42).")
+        parser.add_argument(
+            "--admin-password",
+            default="",
+            help=(
+                f"Create {ADMIN_EMAIL} with this password (validated; must be changed at first "
+                "sign-in). Default: SHOP_SEED_ADMIN_PASSWORD, else admin123 with DEBUG=true, "
+                "else no admin."
+            ),
+        )
 
-    def handle(self, *args, products: int, seed: int, **options):
+    def handle(self, *args, products: int, seed: int, admin_password: str, **options):
         if products < 0:
             products = 0
-        self.ensure_admin()
+        self.ensure_admin(admin_password or settings.SHOP_SEED_ADMIN_PASSWORD)
         with transaction.atomic():
             leaves = self.ensure_categories()
             created = self.ensure_products(products, leaves, random.Random(seed))
@@ -75,8 +88,24 @@ class Command(BaseCommand):
             )
         )
 
-    def ensure_admin(self) -> None:
-        if not ensure_superuser(email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    def ensure_admin(self, password: str) -> None:
+        """The demo admin: the given password (validated), the demo one only with DEBUG."""
+        if password:
+            try:
+                validate_password(password)
+            except ValidationError as exc:
+                raise CommandError(f"--admin-password: {' '.join(exc.messages)}") from exc
+        elif settings.DEBUG:
+            password = ADMIN_PASSWORD
+        else:
+            self.stdout.write(
+                f"No admin created: DEBUG is off, so the demo admin ({ADMIN_EMAIL} / "
+                f"{ADMIN_PASSWORD}) is not made. Create your superuser with "
+                "`python manage.py createsuperuser` (or pass --admin-password / set "
+                "SHOP_SEED_ADMIN_PASSWORD)."
+            )
+            return
+        if not ensure_superuser(email=ADMIN_EMAIL, password=password):
             return
         self.stdout.write(f"Created admin {ADMIN_EMAIL} (must change password at first sign-in).")
 
