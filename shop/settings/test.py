@@ -21,5 +21,8 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"anon_write": "10000/min", "user_write": "10000/min"},
 }
+# The same for the per-client form limits (shop/ratelimits.py).
+RATELIMIT_LOGIN = RATELIMIT_REGISTER = RATELIMIT_PASSWORD_RESET = "10000/m"
+RATELIMIT_ADD_TO_CART = "10000/m"
 SECURE_SSL_REDIRECT = False
 SHOP_PAYMENT_RETRY_BASE_DELAY = 0
