@@ -11,7 +11,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import signals
+from accounts import lockout, signals
 from accounts.addresses.rules import ADDRESS_FIELD_NAMES, normalize_country
 from accounts.errors import AccountErrorCode
 from accounts.models import Address, User
@@ -185,9 +185,10 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     """Set a new password from a reset link and return the user.
 
     The token is single-use (it is bound to the old password hash) and expires after
-    ``PASSWORD_RESET_TIMEOUT``. Clears ``must_change_password`` and revokes the user's JWT
-    refresh tokens. Raises ``ValidationError`` keyed by ``token`` (bad or expired link) or
-    ``new_password``.
+    ``PASSWORD_RESET_TIMEOUT``. Clears ``must_change_password``, revokes the user's JWT
+    refresh tokens and clears the account's sign-in lockouts (the owner proved control of the
+    mailbox, so they can sign in at once, from any address). Raises ``ValidationError`` keyed
+    by ``token`` (bad or expired link) or ``new_password``.
     """
     user = get_user_for_reset(uid=uid, token=token)
     if user is None:
@@ -197,6 +198,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         _set_password(user, new_password)
+        lockout.clear_account_lockouts(email=user.email)
     return user
 
 

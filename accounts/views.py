@@ -25,6 +25,7 @@ from accounts.forms import (
     SetPasswordForm,
 )
 from accounts.models import Address
+from shop.ratelimits import rate_limited
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
 RESET_SESSION_KEY = "_password_reset_token"
@@ -54,6 +55,7 @@ def locked_out_response(request, form=None):
 @sensitive_post_parameters("password")
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("login")
 def login_view(request):
     next_url = safe_next_url(request, default=settings.LOGIN_REDIRECT_URL)
     if request.method == "POST":
@@ -85,6 +87,7 @@ def logout_view(request):
 @sensitive_post_parameters("new_password1", "new_password2")
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("register")
 def register_view(request):
     next_url = safe_next_url(request)
     form = RegisterForm(data=request.POST or None)
@@ -214,6 +217,7 @@ def password_change_view(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("password_reset")
 def password_reset_view(request):
     form = PasswordResetRequestForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():

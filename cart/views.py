@@ -22,6 +22,7 @@ from cart.receivers import CART_COOKIE
 from cart.selectors import CartSummary, cart_summary
 from inventory.errors import InsufficientStock
 from shop.errors import DomainError
+from shop.ratelimits import rate_limited
 
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # anonymous carts are purged after 30 days idle
 
@@ -112,6 +113,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @require_POST
+@rate_limited("add_to_cart")
 def cart_add(request: HttpRequest) -> HttpResponse:
     """Add ``quantity`` (default 1) of ``sku`` to the cart.
 

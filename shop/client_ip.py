@@ -42,13 +42,6 @@ def client_ip(request: HttpRequest) -> str:
     return result
 
 
-def client_ip_from_meta(meta: dict) -> str:
-    """Return the client IP for a bare ``request.META`` dict (django-axes' callable API)."""
-    request = HttpRequest()
-    request.META = meta
-    return client_ip(request)
-
-
 class ClientIpMiddleware:
     """Set ``request.client_ip`` once, before anything that rate-limits or logs."""
 

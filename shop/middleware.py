@@ -22,11 +22,17 @@ def current_request_id() -> str:
     return getattr(_local, "request_id", "-")
 
 
+def current_client_ip() -> str:
+    """Return the client IP (``shop.client_ip``) of the request on this thread, or "-"."""
+    return getattr(_local, "client_ip", "-")
+
+
 class RequestIdLogFilter(logging.Filter):
-    """Add `request_id` to every log record so lines of one request can be grepped together."""
+    """Add `request_id` and `client_ip` to every log record (grep one request, one client)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
+        record.client_ip = current_client_ip()
         return True
 
 
@@ -41,20 +47,23 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         _local.request_id = request_id
+        _local.client_ip = getattr(request, "client_ip", "-")
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             logger.info(
-                "%s %s %s %.1fms",
+                "%s %s %s %.1fms client=%s",
                 request.method,
                 request.path,
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
+                _local.client_ip,
             )
             return response
         finally:
             _local.request_id = "-"
+            _local.client_ip = "-"
 
 
 class ContentSecurityPolicyMiddleware:

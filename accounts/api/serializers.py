@@ -1,6 +1,5 @@
 """Input validation and output shapes of the accounts API (no writes here: see services)."""
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
@@ -9,6 +8,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.errors import AccountLocked
+from accounts.lockout import clear_pair_failures
 from accounts.models import User
 from accounts.services import normalize_email
 
@@ -51,9 +51,9 @@ class RegisteredUserSerializer(serializers.ModelSerializer):
 class EmailTokenObtainPairSerializer(TokenObtainPairSerializer):
     """``{email, password}`` → ``{access, refresh}``, counted by django-axes.
 
-    The request goes to ``authenticate`` so axes can record failures per account and per IP;
-    a locked-out client gets ``AccountLocked`` (429 ``account_locked``) even with the right
-    password.
+    The request goes to ``authenticate`` so axes can record failures per (account, client IP)
+    pair and per IP (``accounts.lockout``); a locked-out client gets ``AccountLocked``
+    (429 ``account_locked``) even with the right password.
     """
 
     def __init__(self, *args, **kwargs):
@@ -74,8 +74,9 @@ class EmailTokenObtainPairSerializer(TokenObtainPairSerializer):
             )
         self.user = user
         if getattr(settings, "AXES_RESET_ON_SUCCESS", False):
-            # Only the account's counter: a valid sign-in must not clear an IP's failures.
-            AxesProxyHandler.reset_attempts(username=email)
+            # Only this (account, IP) pair, as axes does for the HTML sign-in: a valid sign-in
+            # must clear neither other addresses' failures nor this IP's for other accounts.
+            clear_pair_failures(email=email, ip_address=request.axes_ip_address)
         refresh = self.get_token(user)
         if jwt_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, user)

@@ -39,12 +39,18 @@ from shop.api.schema import (
     VALIDATION,
     error,
 )
+from shop.api.throttling import (
+    ActionThrottleMixin,
+    LoginThrottle,
+    PasswordResetThrottle,
+    RegisterThrottle,
+)
 
 TAGS = ["accounts"]
 LOCKED = error(
-    "Too many failed sign-ins for this account or IP address: "
-    '`{"code": "account_locked"}` until the cool-off period ends; or too many requests '
-    '(`{"code": "throttled"}`, see Retry-After)'
+    "Too many failed sign-ins for this account from this address, or for any accounts from "
+    'this address: `{"code": "account_locked"}` until the cool-off period ends; or too many '
+    'requests (`{"code": "throttled"}`, see Retry-After)'
 )
 PASSWORD_CHANGE_REQUIRED = error(
     'The user must change their password first (`{"code": "password_change_required"}`)'
@@ -61,10 +67,11 @@ PASSWORD_CHANGE_REQUIRED = error(
         429: THROTTLED,
     },
 )
-class RegisterView(APIView):
+class RegisterView(ActionThrottleMixin, APIView):
     """Create a customer account (duplicate email or weak password → 400)."""
 
     permission_classes = [AllowAny, PasswordChangeNotRequired]
+    action_throttle = RegisterThrottle
 
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -82,15 +89,19 @@ class RegisterView(APIView):
         429: LOCKED,
     },
 )
-class TokenObtainView(TokenObtainPairView):
+class TokenObtainView(ActionThrottleMixin, TokenObtainPairView):
     """Exchange email and password for a JWT access/refresh pair.
 
-    Failed attempts are counted per account and per IP address; once either reaches
-    `LOGIN_MAX_FAILURES` the client gets `429 account_locked` (even with the right password)
-    for `LOGIN_LOCKOUT_MINUTES`.
+    Failed attempts are counted per (account, client IP) pair: after `LOGIN_MAX_FAILURES`
+    that account gets `429 account_locked` from that address (even with the right password)
+    for `LOGIN_LOCKOUT_MINUTES`; other accounts and other addresses are not affected. After
+    `LOGIN_IP_MAX_FAILURES` failures over all accounts, the address is locked for every
+    account. Failures during a lockout do not extend it; a password reset clears the account's
+    lockouts.
     """
 
     serializer_class = EmailTokenObtainPairSerializer
+    action_throttle = LoginThrottle
 
 
 @extend_schema(
@@ -197,10 +208,11 @@ class PasswordChangeView(APIView):
         429: THROTTLED,
     },
 )
-class PasswordResetView(APIView):
+class PasswordResetView(ActionThrottleMixin, APIView):
     """Email a password reset link; answers 202 whether or not the account exists."""
 
     permission_classes = [AllowAny, PasswordChangeNotRequired]
+    action_throttle = PasswordResetThrottle
 
     def post(self, request):
         serializer = PasswordResetSerializer(data=request.data)
@@ -222,7 +234,10 @@ class PasswordResetView(APIView):
     },
 )
 class PasswordResetConfirmView(APIView):
-    """Set a new password with the `uid` and `token` from a reset link."""
+    """Set a new password with the `uid` and `token` from a reset link.
+
+    Also clears the account's sign-in lockouts, from every address.
+    """
 
     permission_classes = [AllowAny, PasswordChangeNotRequired]
 

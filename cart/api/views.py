@@ -17,6 +17,7 @@ from cart.api.serializers import (
 from cart.receivers import CART_COOKIE
 from cart.selectors import cart_summary
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
+from shop.api.throttling import ActionThrottleMixin, AddToCartThrottle
 
 TOKEN_HEADER = "X-Cart-Token"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
@@ -84,7 +85,10 @@ class CartDetailView(CartAPIView):
 
 
 @extend_schema(tags=["cart"], parameters=[TOKEN_PARAM, TOKEN_RESPONSE_HEADER])
-class CartItemsView(CartAPIView):
+class CartItemsView(ActionThrottleMixin, CartAPIView):
+    # Counted in the same per-client budget as the HTML add-to-cart form (shop.ratelimits).
+    action_throttle = AddToCartThrottle
+
     @extend_schema(
         summary="Add an item (the same SKU adds to its line)",
         request=AddItemSerializer,

@@ -133,19 +133,33 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-# Login throttling (django-axes): lock an account, and separately an IP address.
+# Sign-in lockout (django-axes, accounts/lockout.py). LOGIN_MAX_FAILURES failed sign-ins lock
+# one (account, client IP) pair only: others at that address still sign in, and nobody else
+# can lock the owner out. LOGIN_IP_MAX_FAILURES failures from one IP over all accounts
+# (password spraying) lock that IP for everyone. Failures during a lockout do not extend it;
+# a password reset through the emailed link clears the account's lockouts.
 AXES_FAILURE_LIMIT = env.int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_IP_MAX_FAILURES = env.int("LOGIN_IP_MAX_FAILURES", default=50)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.PairLockoutHandler"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # How many reverse proxies append to X-Forwarded-For in front of the app (shop.client_ip).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "shop.client_ip.client_ip"
 # Count failures per lower-cased email so "Bob@x" and "bob@x" share one counter.
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+# Per-client (client IP) limits of the HTML forms and their API endpoints (shop/ratelimits.py),
+# counted in the cache; "N/s", "N/m", "N/h" or "N/d". A cache outage lets requests through.
+RATELIMIT_LOGIN = env.str("RATELIMIT_LOGIN", default="20/m")
+RATELIMIT_REGISTER = env.str("RATELIMIT_REGISTER", default="10/h")
+RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
+RATELIMIT_ADD_TO_CART = env.str("RATELIMIT_ADD_TO_CART", default="60/m")
+RATELIMIT_FAIL_OPEN = True
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
 LANGUAGE_CODE = "en-us"
@@ -228,6 +242,8 @@ REST_FRAMEWORK = {
         "anon_write": env.str("THROTTLE_ANON_RATE", default="60/min"),
         "user_write": env.str("THROTTLE_USER_RATE", default="600/min"),
     },
+    # Our throttles use shop.client_ip; DRF's own would trust the same number of proxies.
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "shop.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

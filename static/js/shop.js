@@ -129,6 +129,14 @@
     });
   });
 
+  // A rate-limited request (429) answers a readable fragment: show it where the answer goes.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail && event.detail.xhr && event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Show a readable message when an htmx request fails instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail && event.detail.target;
