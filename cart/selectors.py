@@ -9,6 +9,7 @@ from django.conf import settings
 from accounts.models import User
 from cart.errors import CartErrorCode
 from cart.models import Cart, CartLine, CartStatus
+from catalog.selectors import first_image_name
 from inventory.errors import InventoryErrorCode
 from inventory.selectors import availability
 from shop.money import money
@@ -29,6 +30,7 @@ class CartLineSummary:
     available: int
     purchasable: bool
     currency: str = ""
+    image: str = ""  # storage name of the product's first image ("" if none)
 
     @property
     def price_changed(self) -> bool:
@@ -112,7 +114,13 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
     currency = settings.SHOP_CURRENCY
     if cart is None:
         return CartSummary(token=None, currency=currency)
-    rows = cart_lines(cart=cart)
+    # The lines as cart_lines() reads them, plus each product's first image for the pages.
+    rows = list(
+        CartLine.objects.filter(cart=cart)
+        .select_related("variant__product")
+        .annotate(product_image=first_image_name(product_ref="variant__product_id"))
+        .order_by("added_at", "id")
+    )
     stock = availability(variant_ids=[r.variant_id for r in rows], cart_token=cart.token)
     lines = []
     for row in rows:
@@ -133,6 +141,7 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
                 available=stock.get(variant.pk, 0) if purchasable else 0,
                 purchasable=purchasable,
                 currency=currency,
+                image=row.product_image,
             )
         )
     warnings = [w for line in lines for w in _warnings(line)]

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils.html import format_html
 
-from catalog import services
+from catalog import services, thumbnails
 from catalog.models import Category, Product, ProductImage, Variant
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
@@ -27,6 +27,11 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_products=Count("products"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "image" in form.changed_data:
+            thumbnails.generate_on_commit(source=obj.image.name, target=thumbnails.CATEGORY_IMAGE)
 
     @admin.display(description="name", ordering="path")
     def tree_name(self, obj: Category) -> str:
@@ -115,6 +120,14 @@ class ProductAdmin(admin.ModelAdmin):
             # inventory.services (adjust/restock), never through this form.
             for variant in formset.new_objects:
                 inventory.create_stock_item(variant=variant)
+        if formset.model is ProductImage:
+            uploaded = formset.new_objects + [
+                image for image, fields in formset.changed_objects if "image" in fields
+            ]
+            for image in uploaded:
+                thumbnails.generate_on_commit(
+                    source=image.image.name, target=thumbnails.PRODUCT_IMAGE
+                )
 
     def delete_model(self, request, obj):
         if not services.delete_product(product=obj):

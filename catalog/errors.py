@@ -10,6 +10,7 @@ class CatalogErrorCode(StrEnum):
     SLUG_TAKEN = "slug_taken"
     CATEGORY_CYCLE = "category_cycle"
     INVALID_VARIANT = "invalid_variant"
+    INVALID_IMAGE = "invalid_image"
 
 
 class SkuTaken(DomainError):
@@ -54,3 +55,11 @@ class InvalidVariant(DomainError):
     code = CatalogErrorCode.INVALID_VARIANT
     status_code = 400
     default_detail = "The variant data is invalid."
+
+
+class InvalidImage(DomainError):
+    """An uploaded product image is not a picture Pillow can read (or is not one at all)."""
+
+    code = CatalogErrorCode.INVALID_IMAGE
+    status_code = 400
+    default_detail = "Upload a valid image (JPEG, PNG, WebP or GIF)."

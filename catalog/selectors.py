@@ -60,6 +60,23 @@ def _active_variants() -> QuerySet[Variant]:
     return Variant.objects.active().filter(product_id=OuterRef("pk"))
 
 
+def _first_image(product_ref: str) -> QuerySet[ProductImage]:
+    return ProductImage.objects.filter(product_id=OuterRef(product_ref)).order_by("position", "id")
+
+
+def first_image_name(*, product_ref: str = "pk") -> Coalesce:
+    """Return the SQL expression of a product's first image (storage name, ``""`` if none).
+
+    ``product_ref`` is the outer query's path to the product id (``"pk"`` on products,
+    ``"variant__product_id"`` on cart lines). A ``LIMIT 1`` subquery: no extra query.
+    """
+    return Coalesce(
+        Subquery(_first_image(product_ref).values("image")[:1]),
+        Value(""),
+        output_field=CharField(),
+    )
+
+
 def product_listing(
     *,
     category: Category | None = None,
@@ -81,7 +98,6 @@ def product_listing(
     if ordering and ordering not in ORDERINGS:
         raise ValueError(f"Unknown ordering: {ordering}")
     now = timezone.now()
-    first_image = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
     qs = (
         Product.objects.purchasable()
         .select_related("category")
@@ -101,11 +117,9 @@ def product_listing(
             in_stock=ExpressionWrapper(
                 Q(in_stock_variant__isnull=False), output_field=BooleanField()
             ),
-            first_image=Coalesce(
-                Subquery(first_image.values("image")[:1]), Value(""), output_field=CharField()
-            ),
+            first_image=first_image_name(),
             first_image_alt=Coalesce(
-                Subquery(first_image.values("alt")[:1]), Value(""), output_field=CharField()
+                Subquery(_first_image("pk").values("alt")[:1]), Value(""), output_field=CharField()
             ),
         )
         # EXISTS lets PostgreSQL semi-join instead of running the price subquery per row.

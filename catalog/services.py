@@ -1,4 +1,4 @@
-"""Every write to the catalog: products, variants, categories.
+"""Every write to the catalog: products, variants, categories, product images.
 
 A new variant's stock row (and starting stock) is created by ``inventory.services``, which
 owns the stock tables: every stock change writes a movement there. SKU and slug uniqueness
@@ -6,18 +6,22 @@ are checked here and only here (``ensure_sku_free`` / ``ensure_slug_free``; the 
 serializers call them to report the field).
 """
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
+from catalog import thumbnails
 from catalog.cache import bump_catalog_version
-from catalog.errors import CategoryCycle, InvalidVariant, SkuTaken, SlugTaken
-from catalog.models import Category, Product, ProductStatus, Variant, unique_slug
+from catalog.errors import CategoryCycle, InvalidImage, InvalidVariant, SkuTaken, SlugTaken
+from catalog.models import Category, Product, ProductImage, ProductStatus, Variant, unique_slug
 from inventory import services as inventory
 
 PRODUCT_FIELDS = ("name", "slug", "description", "category", "attributes", "status")
@@ -241,6 +245,41 @@ def delete_product(*, product: Product) -> bool:
         archive_product(product=product)
         return False
     return True
+
+
+def _check_image(image: File) -> None:
+    try:
+        image.seek(0)
+        with Image.open(image) as picture:
+            picture.verify()
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ) as exc:
+        raise InvalidImage() from exc
+    finally:
+        image.seek(0)
+
+
+def add_product_image(
+    *, product: Product, image: File, alt: str = "", position: int = 0
+) -> ProductImage:
+    """Store ``image`` (an uploaded file) as a picture of ``product``; return the new row.
+
+    The file goes to the default storage (local disk or object storage) under ``products/``
+    with a name no other upload has, before the row is written (no storage call inside a
+    transaction); its thumbnails (``catalog.thumbnails``) are made once the row is committed.
+    Raises ``InvalidImage`` if the file is not a picture.
+    """
+    _check_image(image)
+    row = ProductImage(product=product, alt=alt, position=position)
+    row.image.save(os.path.basename(image.name or "image"), image, save=False)
+    row.save()
+    thumbnails.generate_on_commit(source=str(row.image.name), target=thumbnails.PRODUCT_IMAGE)
+    return row
 
 
 def _check_no_cycle(category: Category, parent: Category | None) -> None:

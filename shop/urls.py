@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -9,6 +8,7 @@ from drf_spectacular.views import (
 
 from shop import views
 from shop.api.health import health, ping
+from shop.media import media_urlpatterns
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -32,12 +32,9 @@ urlpatterns = [
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),
     path("", include("catalog.urls")),
+    # Uploaded images, while they are on local disk (DEBUG or not; see shop.media).
+    *media_urlpatterns(),
 ]
 
 handler404 = "shop.views.page_not_found"
 handler500 = "shop.views.server_error"
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

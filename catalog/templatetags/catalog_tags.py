@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.conf import settings
 
+from catalog import thumbnails
 from catalog.models import Category
 from catalog.selectors import image_url as storage_image_url
 
@@ -61,6 +62,23 @@ def image_url(name) -> str:
     if not name:
         return ""
     return storage_image_url(name=str(name)) or ""
+
+
+THUMBNAIL_TARGETS = {"product": thumbnails.PRODUCT_IMAGE, "category": thumbnails.CATEGORY_IMAGE}
+
+
+@register.simple_tag
+def thumbnail(source, alias: str, target: str = "product") -> thumbnails.Thumbnail | None:
+    """Return ``src``/``srcset``/``width``/``height`` of ``alias`` of a stored image (or None).
+
+    ``{% thumbnail product.first_image "card" as thumb %}``; ``source`` is a storage name or
+    an image field's file, ``target`` ``"product"`` or ``"category"``. No query, no storage
+    lookup (``catalog.thumbnails``).
+    """
+    name = getattr(source, "name", source)
+    if not name:
+        return None
+    return thumbnails.thumbnail(source=str(name), target=THUMBNAIL_TARGETS[target], alias=alias)
 
 
 @register.filter

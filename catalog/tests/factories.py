@@ -6,9 +6,11 @@ care about stock. Initial stock is written with a ``restock`` movement so the le
 ``on_hand``.
 """
 
+import io
 from decimal import Decimal
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
 
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
@@ -51,6 +53,24 @@ class ProductImageFactory(DjangoModelFactory):
     image = factory.Sequence(lambda n: f"products/image-{n}.png")
     alt = factory.Sequence(lambda n: f"Image {n}")
     position = 0
+
+
+def png_bytes(width: int = 1600, height: int = 1200, colour=(40, 90, 160)) -> bytes:
+    """Return a PNG picture of ``width`` x ``height`` (a coloured square in a lighter frame)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (width, height), (230, 230, 225))
+    ImageDraw.Draw(picture).rectangle(
+        (width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=colour
+    )
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def uploaded_png(name: str = "photo.png", **size) -> SimpleUploadedFile:
+    """Return an uploaded PNG file, as a form or the admin receives it."""
+    return SimpleUploadedFile(name, png_bytes(**size), content_type="image/png")
 
 
 def give_stock(variant: Variant, on_hand: int = 10, allocated: int = 0, **extra) -> StockItem:

@@ -159,7 +159,13 @@ def test_product_card_shows_price_from_stock_hint_and_image(client):
 
     assert "$24.50" in body
     assert "In stock" in body
-    assert 'src="/media/products/lamp.png"' in body
+    # The card shows the 300 px thumbnail (600 px for 2x screens), not the upload.
+    thumbs = "/media/thumbs/products/lamp.png"
+    assert f'src="{thumbs}.300x300_q85_crop-smart.webp"' in body
+    assert (
+        f'srcset="{thumbs}.300x300_q85_crop-smart.webp 1x, {thumbs}.600x600_q85_crop-smart.webp 2x"'
+    ) in body
+    assert 'width="300" height="300"' in body
     assert 'alt="A desk lamp"' in body
     assert f'href="/p/{product.slug}/"' in body
 
@@ -413,7 +419,10 @@ def test_product_page_shows_details_variants_and_the_add_to_cart_form(client):
     assert "<h1" in body
     assert "Oxford Shirt" in body
     assert "Crisp cotton." in body
-    assert 'src="/media/products/oxford.png"' in body
+    # The main image is its 600 px thumbnail (1200 px for 2x screens).
+    thumbs = "/media/thumbs/products/oxford.png"
+    assert f'src="{thumbs}.600x600_q85_crop-smart.webp"' in body
+    assert f'{thumbs}.1200x1200_q85_crop-smart.webp 2x"' in body
     assert "Machine washable" in body
     assert "Yes" in body
     assert "S, M" in body

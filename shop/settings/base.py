@@ -9,6 +9,7 @@ SQLite unless explicitly allowed.
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "shop",
+    "easy_thumbnails",
     "accounts",
     "catalog",
     "inventory",
@@ -172,8 +174,69 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploaded files (product and category images, their thumbnails): on local disk, served by the
+# app itself at MEDIA_URL (shop.media), or in S3-compatible object storage (django-storages),
+# chosen with STORAGE_BACKEND; setting a bucket name alone also chooses S3.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or (
+    "s3" if AWS_STORAGE_BUCKET_NAME else "local"
+)
+_media_img_src = ""  # the object storage's origin, added to the CSP's img-src below
+if STORAGE_BACKEND == "local":
+    _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _s3 = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        # Empty: boto3's own credential chain (instance role, ~/.aws, AWS_* variables).
+        "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+        "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+        "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+        "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+        "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+        "signature_version": "s3v4",  # the one every S3 implementation accepts (R2: the only)
+        # Two uploads called "photo.jpg" must not replace each other.
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=86400"},
+    }
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3}
+    if _s3["custom_domain"]:
+        _media_img_src = f" https://{_s3['custom_domain']}"
+    elif _s3["endpoint_url"]:
+        _endpoint = urlsplit(_s3["endpoint_url"])
+        _media_img_src = (
+            f" {_endpoint.scheme}://{_endpoint.netloc}"
+            f" {_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}"
+        )
+    else:
+        _media_img_src = f" https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com" + (
+            f" https://{AWS_STORAGE_BUCKET_NAME}.s3.{_s3['region_name']}.amazonaws.com"
+            if _s3["region_name"]
+            else ""
+        )
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}.")
+# Thumbnails (easy-thumbnails) at the sizes the pages show, each also made at twice the size
+# for srcset 2x. catalog.thumbnails makes them once (on upload, `generate_thumbnails`) and
+# names them from the source name and options, so rendering a page needs no lookup.
+THUMBNAIL_ALIASES = {
+    "catalog.ProductImage.image": {
+        "card": {"size": (300, 300), "crop": "smart"},  # product cards (grid, home)
+        "main": {"size": (600, 600), "crop": "smart"},  # product page
+        "gallery": {"size": (96, 96), "crop": "smart"},  # product page thumbnails
+        "line": {"size": (72, 72), "crop": "smart"},  # cart and checkout lines
+    },
+    "catalog.Category.image": {"tile": {"size": (240, 160), "crop": "smart"}},
+}
+THUMBNAIL_BASEDIR = "thumbs"
+THUMBNAIL_EXTENSION = THUMBNAIL_TRANSPARENCY_EXTENSION = "webp"
+THUMBNAIL_SOURCE_GENERATORS = ["easy_thumbnails.source_generators.pil_image"]  # no SVG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -217,7 +280,8 @@ CONTENT_SECURITY_POLICY = env.str(
     "CONTENT_SECURITY_POLICY",
     default=(
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+        f"img-src 'self' data:{_media_img_src}; font-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; "
         "base-uri 'self'; form-action 'self'"
     ),
 )

@@ -198,6 +198,7 @@
           var main = this.$root.querySelector("[data-gallery-main]");
           if (!link || !main) return;
           main.src = link.getAttribute("data-src");
+          main.srcset = link.getAttribute("data-srcset") || "";
           main.alt = link.getAttribute("data-alt") || "";
           this.$root.querySelectorAll(".gallery-thumbs [aria-current]").forEach(function (el) {
             el.removeAttribute("aria-current");

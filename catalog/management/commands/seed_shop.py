@@ -24,6 +24,7 @@ from catalog.seed_data import (
     MATERIALS,
     PALETTE,
 )
+from catalog.thumbnails import PRODUCT_IMAGE, generate_thumbnails
 from inventory import services as inventory
 
 ADMIN_EMAIL = "admin@shop.com"
@@ -250,3 +251,5 @@ class Command(BaseCommand):
                 default_storage.save(path, ContentFile(placeholder_png(text, colour)))
             rows.append(ProductImage(product_id=ids[slug], image=path, alt=name, position=0))
         ProductImage.objects.bulk_create(rows, batch_size=BATCH)
+        for path in {row.image.name for row in rows}:
+            generate_thumbnails(source=path, target=PRODUCT_IMAGE)
