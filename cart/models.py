@@ -43,6 +43,10 @@ class Cart(models.Model):
         help_text="Number of the order being placed; the cart is in checkout while set.",
     )
     checkout_started_at = models.DateTimeField(null=True, blank=True)
+    # The stock holds this cart started in the hour from ``holds_started_since``
+    # (``cart.services.reserve_cart``: at most SHOP_MAX_HOLDS_PER_CART_PER_HOUR).
+    holds_started = models.PositiveSmallIntegerField(default=0)
+    holds_started_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

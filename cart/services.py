@@ -6,10 +6,12 @@ only inside ``inventory.services`` (hold_stock), always after the cart row. A ca
 refuses every change (``lock_cart``); its checkout state is written by ``cart.checkout``.
 """
 
+import math
 from datetime import datetime, timedelta
 from typing import Literal, overload
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,11 +21,11 @@ from accounts.models import User
 from cart.checkout import checkout_is_stale, run_stale_checkout_recovery
 from cart.errors import CartEmpty, CartNotFound, CheckoutInProgress
 from cart.models import MAX_LINE_QUANTITY, Cart, CartLine, CartStatus
-from cart.selectors import open_cart_for_token, open_cart_for_user
+from cart.selectors import cart_lines, open_cart_for_token, open_cart_for_user
 from catalog.models import Variant
 from inventory import services as inventory
-from inventory.errors import InsufficientStock
-from inventory.selectors import availability
+from inventory.errors import InsufficientStock, TooManyHolds
+from inventory.selectors import availability, hold_expiry
 from inventory.services import StockLine
 
 
@@ -301,21 +303,66 @@ def merge_cart_on_login(*, user: User, token: str | None) -> Cart | None:
         return None
 
 
-@transaction.atomic
-def reserve_cart(*, cart: Cart, ttl_seconds: int | None = None) -> datetime:
-    """Hold the cart's stock for ``SHOP_RESERVATION_TTL`` seconds; return the expiry.
+# A cart may start SHOP_MAX_HOLDS_PER_CART_PER_HOUR holds in this window.
+HOLD_START_WINDOW = timedelta(hours=1)
 
-    Replaces the cart's earlier holds. Atomic; locks the cart row, then (inside inventory)
-    the stock rows in variant order. Raises ``CartEmpty`` and ``InsufficientStock``.
+
+def _count_hold_start(*, cart: Cart, now: datetime) -> None:
+    """Count a new hold of the (locked) cart, or raise ``TooManyHolds`` when over its share."""
+    since = cart.holds_started_since
+    started = cart.holds_started
+    if since is None or now - since >= HOLD_START_WINDOW:
+        since, started = now, 0
+    if started >= settings.SHOP_MAX_HOLDS_PER_CART_PER_HOUR:
+        raise TooManyHolds(
+            "Your items were already held for you more than once this hour, so they are not "
+            "held again; you can still place your order.",
+            retry_after=max(1, math.ceil((since + HOLD_START_WINDOW - now).total_seconds())),
+        )
+    Cart.objects.filter(pk=cart.pk).update(holds_started=started + 1, holds_started_since=since)
+
+
+@transaction.atomic
+def reserve_cart(*, cart: Cart, client_ip: str, ttl_seconds: int | None = None) -> datetime:
+    """Hold the cart's stock while its shopper checks out; return the hold's expiry.
+
+    Called when checkout starts (``POST /api/v1/cart/reserve/``, opening ``/checkout/``);
+    adding to the cart holds nothing. The rules (README glossary, "Hold"):
+
+    - Only what the cart could buy: a line that cannot be supplied (its variant is no longer
+      purchasable, or more than is available) refuses the hold with ``InsufficientStock``, as
+      placing the order would; each line is held for at most its quantity and at most
+      ``SHOP_MAX_HELD_UNITS_PER_CART`` units in all (``inventory.services.hold_stock``).
+    - One hold per cart: while it is active, reserving again re-holds the cart's current
+      lines and keeps the expiry, so it never extends the hold.
+    - A new hold (none active) is one of at most ``SHOP_MAX_HOLDS_PER_CART_PER_HOUR`` a cart
+      may start in an hour, and one of at most ``SHOP_MAX_HOLDS_PER_IP`` carts holding stock
+      for ``client_ip`` at a time; beyond either, ``TooManyHolds`` (429) and nothing changes.
+
+    ``ttl_seconds`` (default ``SHOP_RESERVATION_TTL``) applies to a new hold. Atomic; locks
+    the cart row, then (inside inventory) the client IP and the stock rows in variant order.
+    Raises ``CartEmpty``, ``InsufficientStock``, ``TooManyHolds``, and ``CartNotFound`` /
+    ``CheckoutInProgress`` as ``lock_cart`` does.
     """
     cart = lock_cart(cart=cart)
-    lines = list(CartLine.objects.filter(cart=cart).select_related("variant"))
-    if not lines:
+    rows = cart_lines(cart=cart)
+    if not rows:
         raise CartEmpty()
+    unavailable = [
+        {"sku": row.variant.sku, "requested": row.quantity, "available": 0}
+        for row in rows
+        if not row.variant.is_purchasable
+    ]
+    if unavailable:
+        raise InsufficientStock(unavailable)
+    now = timezone.now()
+    if hold_expiry(cart_token=cart.token, now=now) is None:
+        _count_hold_start(cart=cart, now=now)
     return inventory.hold_stock(
         cart_token=cart.token,
-        lines=[StockLine(line.variant_id, line.quantity, line.variant.sku) for line in lines],
+        lines=[StockLine(row.variant_id, row.quantity, row.variant.sku) for row in rows],
         ttl_seconds=ttl_seconds,
+        client_ip=client_ip,
     )
 
 

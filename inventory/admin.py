@@ -205,9 +205,9 @@ class StockMovementAdmin(admin.ModelAdmin):
 class StockHoldAdmin(admin.ModelAdmin):
     """Cart holds: made by ``inventory.services.hold_stock``; staff can look or delete."""
 
-    list_display = ["variant", "cart_token", "quantity", "expires_at"]
+    list_display = ["variant", "cart_token", "quantity", "expires_at", "client_ip"]
     list_select_related = ["variant__product"]
-    search_fields = ["variant__sku", "cart_token"]
+    search_fields = ["variant__sku", "cart_token", "client_ip"]
     raw_id_fields = ["variant"]
 
     def has_add_permission(self, request) -> bool:

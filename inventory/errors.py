@@ -8,6 +8,9 @@ from shop.errors import DomainError
 class InventoryErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "insufficient_stock"
     UNKNOWN_VARIANT = "unknown_variant"
+    # No new stock hold now: the client IP already has its share of carts holding stock, or
+    # the cart started its share of holds this hour. Checkout itself still works.
+    TOO_MANY_HOLDS = "too_many_holds"
 
 
 class InsufficientStock(DomainError):
@@ -28,3 +31,19 @@ class InsufficientStock(DomainError):
             detail = "Only {available} of {sku} can be supplied.".format(**lines[0])
         super().__init__(detail, **extra)
         self.lines = lines
+
+
+class TooManyHolds(DomainError):
+    """No stock hold can start now (``SHOP_MAX_HOLDS_PER_IP``, ``SHOP_MAX_HOLDS_PER_CART_PER_HOUR``).
+
+    A hold only protects a shopper's checkout; placing the order allocates stock for real, so
+    callers let the shopper carry on. ``retry_after``: seconds until a hold could start.
+    """
+
+    code = InventoryErrorCode.TOO_MANY_HOLDS
+    status_code = 429
+    default_detail = "Your items cannot be held right now; you can still place your order."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -46,13 +46,16 @@ class StockHold(models.Model):
     Not to be confused with an ALLOCATION (``StockItem.allocated``: stock committed to a
     placed order). Expired rows count for nothing even before ``release_expired_holds``
     deletes them. (Called ``Reservation`` before issue 11; the hold time is still the
-    ``SHOP_RESERVATION_TTL`` setting.)
+    ``SHOP_RESERVATION_TTL`` setting.) The rows of one cart share one expiry: a cart has at
+    most one hold. ``client_ip`` is the address that started checkout, to bound the carts
+    holding stock per client (``SHOP_MAX_HOLDS_PER_IP``).
     """
 
     variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+")
     cart_token = models.UUIDField(db_index=True)
     quantity = models.PositiveIntegerField()
     expires_at = models.DateTimeField(db_index=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,7 +65,10 @@ class StockHold(models.Model):
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_hold_qty_gt_0"),
         ]
-        indexes = [models.Index(fields=["variant", "expires_at"], name="inventory_hold_var_exp")]
+        indexes = [
+            models.Index(fields=["variant", "expires_at"], name="inventory_hold_var_exp"),
+            models.Index(fields=["client_ip", "expires_at"], name="inventory_hold_ip_exp"),
+        ]
 
     def __str__(self) -> str:
         return f"Hold of {self.quantity} x {self.variant_id} until {self.expires_at:%H:%M}"

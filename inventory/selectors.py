@@ -19,7 +19,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -67,6 +78,35 @@ def active_holds(
     if exclude_cart is not None:
         qs = qs.exclude(cart_token=exclude_cart)
     return dict(qs.values("variant_id").annotate(q=Sum("quantity")).values_list("variant_id", "q"))
+
+
+def hold_expiry(*, cart_token: UUID, now: datetime | None = None) -> datetime | None:
+    """Return when the cart's active hold expires, or None when it holds nothing (one query).
+
+    A cart's hold rows share one expiry (``inventory.services.hold_stock``); the earliest
+    unexpired one is returned.
+    """
+    return (
+        StockHold.objects.filter(cart_token=cart_token, expires_at__gt=now or timezone.now())
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+
+
+def holding_carts_from_ip(
+    *, client_ip: str, exclude_cart: UUID | None = None, now: datetime | None = None
+) -> dict[UUID, datetime]:
+    """Return ``{cart token: hold expiry}`` of the carts with an active hold from ``client_ip``.
+
+    One query. The cart ``exclude_cart`` is left out. Without a lock: the bound on it is
+    enforced by ``inventory.services.hold_stock`` under a per-IP lock.
+    """
+    qs = StockHold.objects.filter(client_ip=client_ip, expires_at__gt=now or timezone.now())
+    if exclude_cart is not None:
+        qs = qs.exclude(cart_token=exclude_cart)
+    rows = qs.values("cart_token").annotate(expires=Min("expires_at"))
+    return {row["cart_token"]: row["expires"] for row in rows}
 
 
 def held_quantity(
@@ -151,6 +191,8 @@ __all__ = [
     "available_from",
     "available_quantity",
     "held_quantity",
+    "hold_expiry",
+    "holding_carts_from_ip",
     "is_low_stock",
     "low_stock_condition",
     "with_available",

@@ -10,7 +10,8 @@ Vocabulary: a HOLD (``StockHold``) is a time-limited hold of stock for a cart; a
 
 Locking rule (every writer follows it, so there are no deadlocks): lock the ``StockItem``
 rows involved with ``select_for_update`` ordered by ``variant_id``, once, at the start of the
-transaction; then read holds and write. PostgreSQL enforces ``0 <= allocated <= on_hand``
+transaction; then read holds and write. ``hold_stock`` first takes a per-client-IP advisory
+lock (before any stock row; no one takes it after one). PostgreSQL enforces ``0 <= allocated <= on_hand``
 with CHECK constraints as the last line of defence.
 
 Every writer that changes what shoppers could see (stock, holds) ends with
@@ -18,6 +19,7 @@ Every writer that changes what shoppers could see (stock, holds) ends with
 after commit.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,11 +28,11 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from inventory.errors import InsufficientStock
+from inventory.errors import InsufficientStock, TooManyHolds
 from inventory.models import (
     MovementReason,
     StockHold,
@@ -38,7 +40,13 @@ from inventory.models import (
     StockMovement,
     default_low_stock_threshold,
 )
-from inventory.selectors import active_holds, available_from, is_low_stock
+from inventory.selectors import (
+    active_holds,
+    available_from,
+    hold_expiry,
+    holding_carts_from_ip,
+    is_low_stock,
+)
 from inventory.signals import send_stock_changed, stock_low
 
 
@@ -154,29 +162,100 @@ def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") 
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=False)
 
 
+# The key pair of the PostgreSQL advisory lock that serializes new holds per client IP:
+# (this constant, hashtext(ip)). Two addresses sharing a hash merely wait for each other.
+HOLDS_PER_IP_LOCK = 0x484F4C44  # "HOLD"
+
+
+def _lock_client_ip(client_ip: str) -> None:
+    """Serialize hold writes from ``client_ip`` until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock, so two requests from one address cannot
+    both count the address's holding carts and both add one. SQLite (development only;
+    production refuses it) lets one transaction write at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [HOLDS_PER_IP_LOCK, client_ip]
+        )
+
+
+def _check_holds_per_ip(*, client_ip: str, cart_token: UUID, now: datetime) -> None:
+    limit = settings.SHOP_MAX_HOLDS_PER_IP
+    others = holding_carts_from_ip(client_ip=client_ip, exclude_cart=cart_token, now=now)
+    if len(others) >= limit:
+        soonest = min(others.values(), default=now)
+        raise TooManyHolds(
+            "Too many carts from your network are holding stock right now; your items are not "
+            "held, but you can still place your order.",
+            retry_after=max(1, math.ceil((soonest - now).total_seconds())),
+        )
+
+
+def _cap_units(lines: dict[int, StockLine], limit: int) -> dict[int, StockLine]:
+    """Return the first ``limit`` units of ``lines`` (in order); later units are dropped."""
+    capped: dict[int, StockLine] = {}
+    left = limit
+    for vid, line in lines.items():
+        if left <= 0:
+            break
+        quantity = min(line.quantity, left)
+        capped[vid] = StockLine(vid, quantity, line.sku)
+        left -= quantity
+    return capped
+
+
 @transaction.atomic
 def hold_stock(
-    *, cart_token: UUID, lines: Iterable[StockLine], ttl_seconds: int | None = None
+    *,
+    cart_token: UUID,
+    lines: Iterable[StockLine],
+    ttl_seconds: int | None = None,
+    client_ip: str | None = None,
 ) -> datetime:
-    """Hold ``lines`` for the cart until the returned expiry, replacing its earlier holds.
+    """Hold ``lines`` for the cart, replacing its earlier hold; return the hold's expiry.
 
-    The hold lasts ``ttl_seconds`` (default: the ``SHOP_RESERVATION_TTL`` setting). All or
-    nothing: locks the stock rows (variant-id order) and raises ``InsufficientStock`` if any
-    line exceeds what other carts and orders leave available.
+    The rules of a hold (README glossary, "Hold"):
+
+    - One hold per cart. While the cart's hold is active, holding again replaces its
+      quantities and keeps its expiry (``ttl_seconds`` is ignored). Otherwise the new hold
+      lasts ``ttl_seconds`` (default: ``SHOP_RESERVATION_TTL``).
+    - Never more than the cart could buy: all or nothing, every line must be available
+      (``InsufficientStock`` lists the short ones), and at most
+      ``SHOP_MAX_HELD_UNITS_PER_CART`` units are held in all, the first lines' first; the
+      units beyond are simply not held.
+    - With ``client_ip`` (the address starting checkout, stored on the hold): at most
+      ``SHOP_MAX_HOLDS_PER_IP`` carts hold stock per address at a time; one more raises
+      ``TooManyHolds`` (nothing changes). Without it (restoring a hold the cart had) the
+      bound is not checked.
+
+    Atomic. Locks, in this order: the client IP (advisory lock, PostgreSQL), then the stock
+    rows in variant-id order. The caller may hold the cart row (``cart.services``), never a
+    stock row.
     """
     merged = _merge(lines)
-    ttl = settings.SHOP_RESERVATION_TTL if ttl_seconds is None else ttl_seconds
-    expires_at = timezone.now() + timedelta(seconds=ttl)
+    now = timezone.now()
+    if client_ip is not None:
+        _lock_client_ip(client_ip)
+        _check_holds_per_ip(client_ip=client_ip, cart_token=cart_token, now=now)
     items = _lock(merged)
-    held = active_holds(variant_ids=merged, exclude_cart=cart_token)
+    held = active_holds(variant_ids=merged, exclude_cart=cart_token, now=now)
     _check(merged, items, held)
+    ttl = settings.SHOP_RESERVATION_TTL if ttl_seconds is None else ttl_seconds
+    expires_at = hold_expiry(cart_token=cart_token, now=now) or now + timedelta(seconds=ttl)
     StockHold.objects.filter(cart_token=cart_token).delete()
     StockHold.objects.bulk_create(
         [
             StockHold(
-                variant_id=vid, cart_token=cart_token, quantity=line.quantity, expires_at=expires_at
+                variant_id=vid,
+                cart_token=cart_token,
+                quantity=line.quantity,
+                expires_at=expires_at,
+                client_ip=client_ip,
             )
-            for vid, line in merged.items()
+            for vid, line in _cap_units(merged, settings.SHOP_MAX_HELD_UNITS_PER_CART).items()
         ]
     )
     send_stock_changed()

@@ -16,6 +16,7 @@ from cart.api.serializers import (
 )
 from cart.receivers import CART_COOKIE
 from cart.selectors import cart_summary
+from inventory.errors import TooManyHolds
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 from shop.api.throttling import ActionThrottleMixin, AddToCartThrottle
 
@@ -186,14 +187,24 @@ class CartMergeView(CartAPIView):
 @extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
 class CartReserveView(CartAPIView):
     @extend_schema(
-        summary="Hold the cart's stock for SHOP_RESERVATION_TTL seconds",
+        summary="Start checkout: hold the cart's stock (one hold per cart, see README)",
+        description=(
+            "Holds each line (at most SHOP_MAX_HELD_UNITS_PER_CART units in all) for "
+            "SHOP_RESERVATION_TTL seconds. Again while the hold is active: the current lines "
+            "are held and the expiry is kept."
+        ),
         request=None,
         responses={
             200: ReservationSerializer,
             400: error("Cart is empty (cart_empty)"),
             404: NOT_FOUND,
             409: CONFLICT,
-            429: THROTTLED,
+            429: error(
+                "Too many requests (throttled), or no hold can start now (too_many_holds, "
+                "with retry_after seconds): the client IP already has SHOP_MAX_HOLDS_PER_IP "
+                "carts holding stock, or the cart started SHOP_MAX_HOLDS_PER_CART_PER_HOUR "
+                "holds this hour. The order can still be placed. See Retry-After."
+            ),
             **AUTH_ERRORS,
         },
     )
@@ -201,5 +212,9 @@ class CartReserveView(CartAPIView):
         cart = self.get_cart()
         if cart is None:
             raise services.CartEmpty()
-        expires_at = services.reserve_cart(cart=cart)
+        try:
+            expires_at = services.reserve_cart(cart=cart, client_ip=request.client_ip)
+        except TooManyHolds as exc:
+            headers = {"Retry-After": str(exc.retry_after)}
+            return Response(exc.as_dict(), status=exc.status_code, headers=headers)
         return Response(ReservationSerializer({"expires_at": expires_at}).data)

@@ -199,9 +199,9 @@ def test_cart_summary_runs_a_constant_number_of_queries(django_assert_max_num_qu
 def test_reserve_cart_holds_every_line_and_rejects_empty_carts():
     cart = CartFactory()
     with pytest.raises(CartEmpty):
-        services.reserve_cart(cart=cart)
+        services.reserve_cart(cart=cart, client_ip="192.0.2.1")
     line = CartLineFactory(cart=cart, quantity=2)
-    expires_at = services.reserve_cart(cart=cart)
+    expires_at = services.reserve_cart(cart=cart, client_ip="192.0.2.1")
     hold = StockHold.objects.get(cart_token=cart.token)
     assert (hold.variant_id, hold.quantity, hold.expires_at) == (line.variant_id, 2, expires_at)
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from catalog.tests.factories import make_variant
 from inventory import services
-from inventory.errors import InsufficientStock
+from inventory.errors import InsufficientStock, TooManyHolds
 from inventory.models import StockHold, StockItem, StockMovement
 from inventory.services import StockLine
 
@@ -102,6 +102,22 @@ def test_holds_from_many_carts_never_over_hold():
         results
     )
     assert StockHold.objects.aggregate(total=Sum("quantity"))["total"] == 6
+
+
+def test_threads_from_one_client_ip_never_exceed_the_holds_per_ip_bound(settings):
+    settings.SHOP_MAX_HOLDS_PER_IP = 3
+    variant = make_variant(on_hand=1000)
+    lines = [StockLine(variant.pk, 1, variant.sku)]
+    ip = "203.0.113.77"
+    results = run_in_threads(
+        [
+            lambda: services.hold_stock(cart_token=uuid.uuid4(), lines=lines, client_ip=ip)
+            for _ in range(THREADS)
+        ]
+    )
+    assert sum(1 for r in results if not isinstance(r, Exception)) == 3
+    assert all(isinstance(r, TooManyHolds) for r in results if isinstance(r, Exception)), results
+    assert StockHold.objects.filter(client_ip=ip).values("cart_token").distinct().count() == 3
 
 
 def test_opposite_order_multi_line_allocations_do_not_deadlock():

@@ -78,11 +78,13 @@ def test_with_available_annotates_held_and_available():
 def test_hold_stock_holds_until_expiry_and_replaces_earlier_holds():
     variant = make_variant(on_hand=5)
     token = uuid.uuid4()
-    services.hold_stock(cart_token=token, lines=[line(variant, 2)])
-    expires = services.hold_stock(cart_token=token, lines=[line(variant, 3)], ttl_seconds=60)
+    first = services.hold_stock(cart_token=token, lines=[line(variant, 2)], ttl_seconds=60)
+    assert timedelta(seconds=55) < first - timezone.now() <= timedelta(seconds=60)
+    again = services.hold_stock(cart_token=token, lines=[line(variant, 3)], ttl_seconds=600)
     hold = StockHold.objects.get(cart_token=token)
-    assert (hold.quantity, hold.expires_at) == (3, expires)
-    assert timedelta(seconds=55) < expires - timezone.now() <= timedelta(seconds=60)
+    # One hold per cart: the new quantities, the original expiry.
+    assert (hold.quantity, hold.expires_at) == (3, first)
+    assert again == first
     assert selectors.availability(variant_ids=[variant.pk]) == {variant.pk: 2}
 
 

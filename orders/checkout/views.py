@@ -1,6 +1,7 @@
 """The checkout and confirmation pages.
 
-``/checkout/`` holds the cart's stock (``reserve_cart``) when it opens and places the order
+``/checkout/`` holds the cart's stock (``reserve_cart``) when it opens (without a hold, when
+none can start, the shopper is told and may still order) and places the order
 through ``run_idempotent`` + ``place_order`` with the form's hidden idempotency key, so a
 double click or a refresh never places two orders (the replay redirects to the same
 confirmation). The form is ``orders.checkout.forms.CheckoutForm``; every rule stays in the
@@ -26,7 +27,7 @@ from cart.models import Cart
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
-from inventory.errors import InventoryErrorCode
+from inventory.errors import InventoryErrorCode, TooManyHolds
 from orders.checkout.forms import NEW_ADDRESS, CheckoutForm
 from orders.checkout.idempotency import IdempotentResult, run_idempotent, validate_key
 from orders.checkout.services import compute_totals, place_order
@@ -45,6 +46,10 @@ CHECKOUT_SCOPE = "orders.checkout_html"
 # How long a second submission of the same checkout form waits for the first to finish.
 IN_USE_WAIT_SECONDS = 10.0
 IN_USE_POLL_SECONDS = 0.25
+HOLD_UNAVAILABLE = (
+    "We can't hold your items for you right now, but you can still place your order: "
+    "stock is confirmed when you do."
+)
 
 
 @dataclass(frozen=True)
@@ -77,16 +82,28 @@ NEXT_STEP = {
 }
 
 
-def _hold(cart: Cart) -> tuple[datetime | None, str]:
-    """Hold the cart's stock; return (expiry, "") or (None, a message for the shopper)."""
+@dataclass(frozen=True)
+class _Hold:
+    """What starting checkout did: held until ``expires_at``, not held, or a ``problem``."""
+
+    expires_at: datetime | None = None
+    problem: str = ""  # the cart cannot be checked out as it is: back to the cart
+    note: str = ""  # no hold now (too_many_holds), but the shopper may place the order
+
+
+def _hold(request: HttpRequest, cart: Cart) -> _Hold:
+    """Hold the cart's stock for this checkout (``reserve_cart``, per client IP)."""
     try:
-        return reserve_cart(cart=cart), ""
+        return _Hold(expires_at=reserve_cart(cart=cart, client_ip=request.client_ip))
+    except TooManyHolds:
+        # The hold only protects the checkout; placing the order allocates stock for real.
+        return _Hold(note=HOLD_UNAVAILABLE)
     except (DomainError, ValidationError) as exc:
-        return None, error_message(exc)
+        return _Hold(problem=error_message(exc))
 
 
 def _render_checkout(
-    request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold_expires_at=None
+    request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold: _Hold
 ) -> HttpResponse:
     shipping, tax, total = compute_totals(subtotal=view.subtotal)
     context = {
@@ -97,7 +114,8 @@ def _render_checkout(
         "shipping_total": shipping,
         "tax_total": tax,
         "total": total,
-        "hold_expires_at": hold_expires_at,
+        "hold_expires_at": hold.expires_at,
+        "hold_note": hold.note,
         # A fresh key per rendering: a resubmission of *this* form replays, a new attempt
         # after fixing an error is a new request.
         "idempotency_key": str(uuid.uuid4()),
@@ -147,9 +165,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         if view.is_empty:
             messages.info(request, "Your cart is empty.")
             return redirect("cart:detail")
-        expires_at, problem = _hold(cart)
-        if problem:
-            messages.error(request, problem)
+        hold = _hold(request, cart)
+        if hold.problem:
+            messages.error(request, hold.problem)
             return redirect("cart:detail")
         addresses = list(addresses)
         cards = _test_cards()
@@ -158,7 +176,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "payment_token": cards[0].token if cards else "",
         }
         form = CheckoutForm(addresses=addresses, initial=initial)
-        return _render_checkout(request, view, form, hold_expires_at=expires_at)
+        return _render_checkout(request, view, form, hold=hold)
 
     form = CheckoutForm(request.POST, addresses=addresses)
     result = None
@@ -195,10 +213,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     view = cart_summary(cart=cart)
     if view.is_empty:
         return redirect("cart:detail")
-    expires_at, problem = _hold(cart)
-    if problem and code != InventoryErrorCode.INSUFFICIENT_STOCK:
-        messages.warning(request, problem)
-    return _render_checkout(request, view, form, hold_expires_at=expires_at)
+    hold = _hold(request, cart)
+    if hold.problem and code != InventoryErrorCode.INSUFFICIENT_STOCK:
+        messages.warning(request, hold.problem)
+    return _render_checkout(request, view, form, hold=hold)
 
 
 @login_required

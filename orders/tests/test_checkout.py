@@ -203,7 +203,7 @@ def test_declined_payment_records_the_attempt_and_restores_stock_and_holds():
     user = UserFactory()
     variant = make_variant(on_hand=4)
     cart = cart_with(user, (variant, 2))
-    expires_at = reserve_cart(cart=cart)
+    expires_at = reserve_cart(cart=cart, client_ip="192.0.2.1")
     with pytest.raises(PaymentDeclinedError) as exc:
         place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_declined")
     assert exc.value.status_code == 402
@@ -291,7 +291,7 @@ def test_reserved_cart_converts_its_hold_into_the_allocation():
     user = UserFactory()
     variant = make_variant(on_hand=2)
     cart = cart_with(user, (variant, 2))
-    reserve_cart(cart=cart)
+    reserve_cart(cart=cart, client_ip="192.0.2.1")
     place_order(user=user, cart=cart, shipping_address=ADDRESS, payment_token="tok_success")
     assert stock(variant) == (2, 2)
     assert not StockHold.objects.exists()

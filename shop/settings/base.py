@@ -356,6 +356,11 @@ SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 SHOP_RESERVATION_TTL = env.int("SHOP_RESERVATION_TTL", default=900)
+# Stock holds (README glossary, "Hold"): carts holding stock at once per client IP, units one
+# cart may hold, and holds one cart may start per hour (0 turns holds off).
+SHOP_MAX_HOLDS_PER_IP = env.int("SHOP_MAX_HOLDS_PER_IP", default=3)
+SHOP_MAX_HELD_UNITS_PER_CART = env.int("SHOP_MAX_HELD_UNITS_PER_CART", default=20)
+SHOP_MAX_HOLDS_PER_CART_PER_HOUR = env.int("SHOP_MAX_HOLDS_PER_CART_PER_HOUR", default=2)
 # Shopper catalog reads (product list/detail, category pages) are cached this long, keyed by a
 # catalog version bumped on every product or stock change; 0 disables the cache.
 SHOP_CATALOG_CACHE_SECONDS = env.int("SHOP_CATALOG_CACHE_SECONDS", default=30)
