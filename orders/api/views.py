@@ -32,7 +32,7 @@ from orders.api.serializers import (
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_order
 from orders.lifecycle import cancel_order, transition_order
-from orders.models import InvoiceKind, OrderStatus, ReturnStatus
+from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, request_return
 from orders.selectors import orders_for, returns_list
 from shop.api.permissions import HasStaffPermission
@@ -81,7 +81,7 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
         responses={
             200: OrderSerializer,
             401: UNAUTHENTICATED,
-            403: PASSWORD_CHANGE_REQUIRED,
+            403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
         },
     ),
@@ -105,6 +105,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     raise ValidationError({"status": [f"Unknown status: {status[:32]}."]})
                 qs = qs.filter(status=status)
         return qs
+
+    def get_object(self):
+        """Return the order of the URL: customers 404 on another's order; staff without
+        ``orders.view_order`` (who see only their own) 403 ``permission_denied``."""
+        try:
+            return super().get_object()
+        except Http404:
+            number = self.kwargs[self.lookup_field]
+            if self.request.user.is_staff and Order.objects.filter(number=number).exists():
+                self.permission_denied(self.request)
+            raise
 
     def _check_staff_path(self, order, permission: str) -> None:
         """Staff acting on another customer's order need ``permission`` (403 otherwise)."""
