@@ -108,7 +108,7 @@ class ProductAdmin(admin.ModelAdmin):
     def variant_count(self, obj: Product) -> int:
         return obj._variants or 0
 
-    @admin.action(description="Archive selected products")
+    @admin.action(description="Archive selected products", permissions=["change"])
     def archive_selected(self, request, queryset):
         changed = services.archive_products(products=queryset.select_related(None).only("pk"))
         self.message_user(request, f"Archived {changed} product(s).", messages.SUCCESS)

@@ -98,6 +98,9 @@ class StockItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_adjust_permission(self, request) -> bool:
+        return request.user.has_perm("inventory.adjust_stock")
+
     @admin.display(description="SKU", ordering="variant__sku")
     def sku(self, obj: StockItem) -> str:
         return obj.variant.sku
@@ -144,7 +147,7 @@ class StockItemAdmin(admin.ModelAdmin):
             or "–"
         )
 
-    @admin.action(description="Restock selected SKUs…")
+    @admin.action(description="Restock selected SKUs…", permissions=["adjust"])
     def restock_selected(self, request, queryset):
         form = RestockForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -27,6 +27,7 @@ class StockItem(models.Model):
 
     class Meta:
         ordering = ["variant_id"]
+        permissions = [("adjust_stock", "Can adjust stock (restock, correction, damage)")]
         constraints = [
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_on_hand_gte_0"),
             models.CheckConstraint(condition=Q(allocated__gte=0), name="inventory_allocated_gte_0"),

@@ -76,6 +76,9 @@ class ShipmentInline(ReadOnlyInline):
 
 
 def _move_action(to_status: str, label: str):
+    """An action moving the selected orders to ``to_status``; cancelling (which refunds) needs
+    the cancel permission, every other move the transition one."""
+
     def action(modeladmin, request, queryset):
         moved = 0
         for order in queryset.order_by("pk"):
@@ -93,6 +96,9 @@ def _move_action(to_status: str, label: str):
 
     action.__name__ = f"move_to_{to_status}"
     action.short_description = label
+    action.allowed_permissions = (
+        ("cancel",) if to_status == OrderStatus.CANCELLED else ("transition",)
+    )
     return action
 
 
@@ -115,6 +121,12 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Order._meta.fields]
+
+    def has_transition_permission(self, request) -> bool:
+        return request.user.has_perm("orders.transition_order")
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("orders.cancel_order")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -150,7 +162,12 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Receive items: restock, refund, credit note")
+    def has_receive_permission(self, request) -> bool:
+        return request.user.has_perm("orders.receive_return")
+
+    @admin.action(
+        description="Receive items: restock, refund, credit note", permissions=["receive"]
+    )
     def receive(self, request, queryset):
         done = 0
         for rr in queryset.filter(status=ReturnStatus.REQUESTED).order_by("pk"):

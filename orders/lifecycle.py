@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import has_staff_permission
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
@@ -42,10 +43,22 @@ def allowed_targets(*, status: str) -> frozenset[str]:
     return ALLOWED_TRANSITIONS.get(status, frozenset())
 
 
+def cancellable_statuses(*, user: User) -> frozenset[str]:
+    """Return the statuses from which ``user`` may cancel an order: until ``fulfilled`` for
+    staff holding ``orders.cancel_order``, ``received``/``processing`` for anyone else."""
+    if has_staff_permission(user=user, permission="orders.cancel_order"):
+        return STAFF_CANCELLABLE
+    return CUSTOMER_CANCELLABLE
+
+
 def can_cancel(*, order: Order, user: User) -> bool:
-    """Return whether ``user`` may cancel ``order`` now (customers: received/processing)."""
-    allowed = STAFF_CANCELLABLE if user.is_staff else CUSTOMER_CANCELLABLE
-    return order.status in allowed
+    """Return whether ``user`` may cancel ``order`` now: their own order in its cancellable
+    window, or any order until ``fulfilled`` with the staff permission."""
+    if order.user_id != user.pk and not has_staff_permission(
+        user=user, permission="orders.cancel_order"
+    ):
+        return False
+    return order.status in cancellable_statuses(user=user)
 
 
 def stock_lines(*, order: Order) -> list[StockLine]:
@@ -187,7 +200,8 @@ def _transition(
 def cancel_order(*, order: Order, user: User, note: str = "") -> Order:
     """Cancel ``order`` on behalf of ``user`` and return it.
 
-    Customers may cancel while ``received`` or ``processing``; staff until ``fulfilled``.
+    Customers may cancel while ``received`` or ``processing``; staff holding
+    ``orders.cancel_order`` until ``fulfilled``.
     Otherwise raises ``InvalidTransition`` (409). Locks and side effects as
     ``transition_order`` (re-checked under the order lock).
     """
@@ -196,5 +210,5 @@ def cancel_order(*, order: Order, user: User, note: str = "") -> Order:
         to_status=S.CANCELLED,
         user=user,
         note=note or "Cancelled.",
-        allowed_from=STAFF_CANCELLABLE if user.is_staff else CUSTOMER_CANCELLABLE,
+        allowed_from=cancellable_statuses(user=user),
     )

@@ -49,6 +49,11 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("transition_order", "Can move orders through fulfilment (process, pack, ship)"),
+            ("cancel_order", "Can cancel orders (releases stock, refunds the payment)"),
+            ("view_sales_dashboard", "Can view the sales dashboard"),
+        ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_user_created"),
             models.Index(fields=["status", "-created_at"], name="orders_status_created"),
@@ -243,6 +248,9 @@ class ReturnRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("receive_return", "Can receive returns (restock, refund the items, credit note)"),
+        ]
 
     def __str__(self) -> str:
         return f"Return {self.pk} of order {self.order_id}"

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
@@ -31,7 +31,7 @@ from catalog.cache import CachedCountPaginator, cached
 from catalog.models import Category, Product, Variant
 from catalog.selectors import product_detail, variants_with_stock
 from shop.api.pagination import PageNumberPagination
-from shop.api.permissions import IsStaff
+from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
     FORBIDDEN,
     NOT_FOUND,
@@ -63,16 +63,31 @@ def _filter_values(request, names) -> tuple:
 
 
 class StaffWritesMixin:
-    """Reads are public; every other method needs a staff user (401 anonymous, 403 customer)."""
+    """Reads are public; every other method needs staff with the action's permission in
+    ``required_permissions`` (401 anonymous, 403 ``permission_denied`` otherwise).
+
+    Staff holding ``staff_view_permission`` read the staff view (drafts, inactive rows,
+    stock); other staff read what shoppers read.
+    """
+
+    required_permissions: dict[str, tuple[str, ...]] = {}
+    staff_view_permission = ""
 
     def get_permissions(self):
-        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+        if self.request.method in SAFE_METHODS:
             return [AllowAny(), PasswordChangeNotRequired()]
-        return [IsStaff(), PasswordChangeNotRequired()]
+        return [HasStaffPermission(), PasswordChangeNotRequired()]
 
     def is_staff(self) -> bool:
+        if self.request.method not in SAFE_METHODS:
+            return True  # a write: HasStaffPermission let it through
         user = self.request.user
-        return bool(user and user.is_authenticated and user.is_staff)
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_staff
+            and user.has_perm(self.staff_view_permission)
+        )
 
 
 @extend_schema_view(
@@ -160,6 +175,13 @@ class ProductViewSet(
     filterset_class = ProductFilter
     pagination_class = ProductPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_permissions = {
+        "create": ("catalog.add_product",),
+        "partial_update": ("catalog.change_product",),
+        "destroy": ("catalog.delete_product",),
+        "add_variant": ("catalog.add_variant",),
+    }
+    staff_view_permission = "catalog.view_product"
 
     def get_queryset(self) -> QuerySet[Product]:
         # The list's queryset is built once, by ProductFilter (from the validated filters).
@@ -287,6 +309,8 @@ class VariantViewSet(
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "patch", "head", "options"]
     filter_backends: list = []
+    required_permissions = {"partial_update": ("catalog.change_variant",)}
+    staff_view_permission = "catalog.view_variant"
 
     def get_queryset(self) -> QuerySet[Variant]:
         qs = variants_with_stock().select_related("product")

@@ -16,7 +16,7 @@ from inventory.api.filters import StockFilter
 from inventory.api.serializers import AdjustSerializer, MovementSerializer, StockRowSerializer
 from inventory.models import StockItem, StockMovement
 from inventory.selectors import with_available
-from shop.api.permissions import IsStaff
+from shop.api.permissions import HasStaffPermission
 from shop.api.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, VALIDATION, error
 
 TAGS = ["inventory"]
@@ -46,7 +46,13 @@ def stock_rows() -> QuerySet[StockItem]:
     ),
 )
 class InventoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsStaff, PasswordChangeNotRequired]
+    permission_classes = [HasStaffPermission, PasswordChangeNotRequired]
+    required_permissions = {
+        "list": ("inventory.view_stockitem",),
+        "retrieve": ("inventory.view_stockitem",),
+        "adjust": ("inventory.adjust_stock",),
+        "movements": ("inventory.view_stockmovement",),
+    }
     serializer_class = StockRowSerializer
     filterset_class = StockFilter
     lookup_field = "sku"

@@ -14,7 +14,9 @@ INVENTORY = "/api/v1/inventory/"
 @pytest.fixture
 def staff_client() -> APIClient:
     client = APIClient(enforce_csrf_checks=True)
-    client.force_authenticate(StaffUserFactory(email="boss@example.com"))
+    client.force_authenticate(
+        StaffUserFactory(email="boss@example.com", permissions=["inventory.adjust_stock"])
+    )
     return client
 
 

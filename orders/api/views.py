@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
+from accounts.roles import has_staff_permission
 from cart.services import get_cart_for
 from orders.api.serializers import (
     InvoiceSerializer,
@@ -31,10 +32,10 @@ from orders.api.serializers import (
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_order
 from orders.lifecycle import cancel_order, transition_order
-from orders.models import InvoiceKind, OrderStatus, ReturnStatus
+from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, request_return
 from orders.selectors import orders_for, returns_list
-from shop.api.permissions import IsStaff
+from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
     FORBIDDEN,
     NOT_FOUND,
@@ -49,6 +50,10 @@ CHECKOUT_SCOPE = "orders.create"
 INVALID_TRANSITION = error("Not allowed from the current status (invalid_transition)")
 PASSWORD_CHANGE_REQUIRED = error(
     "The user must change their password first (password_change_required)"
+)
+ANOTHER_CUSTOMERS_ORDER = error(
+    "password_change_required, or permission_denied: staff acting on another customer's "
+    "order without the permission it needs"
 )
 
 
@@ -76,7 +81,7 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
         responses={
             200: OrderSerializer,
             401: UNAUTHENTICATED,
-            403: PASSWORD_CHANGE_REQUIRED,
+            403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
         },
     ),
@@ -85,6 +90,8 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
+    # Staff-only actions; the customers' actions check the staff path themselves.
+    required_permissions = {"transition": ("orders.transition_order",)}
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filter_backends: list = []
@@ -98,6 +105,23 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     raise ValidationError({"status": [f"Unknown status: {status[:32]}."]})
                 qs = qs.filter(status=status)
         return qs
+
+    def get_object(self):
+        """Return the order of the URL: customers 404 on another's order; staff without
+        ``orders.view_order`` (who see only their own) 403 ``permission_denied``."""
+        try:
+            return super().get_object()
+        except Http404:
+            number = self.kwargs[self.lookup_field]
+            if self.request.user.is_staff and Order.objects.filter(number=number).exists():
+                self.permission_denied(self.request)
+            raise
+
+    def _check_staff_path(self, order, permission: str) -> None:
+        """Staff acting on another customer's order need ``permission`` (403 otherwise)."""
+        user = self.request.user
+        if order.user_id != user.pk and not has_staff_permission(user=user, permission=permission):
+            self.permission_denied(self.request)
 
     def _order_response(self, order, status: int = 200) -> Response:
         order = get_object_or_404(orders_for(user=self.request.user), pk=order.pk)
@@ -173,7 +197,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={
             200: OrderSerializer,
             401: UNAUTHENTICATED,
-            403: PASSWORD_CHANGE_REQUIRED,
+            403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
             409: INVALID_TRANSITION,
             429: THROTTLED,
@@ -182,11 +206,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
-        order = cancel_order(order=self.get_object(), user=request.user)
+        order = self.get_object()
+        self._check_staff_path(order, "orders.cancel_order")
+        order = cancel_order(order=order, user=request.user)
         return self._order_response(order)
 
     @extend_schema(
         summary="Move an order to another status (staff)",
+        description=(
+            "Needs the `orders.transition_order` permission; moving to `cancelled` (which "
+            "refunds) also needs `orders.cancel_order`."
+        ),
         request=TransitionSerializer,
         responses={
             200: OrderSerializer,
@@ -199,12 +229,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             503: error("Refund could not go through (payment_unavailable)"),
         },
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff, PasswordChangeNotRequired])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
     def transition(self, request, number=None):
         order = self.get_object()  # 404 before looking at the body
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data["status"] == OrderStatus.CANCELLED and not has_staff_permission(
+            user=request.user, permission="orders.cancel_order"
+        ):
+            self.permission_denied(request)  # cancelling refunds: not a fulfilment move
         order = transition_order(
             order=order,
             to_status=data["status"],
@@ -222,13 +260,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             (200, "application/json"): InvoiceSerializer,
             (200, "text/html"): OpenApiTypes.STR,
             401: UNAUTHENTICATED,
-            403: PASSWORD_CHANGE_REQUIRED,
+            403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
         },
     )
     @action(detail=True, methods=["get"], content_negotiation_class=JSONOnlyNegotiation)
     def invoice(self, request, number=None):
         order = self.get_object()
+        self._check_staff_path(order, "orders.view_invoice")
         documents = list(order.invoices.all().order_by("issued_at", "id"))
         invoice = next((d for d in documents if d.kind == InvoiceKind.INVOICE), None)
         if invoice is None:
@@ -251,7 +290,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             201: ReturnSerializer,
             400: VALIDATION,
             401: UNAUTHENTICATED,
-            403: PASSWORD_CHANGE_REQUIRED,
+            403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
             409: error("The order is not delivered (return_not_allowed)"),
             429: THROTTLED,
@@ -260,6 +299,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def returns(self, request, number=None):
         order = self.get_object()  # another user's order is 404 whatever the body
+        self._check_staff_path(order, "orders.add_returnrequest")
         serializer = ReturnRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rr = request_return(
@@ -287,7 +327,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 @extend_schema(tags=["orders"])
 class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ReturnSerializer
-    permission_classes = [IsStaff, PasswordChangeNotRequired]
+    permission_classes = [HasStaffPermission, PasswordChangeNotRequired]
+    required_permissions = {
+        "list": ("orders.view_returnrequest",),
+        "receive": ("orders.receive_return",),
+    }
     filter_backends: list = []
     lookup_value_regex = "[^/]+"
 

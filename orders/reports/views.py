@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -20,8 +21,10 @@ def _admin_url(name: str, *args) -> str:
 
 
 @staff_member_required
+@permission_required("orders.view_sales_dashboard", raise_exception=True)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    """Render the staff dashboard (staff only; others go to the admin sign-in)."""
+    """Render the staff dashboard (staff holding ``orders.view_sales_dashboard``; other staff
+    get 403, everyone else goes to the admin sign-in)."""
     sales = dashboard.sales_by_day()
     orders = dashboard.packing_list()
     for order in orders:

@@ -45,6 +45,9 @@ def bad_request(description: str) -> OpenApiResponse:
 
 VALIDATION = bad_request("Invalid input (`validation_error`) or malformed JSON (`parse_error`)")
 UNAUTHENTICATED = error("Missing or invalid credentials")
-FORBIDDEN = error("Not allowed (staff only, or password change required)")
+FORBIDDEN = error(
+    "Not allowed (`permission_denied`: staff only, and the staff role must hold the permission "
+    "this needs), or password change required (`password_change_required`)"
+)
 NOT_FOUND = error("Not found (or belongs to another user)")
 THROTTLED = error("Too many requests; see Retry-After")
