@@ -2,10 +2,12 @@
 
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from shop.api.fail_open import FailOpenThrottleMixin
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-class AnonWriteThrottle(AnonRateThrottle):
+class AnonWriteThrottle(FailOpenThrottleMixin, AnonRateThrottle):
     scope = "anon_write"
 
     def allow_request(self, request, view):
@@ -14,7 +16,7 @@ class AnonWriteThrottle(AnonRateThrottle):
         return super().allow_request(request, view)
 
 
-class UserWriteThrottle(UserRateThrottle):
+class UserWriteThrottle(FailOpenThrottleMixin, UserRateThrottle):
     scope = "user_write"
 
     def allow_request(self, request, view):
