@@ -27,7 +27,12 @@ DEGRADED = "degraded"
 #: A queued task due this long without a worker picking it up means nobody is working the queue.
 TASKS_STALE_AFTER = timedelta(minutes=5)
 
-_CHECK = serializers.ChoiceField(choices=[OK, ERROR])
+
+def _check_field(what: str) -> serializers.CharField:
+    # A plain string (not a second enum of the same choices, which the schema would merge).
+    return serializers.CharField(help_text=f'"ok" or "error": {what}.')
+
+
 HealthSerializer = inline_serializer(
     name="Health",
     fields={
@@ -36,9 +41,9 @@ HealthSerializer = inline_serializer(
             help_text="ok; degraded when the cache or the task queue fails (the shop still "
             "works, slower or with emails delayed); error when the database fails (503).",
         ),
-        "database": _CHECK,
-        "cache": _CHECK,
-        "tasks": _CHECK,
+        "database": _check_field("the database answers a query"),
+        "cache": _check_field("the cache stores and returns a value"),
+        "tasks": _check_field("the task backend loads and its queue is being worked"),
     },
 )
 
