@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from catalog.tests.factories import make_variant
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -83,6 +84,7 @@ def test_a_redis_outage_keeps_the_catalogue_and_the_cart_working(
     redis = redis_cache.client()
     variant = make_variant(on_hand=20, price=Decimal("12.50"))
     product = variant.product
+    shopper = UserFactory()
     pages = ["/", f"/c/{product.category.slug}/", f"/p/{product.slug}/", "/search/?q=Product"]
     api, browser = APIClient(), Client()
 
@@ -126,6 +128,13 @@ def test_a_redis_outage_keeps_the_catalogue_and_the_cart_working(
         # Down: pages come from the database, writes go through, health tells.
         token = cart_answers(token, expected_quantity=2)
         assert catalogue_answers() == listed
+        # Sessions and the sign-in lockout live in the database: signing in still works.
+        member = Client()
+        signed_in = member.post(
+            "/accounts/login/", {"email": shopper.email, "password": DEFAULT_PASSWORD}
+        )
+        assert signed_in.status_code == 302
+        assert member.get("/accounts/").status_code == 200
         health = api.get("/api/health/")
     assert health.status_code == 200
     assert health.json() == {**HEALTHY, "status": "degraded", "cache": "error"}
