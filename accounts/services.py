@@ -1,7 +1,5 @@
 """Every write the accounts app makes: sign-up, passwords, profile and the address book."""
 
-from functools import partial
-
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -47,8 +45,8 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
 
     The email is stored lower-cased and must not belong to another account (compared
     case-insensitively); the password must pass ``AUTH_PASSWORD_VALIDATORS``. Raises
-    ``ValidationError`` keyed by ``email`` or ``password``. Sends ``user_registered`` after
-    the transaction commits.
+    ``ValidationError`` keyed by ``email`` or ``password``. Sends ``user_registered`` inside
+    the transaction (its receivers' errors roll the sign-up back).
     """
     email = normalize_email(email=email)
     if User.objects.filter(email__iexact=email).exists():
@@ -62,20 +60,20 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     _validate_new_password(password, user=user, field="password")
     user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-            transaction.on_commit(
-                partial(signals.user_registered.send, sender=User, user_id=user.pk)
-            )
-    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
-        raise ValidationError(
-            {
-                "email": ValidationError(
-                    "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
-                )
-            }
-        ) from exc
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+            raise ValidationError(
+                {
+                    "email": ValidationError(
+                        "An account with this email already exists.", AccountErrorCode.EMAIL_TAKEN
+                    )
+                }
+            ) from exc
+        # Inside the transaction: the welcome email's outbox row commits with the account.
+        signals.user_registered.send(sender=User, user_id=user.pk)
     return user
 
 
@@ -146,9 +144,11 @@ def request_password_reset(*, email: str, base_url: str) -> User | None:
     """Start a password reset for the active account with ``email``, if there is one.
 
     Never reveals whether the account exists: returns the user or ``None`` and raises
-    nothing. For an existing active user, sends ``password_reset_requested(user_id, uid,
-    token, reset_url)`` after commit; the notifications app delivers the email. ``base_url``
-    must be a trusted origin (``settings.SHOP_BASE_URL``), never the request's Host header.
+    nothing about the account. For an existing active user, sends
+    ``password_reset_requested(user_id, uid, token, reset_url)`` inside a transaction: the
+    notifications app records the email there (a failure to record it is raised, not
+    swallowed) and delivers it after commit. ``base_url`` must be a trusted origin
+    (``settings.SHOP_BASE_URL``), never the request's Host header.
     """
     user = User.objects.filter(email__iexact=normalize_email(email=email), is_active=True).first()
     if user is None:
@@ -156,16 +156,10 @@ def request_password_reset(*, email: str, base_url: str) -> User | None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     reset_url = f"{base_url.rstrip('/')}{password_reset_path(uid=uid, token=token)}"
-    transaction.on_commit(
-        partial(
-            signals.password_reset_requested.send,
-            sender=User,
-            user_id=user.pk,
-            uid=uid,
-            token=token,
-            reset_url=reset_url,
+    with transaction.atomic():
+        signals.password_reset_requested.send(
+            sender=User, user_id=user.pk, uid=uid, token=token, reset_url=reset_url
         )
-    )
     return user
 
 

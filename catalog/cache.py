@@ -25,6 +25,12 @@ Several processes: with several gunicorn workers the version bump only reaches t
 workers through a shared cache (``CACHE_URL=redis://...``). With the default per-process
 locmem cache, each worker has its own version and entries; a change is seen at once by the
 worker that made it and by the others after at most ``SHOP_CATALOG_CACHE_SECONDS``.
+
+Outages: the cache is only a copy. When it cannot be reached (``shop.cache.CACHE_ERRORS``:
+Redis down, timed out, out of memory) a read is computed from the database, a warning is
+logged and the cache is skipped for a few seconds (``shop.cache``); writers go on committing.
+A version bump missed meanwhile leaves entries that survived the outage stale for at most
+``SHOP_CATALOG_CACHE_SECONDS``.
 """
 
 import hashlib
@@ -40,6 +46,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from inventory.signals import stock_change_pending
+from shop.cache import CACHE_ERRORS, cache_available, cache_failed
 
 VERSION_KEY = "catalog:version"
 T = TypeVar("T")
@@ -66,10 +73,15 @@ def catalog_version() -> int:
 
 
 def _bump_now() -> None:
+    if not cache_available():
+        return
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet (or evicted): any new value orphans old entries
-        cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet (or evicted): any new value orphans old entries
+            cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+    except CACHE_ERRORS as exc:
+        cache_failed(exc, during="catalog version bump")
 
 
 def _pending(connection) -> bool:
@@ -86,7 +98,8 @@ def bump_catalog_version(using: str | None = None) -> None:
     """Invalidate every cached catalog read once the current transaction commits.
 
     Outside a transaction the bump is immediate. Several bumps in one transaction cost one
-    increment. A failing cache is logged, never raised to the writer (the write committed).
+    increment. A failing cache is logged as a warning, never raised to the writer (the write
+    committed).
     """
     connection = transaction.get_connection(using)
     if connection.in_atomic_block and _pending(connection):
@@ -104,18 +117,27 @@ def cached(name: str, parts: Hashable, build: Callable[[], T]) -> T:
 
     ``parts`` must identify the result completely (normalized filters, page, host...).
     Exceptions from ``build`` propagate and nothing is stored. Bypassed when the cache is
-    disabled or this connection has uncommitted catalog changes.
+    disabled, while it is unavailable (``shop.cache``) or when this connection has
+    uncommitted catalog changes. A cache error is never raised: it is logged as a warning
+    and the result comes from ``build()`` (the database).
     """
     seconds = cache_seconds()
-    if seconds <= 0 or has_uncommitted_changes():
+    if seconds <= 0 or has_uncommitted_changes() or not cache_available():
         return build()
-    # The version is read before building: a change committed meanwhile stores this result
-    # under the old version, which nobody asks for any more.
-    key = _key(name, catalog_version(), parts)
-    value = cache.get(key, _MISSING)
+    try:
+        # The version is read before building: a change committed meanwhile stores this
+        # result under the old version, which nobody asks for any more.
+        key = _key(name, catalog_version(), parts)
+        value = cache.get(key, _MISSING)
+    except CACHE_ERRORS as exc:
+        cache_failed(exc, during=f"catalog read ({name})")
+        return build()
     if value is _MISSING:
         value = build()
-        cache.set(key, value, seconds)
+        try:
+            cache.set(key, value, seconds)
+        except CACHE_ERRORS as exc:
+            cache_failed(exc, during=f"catalog write ({name})")
     return value
 
 

@@ -15,15 +15,15 @@ lock (before any stock row; no one takes it after one). PostgreSQL enforces ``0 
 with CHECK constraints as the last line of defence.
 
 Every writer that changes what shoppers could see (stock, holds) ends with
-``send_stock_changed``: its ``.update()`` writes send no model signals. The signal goes out
-after commit.
+``send_stock_changed``: its ``.update()`` writes send no model signals. That signal goes out
+after commit; ``stock_low`` is sent inside the transaction (the alert's outbox row commits
+with the stock change).
 """
 
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -140,7 +140,7 @@ def _check(lines: dict[int, StockLine], items: dict[int, StockItem], held: dict[
 
 
 def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") -> None:
-    """Raise the low-stock flag (and signal after commit) or clear it after a restock."""
+    """Raise the low-stock flag (and send ``stock_low``, in this transaction) or clear it."""
     available = _available(item, held)
     low = is_low_stock(available=available, threshold=item.low_stock_threshold)
     if low and not item.low_stock_alerted:
@@ -148,15 +148,7 @@ def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") 
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=True)
         if not sku:
             sku = item.variant.sku
-        transaction.on_commit(
-            partial(
-                stock_low.send,
-                sender=StockItem,
-                stock_item_id=item.pk,
-                sku=sku,
-                available=available,
-            )
-        )
+        stock_low.send(sender=StockItem, stock_item_id=item.pk, sku=sku, available=available)
     elif not low and item.low_stock_alerted:
         item.low_stock_alerted = False
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=False)

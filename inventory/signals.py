@@ -1,13 +1,18 @@
-"""Signals the inventory app emits, always after the transaction commits.
+"""Signals the inventory app emits.
 
 stock_low(sender, stock_item_id: int, sku: str, available: int)
     A sale or adjustment took the SKU's available quantity to or below its threshold.
-    Sent at most once per SKU until it is restocked above the threshold.
+    Sent at most once per SKU until it is restocked above the threshold, synchronously
+    *inside* the stock transaction (under the stock row locks), so that a receiver's rows (the
+    notifications outbox) commit with the change or not at all: a receiver writes only to the
+    database, queues anything that leaves it with ``transaction.on_commit``, and its
+    exceptions roll the change back.
 
 stock_changed(sender)
     Stock or holds changed (hold, release, allocate, ship, adjust, ...), so what shoppers can
     buy may have changed. The writers use ``.update()``, which sends no model signals; this
-    is the one notice, sent once per transaction. The catalogue listens to refresh its cache.
+    is the one notice, sent once per transaction *after it commits* (a cache must not see
+    uncommitted stock). The catalogue listens to refresh its cache.
 """
 
 from django.db import transaction

@@ -1,12 +1,16 @@
-"""Signal receivers: turn domain events into Notification rows (the outbox).
+"""Signal receivers: turn domain events into Notification rows (the transactional outbox).
 
-The emitting apps send their signals after their own transaction commits, so a receiver
-reads committed data and an event of a rolled-back transaction never arrives. Each receiver
-captures what the email needs into the row and queues its delivery after *its* commit.
-A receiver never raises into the emitter: an email problem must not break checkout.
+The emitting apps send their signals synchronously *inside* the transaction that makes the
+change (``accounts.signals``, ``orders.signals``, ``inventory.signals``). A receiver reads
+that transaction's own writes on the same connection and records the email in the same
+transaction, so the row commits together with the order, account or stock change, or not at
+all: a rolled-back change leaves no email behind, and a committed one always has its row.
+Only delivery waits for the commit (``create_notification`` queues it with
+``transaction.on_commit``). A receiver lets its errors propagate on purpose: failing to record
+an email rolls the business change back (checkout then refunds the charge), because a
+committed order whose confirmation can never be sent is what the outbox exists to prevent.
 """
 
-import functools
 import hashlib
 import logging
 
@@ -27,19 +31,7 @@ from orders.signals import order_placed, order_status_changed, refund_issued
 logger = logging.getLogger(__name__)
 
 
-def _never_raise(func):
-    @functools.wraps(func)
-    def wrapper(sender, **kwargs):
-        try:
-            func(sender, **kwargs)
-        except Exception:
-            logger.exception("Could not record the notification for %s(%s)", func.__name__, kwargs)
-
-    return wrapper
-
-
 @receiver(user_registered, dispatch_uid="notifications.welcome")
-@_never_raise
 def on_user_registered(sender, *, user_id: int, **kwargs) -> None:
     user = get_user_model().objects.get(pk=user_id)
     create_notification(
@@ -51,7 +43,6 @@ def on_user_registered(sender, *, user_id: int, **kwargs) -> None:
 
 
 @receiver(password_reset_requested, dispatch_uid="notifications.password_reset")
-@_never_raise
 def on_password_reset_requested(
     sender, *, user_id: int, uid: str, token: str, reset_url: str, **kwargs
 ) -> None:
@@ -67,7 +58,6 @@ def on_password_reset_requested(
 
 
 @receiver(order_placed, dispatch_uid="notifications.order_placed")
-@_never_raise
 def on_order_placed(sender, *, order_id: int, **kwargs) -> None:
     order = Order.objects.prefetch_related("lines").get(pk=order_id)
     create_notification(
@@ -79,7 +69,6 @@ def on_order_placed(sender, *, order_id: int, **kwargs) -> None:
 
 
 @receiver(order_status_changed, dispatch_uid="notifications.order_status_changed")
-@_never_raise
 def on_order_status_changed(
     sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
 ) -> None:
@@ -102,7 +91,6 @@ def on_order_status_changed(
 
 
 @receiver(refund_issued, dispatch_uid="notifications.refund_issued")
-@_never_raise
 def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs) -> None:
     order = Order.objects.get(pk=order_id)
     create_notification(
@@ -141,7 +129,6 @@ def _next_low_stock_episode(stock_item_id: int) -> int:
 
 
 @receiver(stock_low, dispatch_uid="notifications.stock_low")
-@_never_raise
 def on_stock_low(sender, *, stock_item_id: int, sku: str, available: int, **kwargs) -> None:
     item = StockItem.objects.select_related("variant__product").get(pk=stock_item_id)
     context = contexts.low_stock_context(item, sku=sku, available=available)

@@ -1,5 +1,8 @@
 """The outbox: record emails when events happen, deliver them, retry until they go out.
 
+An email's row is written in the same transaction as the change that causes it
+(``create_notification``, called by the signal receivers); delivery runs after commit.
+
 Rows move ``pending -> sending -> sent``; a failed attempt moves ``sending -> pending``
 with ``next_attempt_at`` set by exponential backoff, and after ``MAX_ATTEMPTS`` to
 ``failed``. Every move is a conditional UPDATE on the current status, so two workers (or a
@@ -52,12 +55,16 @@ def backend_supports_defer() -> bool:
 def create_notification(
     *, kind: str, recipient: str, context: dict, event_key: str
 ) -> Notification | None:
-    """Record an email for an event and queue its delivery after commit.
+    """Record an email for an event in the outbox and queue its delivery after commit.
 
-    Idempotent on ``event_key``: when a row for the event already exists nothing is
-    created or queued and ``None`` is returned. Runs in its own transaction (a savepoint if
-    the caller has one); if the caller's transaction rolls back, the row and the delivery go
-    with it.
+    Call it inside the transaction of the change that causes the email (the receivers do:
+    the emitting apps send their signals inside their transactions). The row is written in a
+    savepoint of that transaction, so it commits with the change or not at all, and a
+    failure to write it is raised to the caller, whose transaction then rolls back. Delivery
+    is queued with ``transaction.on_commit``: nothing is sent for a change that rolls back,
+    and a row whose queueing fails stays due for ``send_pending_notifications``. Outside a
+    transaction the row commits at once. Idempotent on ``event_key``: when a row for the
+    event already exists nothing is created or queued and ``None`` is returned.
     """
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(

@@ -1,7 +1,6 @@
 """The order status machine: one table of allowed moves and one function applying them."""
 
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -120,15 +119,12 @@ def _apply(
         user=user,
         note=note,
     )
-    transaction.on_commit(
-        partial(
-            order_status_changed.send,
-            sender=Order,
-            order_id=order.pk,
-            from_status=from_status,
-            to_status=to_status,
-            refund_amount=None if refund_amount is None else f"{refund_amount:.2f}",
-        )
+    order_status_changed.send(
+        sender=Order,
+        order_id=order.pk,
+        from_status=from_status,
+        to_status=to_status,
+        refund_amount=None if refund_amount is None else f"{refund_amount:.2f}",
     )
 
 
@@ -149,7 +145,7 @@ def transition_order(
     tracking number) and ships the stock, ``delivered`` closes the shipments, ``cancelled``
     deallocates, refunds the unrefunded balance through the gateway, issues a credit note
     and sets ``payment_status`` to refunded. Writes a ``status_changed`` event and sends
-    ``order_status_changed`` after commit.
+    ``order_status_changed`` inside the transaction.
 
     Raises ``InvalidTransition`` (409) for a move not in the table, and
     ``PaymentUnavailableError`` (503) if a cancellation's refund cannot go through (nothing

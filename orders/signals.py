@@ -1,9 +1,14 @@
-"""Signals the orders app emits, always after the transaction commits.
+"""Signals the orders app emits, inside the transaction of the change (see below).
 
 order_placed(sender, order_id: int)
 order_status_changed(sender, order_id: int, from_status: str, to_status: str, refund_amount: str | None)
     For a cancellation, ``refund_amount`` is the amount refunded (decimal string).
 refund_issued(sender, order_id: int, return_id: int, amount: str)
+
+Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
+(the notifications outbox) commit with it or not at all. A receiver must therefore write only
+to the database, queue anything that leaves it (delivery, HTTP calls) with
+``transaction.on_commit``, and expect its exceptions to roll the change back.
 """
 
 from django.dispatch import Signal

@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("cart", "0003_rename_checkout_reference_checkout_order_number"),
         ("catalog", "0001_initial"),
-        ("inventory", "0003_stockitem_adjust_stock_permission"),
+        ("inventory", "0004_stockitem_adjust_stock_permission"),
         ("notifications", "0001_notification_outbox"),
         ("orders", "0005_order_staff_permissions"),
     ]

@@ -45,15 +45,19 @@ def test_register_user_stores_a_lowercased_email_and_a_hashed_password(
     assert calls == [{"signal": user_registered, "user_id": user.pk}]
 
 
-def test_register_user_sends_no_signal_before_commit(django_capture_on_commit_callbacks):
-    calls, disconnect = capture(user_registered)
+def test_a_failing_user_registered_receiver_rolls_the_sign_up_back():
+    # The signal is sent inside the sign-up's transaction (the welcome email's outbox row
+    # commits with the account): a receiver's error undoes the account.
+    def refuse(sender, **kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    user_registered.connect(refuse, weak=False, dispatch_uid="test-refuse")
     try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with pytest.raises(RuntimeError, match="outbox unavailable"):
             services.register_user(email="later@example.com", password="s3cure-Passw0rd")
-        assert calls == []
-        assert len(callbacks) == 1
     finally:
-        disconnect()
+        user_registered.disconnect(dispatch_uid="test-refuse")
+    assert not User.objects.filter(email="later@example.com").exists()
 
 
 def test_register_user_refuses_an_email_that_differs_only_in_case():

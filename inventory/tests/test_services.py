@@ -258,23 +258,31 @@ def test_stock_low_fires_once_until_restocked_above_threshold(
     assert len(low_alerts) == 2
 
 
-def test_stock_low_is_not_sent_when_the_transaction_rolls_back(
-    low_alerts, django_capture_on_commit_callbacks
+def test_stock_low_is_sent_inside_the_transaction_and_rolls_back_with_it(
+    django_capture_on_commit_callbacks,
 ):
+    # Receivers write their rows (the notifications outbox) in the stock transaction; an
+    # exception they raise undoes the sale, and a rolled-back sale keeps the SKU alertable.
     variant = make_variant(on_hand=4, low_stock_threshold=3)
+    seen: list[tuple[bool, int]] = []
 
-    def checkout_that_fails_after_allocating():
-        with transaction.atomic():
+    def receiver(sender, stock_item_id, **kwargs):
+        item = StockItem.objects.get(pk=stock_item_id)
+        seen.append((item.low_stock_alerted, item.allocated))
+        raise RuntimeError("outbox unavailable")
+
+    stock_low.connect(receiver, weak=False, dispatch_uid="test-refuse")
+    try:
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError, match="outbox unavailable"),
+        ):
             services.allocate(lines=[line(variant, 2)])
-            raise RuntimeError("checkout failed later")
-
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(RuntimeError),
-    ):
-        checkout_that_fails_after_allocating()
+    finally:
+        stock_low.disconnect(dispatch_uid="test-refuse")
+    assert seen == [(True, 2)]  # the receiver saw the uncommitted sale
     assert callbacks == []
-    assert low_alerts == []
+    assert (stock(variant).allocated, stock(variant).low_stock_alerted) == (0, False)
 
 
 # ---- database constraints ------------------------------------------------------------

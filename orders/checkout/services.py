@@ -11,8 +11,8 @@ How failures stay clean (and why the charge is outside the database transaction)
 2. *Charge* through the gateway with retries, outside any transaction, so every attempt's
    ``Payment`` row is committed as soon as it is written, whatever happens next.
 3. *Finalize* (transaction 2): order, lines, invoice, event, payments linked, checkout
-   completed (``cart.checkout.complete_checkout``: cart ``ordered``), ``order_placed`` after
-   commit.
+   completed (``cart.checkout.complete_checkout``: cart ``ordered``), ``order_placed`` sent
+   inside it (the confirmation email's outbox row commits with the order, or neither does).
 
 A declined or unavailable payment runs *abort* (deallocate, restore the cart's holds, end the
 checkout: ``cart.checkout.end_checkout``): stock and cart are as they were and the attempts
@@ -34,7 +34,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from uuid import UUID
 
 from django.conf import settings
@@ -309,7 +308,8 @@ def _finalize(
         )
         issue_invoice(order=order, tax_rate=tax_rate())
         complete_checkout(cart=cart)
-        transaction.on_commit(partial(order_placed.send, sender=Order, order_id=order.pk))
+        # Inside the transaction: the confirmation email's outbox row commits with the order.
+        order_placed.send(sender=Order, order_id=order.pk)
     return order
 
 
@@ -342,7 +342,7 @@ def place_order(
     charges ``total`` through the gateway (reference = the order number, so a retry never
     charges twice); writes the order with snapshot lines, address and totals, the invoice
     and a ``placed`` event; completes the cart's checkout (cart ``ordered``); sends
-    ``order_placed`` after commit.
+    ``order_placed`` in the same transaction (its receivers write the email's outbox row).
 
     Raises ``CartEmpty`` (400), ``InsufficientStock`` (409, with the lines), ``PriceChanged``
     (409; the cart's snapshots are refreshed so a retry succeeds), ``PaymentDeclinedError``

@@ -1,7 +1,6 @@
 """Returns (RMA): customers request them on delivered orders; staff receive and refund."""
 
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -166,14 +165,8 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         user=user,
         note=f"Return #{request.pk} received; refunded {amount} {order.currency}.",
     )
-    transaction.on_commit(
-        partial(
-            refund_issued.send,
-            sender=Order,
-            order_id=order.pk,
-            return_id=request.pk,
-            amount=f"{amount:.2f}",
-        )
+    refund_issued.send(
+        sender=Order, order_id=order.pk, return_id=request.pk, amount=f"{amount:.2f}"
     )
     return request, amount
 
@@ -185,7 +178,7 @@ def receive_return(*, return_request: ReturnRequest, user: User) -> ReturnReques
     in variant order. The refund is the lines' value plus tax at the invoice's rate; the
     return that brings back the last unit refunds the whole remaining balance (shipping
     included). ``payment_status`` becomes ``partially_refunded`` or ``refunded``;
-    ``refund_issued`` is sent after commit. Raises ``InvalidTransition`` (409) if the return
+    ``refund_issued`` is sent inside the transaction. Raises ``InvalidTransition`` (409) if the return
     was already processed and ``PaymentUnavailableError`` (503) if the refund cannot go
     through (nothing changes; the attempts stay recorded).
     """

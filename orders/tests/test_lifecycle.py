@@ -80,7 +80,12 @@ def test_processing_fulfilled_shipped_delivered_side_effects(django_capture_on_c
         assert order.shipments.get().status == "delivered"
     finally:
         order_status_changed.disconnect(dispatch_uid="t")
-    assert seen == [("received", "processing", None)]
+    assert seen == [
+        ("received", "processing", None),
+        ("processing", "fulfilled", None),
+        ("fulfilled", "shipped", None),
+        ("shipped", "delivered", None),
+    ]
 
 
 def test_shipping_with_a_given_tracking_number_records_it():

@@ -25,12 +25,14 @@ else:
     # rest_framework.views reads DEFAULT_THROTTLE_CLASSES (this module) at import time.
     _View = object
 
+from shop.api.fail_open import FailOpenThrottleMixin
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 logger = logging.getLogger(__name__)
 
 
-class ClientIpThrottleMixin(SimpleRateThrottle):
-    """Identify a client by ``shop.ratelimits.client_key`` and fail open on cache errors."""
+class ClientIpThrottleMixin(FailOpenThrottleMixin, SimpleRateThrottle):
+    """Identify a client by ``shop.ratelimits.client_key``; count writes only; fail open."""
 
     def get_ident(self, request) -> str:
         return ratelimits.client_key(request)
@@ -38,13 +40,7 @@ class ClientIpThrottleMixin(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        try:
-            return super().allow_request(request, view)
-        except Exception:
-            logger.warning(
-                "API throttle %r not applied: the cache is unavailable", self.scope, exc_info=True
-            )
-            return True
+        return super().allow_request(request, view)
 
 
 class AnonWriteThrottle(ClientIpThrottleMixin, AnonRateThrottle):

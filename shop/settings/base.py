@@ -113,6 +113,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://shop?max_entries=5000")}
+# The cache is a copy, never the only one: when Redis is down the shop carries on without it
+# (shop.cache). Fail fast so an outage does not hang requests; ?socket_timeout=... in
+# CACHE_URL overrides these.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.25)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.5)
 
 AUTH_USER_MODEL = "accounts.User"
 # Email uniqueness is enforced case-insensitively by a functional UniqueConstraint.

@@ -9,14 +9,14 @@ pytestmark = pytest.mark.django_db
 def test_health_reports_ok_when_the_database_answers(api_client):
     response = api_client.get("/api/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "tasks": "ok"}
 
 
 def test_health_answers_503_when_the_database_is_unreachable(api_client):
     with mock.patch("shop.api.health.connection.cursor", side_effect=DatabaseError("down")):
         response = api_client.get("/api/health/")
     assert response.status_code == 503
-    assert response.json()["status"] == "error"
+    assert response.json() == {"status": "error", "database": "error", "cache": "ok", "tasks": "ok"}
 
 
 def test_unknown_api_path_answers_json_404(api_client):

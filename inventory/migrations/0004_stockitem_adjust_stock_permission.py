@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_rename_reservation_to_stockhold'),
+        ('inventory', '0003_stockhold_client_ip'),
     ]
 
     operations = [
