@@ -289,6 +289,9 @@ SHOP_PAYMENT_GATEWAY = env.str(
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
+# A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
+# keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.
+SHOP_IDEMPOTENCY_LEASE_SECONDS = env.int("SHOP_IDEMPOTENCY_LEASE_SECONDS", default=120)
 # Gateway retries: at most 3 attempts, waiting base, 2*base seconds between them.
 SHOP_PAYMENT_RETRY_BASE_DELAY = env.float("SHOP_PAYMENT_RETRY_BASE_DELAY", default=0.5)
 # A notification stuck in "sending" this long (a worker died mid-send) is retried.
