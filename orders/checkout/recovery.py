@@ -193,7 +193,7 @@ def recover_stale_checkouts(
     service is down the cart stays in checkout (its attempts recorded) and the next run
     retries it.
     """
-    cutoff = (now or timezone.now()) - (older_than or CHECKOUT_TIMEOUT)
+    cutoff = (now or timezone.now()) - (CHECKOUT_TIMEOUT if older_than is None else older_than)
     recovered: list[str] = []
     stale = stale_checkouts(started_before=cutoff)
     for pk in list(stale.order_by("pk").values_list("pk", flat=True)):
