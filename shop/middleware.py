@@ -1,4 +1,5 @@
-"""Project-wide middleware: request ids for logs, and the Content-Security-Policy header."""
+"""Project-wide middleware: request ids for logs, the Content-Security-Policy header, and
+URL guards (NUL bytes, too many query parameters) answering the API error shape."""
 
 import logging
 import re
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 from shop.errors import ShopErrorCode
+from shop.telemetry import current_trace_ids
 
 _local = threading.local()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -23,10 +25,15 @@ def current_request_id() -> str:
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Add `request_id` to every log record so lines of one request can be grepped together."""
+    """Add ``request_id``, ``trace_id`` and ``span_id`` to every log record.
+
+    The request id groups the lines of one request (and gunicorn's access log line); the
+    trace and span ids (``"-"`` when tracing is off) lead from a line to its trace.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
+        record.trace_id, record.span_id = current_trace_ids()
         return True
 
 

@@ -298,19 +298,26 @@ SHOP_PAYMENT_RETRY_BASE_DELAY = env.float("SHOP_PAYMENT_RETRY_BASE_DELAY", defau
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "text": one line per record; "json": one JSON object per line (for log collectors).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # request_id, trace_id and span_id on every record ("-" outside a request / a trace).
     "filters": {"request_id": {"()": "shop.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "default": {
-            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+            " trace_id=%(trace_id)s span_id=%(span_id)s",
         },
+        "json": {"()": "shop.telemetry.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "default",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
