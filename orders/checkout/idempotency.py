@@ -215,7 +215,7 @@ def run_idempotent(
             record = existing
             try:
                 replayed = _settle_dead_attempt(
-                    user=user, pk=record.pk, previous=existing.order_number, replay=replay
+                    user=user, previous=existing.order_number, replay=replay
                 )
             except BaseException:
                 _end_lease(record.pk, number)
@@ -233,7 +233,7 @@ def run_idempotent(
 
 
 def _settle_dead_attempt(
-    *, user: User, pk: int, previous: str, replay: OrderReplay
+    *, user: User, previous: str, replay: OrderReplay
 ) -> IdempotentResult | None:
     """After a takeover: undo what the dead attempt ``previous`` left half-done, and return
     its order's answer if it had placed one (None: run the checkout again). Raises
