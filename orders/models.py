@@ -278,13 +278,21 @@ class IdempotencyState(models.TextChoices):
 
 
 class IdempotencyKey(models.Model):
-    """A client's Idempotency-Key for a write, with the response to replay (24 h)."""
+    """A client's Idempotency-Key for a checkout, with the response to replay (24 h).
+
+    While ``in_progress`` the row records the order number its checkout places the order
+    under (before anything is charged) and a lease: a request that died with its process is
+    taken over by the next request with the key once ``lease_expires_at`` has passed
+    (``orders.checkout.idempotency``).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=64, default="orders.create")
     request_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=IdempotencyState.choices)
+    order_number = models.CharField(max_length=32, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

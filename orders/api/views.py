@@ -142,7 +142,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 type=str,
                 location=OpenApiParameter.HEADER,
                 enum=["true"],
-                response=[201, 400, 402, 409],
+                response=[201],
                 description="`true` when this is the stored response of an earlier request.",
             ),
         ],
@@ -173,7 +173,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = serializer.validated_data
         user = request.user
 
-        def action() -> tuple[int, dict]:
+        def placed(order) -> tuple[int, dict]:
+            order = orders_for(user=user).get(pk=order.pk)
+            return 201, OrderSerializer(order, context={"request": request}).data
+
+        def action(order_number: str) -> tuple[int, dict]:
             order = place_order(
                 user=user,
                 cart=get_cart_for(user=user),
@@ -181,12 +185,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 address_id=data.get("address_id"),
                 payment_token=data["payment_token"],
                 notes=data.get("notes", ""),
+                order_number=order_number,
             )
-            order = orders_for(user=user).get(pk=order.pk)
-            return 201, OrderSerializer(order, context={"request": request}).data
+            return placed(order)
 
         result = run_idempotent(
-            user=user, key=key, scope=CHECKOUT_SCOPE, payload=request.data, action=action
+            user=user,
+            key=key,
+            scope=CHECKOUT_SCOPE,
+            payload=request.data,
+            action=action,
+            replay=placed,
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.body, status=result.status, headers=headers)

@@ -335,8 +335,13 @@ def place_order(
     address_id: int | None = None,
     payment_token: str,
     notes: str = "",
+    order_number: str | None = None,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
+
+    ``order_number`` is the number to place it under (a fresh ``new_order_number()`` when
+    omitted): the Idempotency-Key handling records it before calling, so that it can find
+    the order of a request that died before answering.
 
     Validates the address (``ValidationError``) and the cart; allocates all stock at once;
     charges ``total`` through the gateway (reference = the order number, so a retry never
@@ -358,7 +363,7 @@ def place_order(
         raise ValidationError({"notes": ["At most 2000 characters."]})
     if cart is None:
         raise CartEmpty()
-    number = new_order_number()
+    number = order_number or new_order_number()
     plan = _prepare(user=user, cart=cart, number=number)
     try:
         charge = charge_with_retries(

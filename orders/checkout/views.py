@@ -127,9 +127,13 @@ def _render_checkout(
 def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> IdempotentResult:
     arguments = form.order_arguments()
 
-    def action() -> tuple[int, dict]:
-        order = place_order(user=request.user, cart=cart, **arguments)
+    def placed(order: Order) -> tuple[int, dict]:
         return 201, {"number": order.number}
+
+    def action(order_number: str) -> tuple[int, dict]:
+        return placed(
+            place_order(user=request.user, cart=cart, order_number=order_number, **arguments)
+        )
 
     run = partial(
         run_idempotent,
@@ -138,6 +142,7 @@ def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Idemp
         scope=CHECKOUT_SCOPE,
         payload=form.idempotency_payload(),
         action=action,
+        replay=placed,
     )
     try:
         return run()
