@@ -277,10 +277,10 @@ def test_an_attempt_that_was_taken_over_cannot_overwrite_its_successor():
 
 def test_a_completed_key_without_its_response_is_an_error_not_a_replay():
     user = UserFactory()
-    run(user, lambda: (201, {"n": 1}))
+    run(user, lambda number: (201, {"n": 1}))
     IdempotencyKey.objects.update(response_status=None)
     with pytest.raises(RuntimeError, match="holds no response"):
-        run(user, lambda: (201, {"n": 2}))
+        run(user, lambda number: (201, {"n": 2}))
 
 
 @pytest.mark.parametrize("key", [None, "", "   ", "x" * 256])
