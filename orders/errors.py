@@ -22,6 +22,7 @@ class OrderErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     RETURN_NOT_ALLOWED = "return_not_allowed"
     CHECKOUT_FAILED = "checkout_failed"
+    INVALID_SIGNATURE = "invalid_signature"
 
 
 class PriceChanged(DomainError):
@@ -104,12 +105,21 @@ class ReturnNotAllowed(DomainError):
     default_detail = "This order cannot be returned."
 
 
+class InvalidSignatureError(DomainError):
+    """A payment provider's webhook whose signature is missing or does not verify."""
+
+    code = OrderErrorCode.INVALID_SIGNATURE
+    status_code = 400
+    default_detail = "The webhook signature is missing or invalid."
+
+
 __all__ = [
     "CartEmpty",
     "CheckoutFailed",
     "IdempotencyKeyInUse",
     "IdempotencyKeyMismatch",
     "IdempotencyKeyRequired",
+    "InvalidSignatureError",
     "InvalidTransition",
     "OrderErrorCode",
     "PaymentDeclinedError",

@@ -134,6 +134,7 @@ class PaymentResult(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     DECLINED = "declined", "Declined"
     FAILED = "failed", "Failed (transient)"
+    PENDING = "pending", "Pending (waits for the customer)"
 
 
 class Payment(models.Model):
@@ -158,6 +159,63 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.result} ({self.reference})"
+
+
+class PaymentEvent(models.Model):
+    """A provider's webhook event, stored once per ``(provider, event_id)``: the record that
+    it was handled (a redelivery finds it and does nothing) and what it said."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=64)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_events"
+    )
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    gateway_transaction_id = models.CharField(max_length=128, blank=True, db_index=True)
+    amount = money_field(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    outcome = models.CharField(max_length=255, blank=True, help_text="What the shop did")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="orders_paymentevent_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"
+
+
+class MockLedgerEntry(models.Model):
+    """The mock gateway's memory (``orders.payments.gateways.MockGateway``): one row per
+    charge, refund or transient failure seen, per reference, shared by every worker."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        TRANSIENT = "transient", "Transient failure seen"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reference = models.CharField(max_length=64)
+    transaction_id = models.CharField(max_length=128, blank=True)
+    charge_id = models.CharField(max_length=128, blank=True)
+    amount = money_field(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="orders_mockledger_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"mock {self.kind} {self.reference}"
 
 
 class ShipmentStatus(models.TextChoices):

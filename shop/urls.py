@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("cart.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("orders.payments.urls")),
 ]
 
 urlpatterns = [

@@ -58,7 +58,7 @@ from inventory.errors import InsufficientStock
 from inventory.models import StockHold
 from inventory.services import StockLine
 from orders.checkout.recovery import void_reference
-from orders.errors import CheckoutFailed, PriceChanged
+from orders.errors import CheckoutFailed, PaymentDeclinedError, PriceChanged
 from orders.invoices.services import issue_invoice
 from orders.models import (
     Order,
@@ -69,7 +69,7 @@ from orders.models import (
     Payment,
     PaymentStatus,
 )
-from orders.payments.gateways import ChargeResult
+from orders.payments.gateways import ChargeResult, PaymentRequiresAction
 from orders.payments.services import charge_with_retries, refund_with_retries
 from orders.signals import order_placed
 from shop.money import money
@@ -372,6 +372,15 @@ def place_order(
             token=payment_token.strip(),
             reference=number,
         )
+    except PaymentRequiresAction as exc:
+        # The order cannot wait for the customer yet (no pending-payment state): refuse the
+        # card like a decline, with the reason, and give the stock back. Nothing was charged.
+        _abort(plan)
+        raise PaymentDeclinedError(
+            "This card needs an extra authentication step (3-D Secure) that this shop cannot "
+            "complete yet; please use another card.",
+            attempts=getattr(exc, "attempts", []),
+        ) from exc
     except BaseException:
         _abort(plan)
         raise

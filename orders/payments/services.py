@@ -24,6 +24,7 @@ from orders.payments.gateways import (
     ChargeResult,
     PaymentDeclined,
     PaymentGateway,
+    PaymentRequiresAction,
     RefundResult,
     TransientPaymentError,
     get_gateway,
@@ -78,6 +79,12 @@ def _call(
         except PaymentDeclined as exc:
             record(PaymentResult.DECLINED, error=str(exc))
             raise PaymentDeclinedError(attempts=attempts) from exc
+        except PaymentRequiresAction as exc:
+            # Nothing is charged yet: the customer must act (3-D Secure); the provider's
+            # webhook tells how it ends. The row names the pending payment.
+            record(PaymentResult.PENDING, transaction_id=exc.intent_id)
+            exc.attempts = attempts  # type: ignore[attr-defined]
+            raise
         except TransientPaymentError as exc:
             record(PaymentResult.FAILED, error=str(exc) or "transient error")
             if number == MAX_ATTEMPTS:
@@ -102,7 +109,8 @@ def charge_with_retries(
     """Charge through the configured gateway, retrying transient errors (max 3 attempts,
     exponential backoff). Idempotent per ``reference``. Writes a ``Payment`` row per attempt
     in the caller's transaction context. Raises ``PaymentDeclinedError`` (402) or
-    ``PaymentUnavailableError`` (503), each with ``.attempts``."""
+    ``PaymentUnavailableError`` (503), each with ``.attempts``, or the gateway's
+    ``PaymentRequiresAction`` (nothing charged yet; its ``.attempts`` hold the pending row)."""
     gateway = get_gateway()
     result, _ = _call(
         kind=PaymentKind.CHARGE,

@@ -25,8 +25,9 @@ ADDRESS = {
 
 
 @pytest.fixture
-def fast_gateway(settings):
-    """No real sleeps between payment retries, and a fresh mock gateway ledger."""
+def fast_gateway(settings, db):
+    """No real sleeps between payment retries, and a fresh mock gateway ledger (a table, so
+    this needs the database; a test asking for `transactional_db` gets that one)."""
     settings.SHOP_PAYMENT_RETRY_BASE_DELAY = 0
     MockGateway.reset()
     yield MockGateway

@@ -389,6 +389,13 @@ SHOP_TAX_RATE = Decimal(env.str("SHOP_TAX_RATE", default="0"))
 SHOP_PAYMENT_GATEWAY = env.str(
     "SHOP_PAYMENT_GATEWAY", default="orders.payments.gateways.MockGateway"
 )
+# Stripe (SHOP_PAYMENT_GATEWAY=orders.payments.stripe.StripeGateway; README "Going live with
+# Stripe"). STRIPE_API_BASE points the library elsewhere (tests: a local stand-in).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
 # Fail closed (shop/checks.py): with DEBUG=false start-up refuses the mock gateway and SQLite
 # unless these explicit opt-ins say otherwise.
 SHOP_ALLOW_TEST_PAYMENTS = env.bool("SHOP_ALLOW_TEST_PAYMENTS", default=False)

@@ -1,0 +1,276 @@
+"""A local stand-in for the parts of Stripe's API the adapter uses (tests; no internet).
+
+An in-process ``ThreadingHTTPServer`` on 127.0.0.1 answering, with the response shapes of
+Stripe's API reference:
+
+* ``POST /v1/payment_intents`` (``confirm=true`` with a ``payment_method``),
+* ``GET /v1/payment_intents/{id}``, ``GET /v1/payment_intents/search``,
+* ``POST /v1/refunds``.
+
+Like Stripe it replays the first response for a repeated ``Idempotency-Key`` (errors that
+happened before the request ran, the injected ``fail_next`` ones, are not stored). Test
+PaymentMethods: ``pm_card_chargeDeclined`` -> ``402 card_error``;
+``pm_card_threeDSecure2Required`` -> ``requires_action`` with ``next_action`` (finish it with
+``StripeStandIn.succeed(intent_id)``); any other ``pm_*`` succeeds; anything else -> ``400
+resource_missing``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+DECLINE_CARDS = {"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"}
+THREE_D_SECURE_CARDS = {"pm_card_threeDSecure2Required", "pm_card_authenticationRequired"}
+
+
+def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Turn Stripe's form encoding (``metadata[order_number]=X``) into nested dicts."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        target = result
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return result
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+class StripeStandIn:
+    """The server's state. ``fail_next`` holds statuses (500, 429, ...) to answer the next
+    requests with before anything runs; ``requests`` logs ``(method, path, idempotency_key)``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.intents: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.fail_next: list[int] = []
+        self.requests: list[tuple[str, str, str]] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StripeStandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+    def succeed(self, intent_id: str) -> dict[str, Any]:
+        """The customer finished 3-D Secure: the intent succeeds; return it."""
+        with self.lock:
+            intent = self.intents[intent_id]
+            intent.update(
+                status="succeeded",
+                next_action=None,
+                amount_received=intent["amount"],
+                latest_charge=_id("ch"),
+            )
+            return dict(intent)
+
+    def charges(self) -> list[dict[str, Any]]:
+        """The intents that took money."""
+        return [i for i in self.intents.values() if i["status"] == "succeeded"]
+
+    # -- the API ------------------------------------------------------------------------------
+    def handle(
+        self, method: str, path: str, params: dict[str, Any], key: str
+    ) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            self.requests.append((method, path, key))
+            if self.fail_next:
+                status = self.fail_next.pop(0)
+                return status, _error("api_error", "Injected failure.", status=status)
+            if method == "POST" and key and key in self.idempotent:
+                return self.idempotent[key]
+            answer = self._route(method, path, params)
+            if method == "POST" and key:
+                self.idempotent[key] = answer
+            return answer
+
+    def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "POST" and path == "/v1/payment_intents":
+            return self._create_intent(params)
+        if method == "GET" and path == "/v1/payment_intents/search":
+            return self._search(params)
+        match = re.fullmatch(r"/v1/payment_intents/([\w]+)", path)
+        if method == "GET" and match:
+            intent = self.intents.get(match.group(1))
+            if intent is None:
+                return 404, _error(
+                    "invalid_request_error", "No such payment_intent", "resource_missing"
+                )
+            return 200, dict(intent)
+        if method == "POST" and path == "/v1/refunds":
+            return self._refund(params)
+        return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+
+    def _create_intent(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        payment_method = params.get("payment_method", "")
+        if not str(payment_method).startswith("pm_"):
+            return 400, _error(
+                "invalid_request_error",
+                f"No such PaymentMethod: '{payment_method}'",
+                "resource_missing",
+                param="payment_method",
+            )
+        intent_id = _id("pi")
+        intent: dict[str, Any] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_received": 0,
+            "currency": params["currency"],
+            "status": "requires_confirmation",
+            "client_secret": f"{intent_id}_secret_{uuid.uuid4().hex[:12]}",
+            "capture_method": "automatic",
+            "confirmation_method": "automatic",
+            "created": int(time.time()),
+            "description": params.get("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+            "next_action": None,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+        }
+        self.intents[intent_id] = intent
+        if params.get("confirm") != "true":
+            return 200, dict(intent)
+        if payment_method in DECLINE_CARDS:
+            error = {
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "type": "card_error",
+            }
+            intent.update(status="requires_payment_method", last_payment_error=error)
+            body = _error("card_error", "Your card was declined.", "card_declined")
+            body["error"].update(decline_code="generic_decline", payment_intent=dict(intent))
+            return 402, body
+        if payment_method in THREE_D_SECURE_CARDS:
+            intent.update(
+                status="requires_action",
+                next_action={
+                    "type": "use_stripe_sdk",
+                    "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": ""},
+                },
+            )
+            return 200, dict(intent)
+        intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=_id("ch"))
+        return 200, dict(intent)
+
+    def _search(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        match = re.fullmatch(r"metadata\['(\w+)'\]:'((?:[^'\\]|\\.)*)'", params.get("query", ""))
+        if not match:
+            return 400, _error("invalid_request_error", "Unsupported query.", param="query")
+        field, value = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
+        found = [i for i in self.intents.values() if i["metadata"].get(field) == value]
+        return 200, {
+            "object": "search_result",
+            "url": "/v1/payment_intents/search",
+            "has_more": False,
+            "next_page": None,
+            "data": [dict(i) for i in reversed(found)],
+        }
+
+    def _refund(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        intent = self.intents.get(params.get("payment_intent", ""))
+        if intent is None or intent["status"] != "succeeded":
+            return 400, _error(
+                "invalid_request_error", "No such payment_intent", "resource_missing"
+            )
+        refunded = sum(
+            r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"]
+        )
+        amount = int(params.get("amount", intent["amount"] - refunded))
+        if refunded + amount > intent["amount"]:
+            return 400, _error(
+                "invalid_request_error",
+                "Refund amount is greater than the amount left to refund.",
+                "amount_too_large",
+                param="amount",
+            )
+        refund = {
+            "id": _id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": intent["latest_charge"],
+            "created": int(time.time()),
+            "currency": intent["currency"],
+            "metadata": params.get("metadata", {}),
+            "payment_intent": intent["id"],
+            "reason": params.get("reason"),
+            "status": "succeeded",
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, dict(refund)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def _answer(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                pairs = parse_qsl(parts.query, keep_blank_values=True)
+                if method == "POST":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = self.rfile.read(length).decode()
+                    pairs += parse_qsl(body, keep_blank_values=True)
+                if not (self.headers.get("Authorization") or "").startswith("Bearer sk_"):
+                    status, payload = 401, _error("invalid_request_error", "Invalid API Key")
+                else:
+                    status, payload = stand_in.handle(
+                        method,
+                        parts.path,
+                        parse_form(pairs),
+                        self.headers.get("Idempotency-Key") or "",
+                    )
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", _id("req"))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self._answer("GET")
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self._answer("POST")
+
+        return Handler
+
+
+def _error(
+    kind: str, message: str, code: str | None = None, *, param: str | None = None, status: int = 0
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": kind, "message": message}
+    if code:
+        error["code"] = code
+    if param:
+        error["param"] = param
+    return {"error": error}
