@@ -22,6 +22,7 @@ class OrderErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     RETURN_NOT_ALLOWED = "return_not_allowed"
     CHECKOUT_FAILED = "checkout_failed"
+    CART_CHANGED = "cart_changed"
 
 
 class PriceChanged(DomainError):
@@ -30,6 +31,22 @@ class PriceChanged(DomainError):
     code = CartErrorCode.PRICE_CHANGED  # the cart's code: its warnings report the same change
     status_code = 409
     default_detail = "Some prices changed since you added the items; please review your cart."
+
+
+class CartChanged(DomainError):
+    """The order's total is not the ``expected_total`` the shopper was shown; nothing charged.
+
+    ``total`` (a two-place decimal string) is the total the cart now comes to. Not kept
+    against an Idempotency-Key: the client asks again with the new total and the same key.
+    """
+
+    code = OrderErrorCode.CART_CHANGED
+    status_code = 409
+    default_detail = "Your cart changed since you last saw it; please check the new total."
+    releases_idempotency_key = True
+
+    def __init__(self, total: str, detail: str | None = None) -> None:
+        super().__init__(detail, total=total)
 
 
 class PaymentError(DomainError):
@@ -105,6 +122,7 @@ class ReturnNotAllowed(DomainError):
 
 
 __all__ = [
+    "CartChanged",
     "CartEmpty",
     "CheckoutFailed",
     "IdempotencyKeyInUse",

@@ -26,10 +26,17 @@ class Order(models.Model):
     """A placed order. Lines, address and totals are snapshots taken at checkout."""
 
     number = models.CharField(max_length=32, unique=True)
+    # None for a guest's order: the guest reaches it with its order token (only its sha256
+    # is stored, in ``order_token_hash``), until an account is created and attaches it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     email = models.EmailField()
+    order_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         max_length=12, choices=OrderStatus.choices, default=OrderStatus.RECEIVED
     )
@@ -63,6 +70,11 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_total__lte=models.F("total")),
                 name="orders_refund_lte_total",
+            ),
+            # Every order is reachable: by its user, or (a guest's) by its order token.
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(order_token_hash=""),
+                name="orders_order_has_owner",
             ),
         ]
 
@@ -278,9 +290,16 @@ class IdempotencyState(models.TextChoices):
 
 
 class IdempotencyKey(models.Model):
-    """A client's Idempotency-Key for a write, with the response to replay (24 h)."""
+    """A client's Idempotency-Key for a write, with the response to replay (24 h).
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Keys belong to a member (``user``) or, for a guest, to a cart token (``cart_token``):
+    exactly one of the two is set, and a key is unique per owner and scope.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    cart_token = models.UUIDField(null=True, blank=True)
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=64, default="orders.create")
     request_hash = models.CharField(max_length=64)
@@ -292,7 +311,19 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "scope", "key"], name="orders_idempotency_user_scope_key"
+                fields=["user", "scope", "key"],
+                condition=Q(user__isnull=False),
+                name="orders_idempotency_user_scope_key",
+            ),
+            models.UniqueConstraint(
+                fields=["cart_token", "scope", "key"],
+                condition=Q(cart_token__isnull=False),
+                name="orders_idempotency_cart_scope_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, cart_token__isnull=True)
+                | Q(user__isnull=True, cart_token__isnull=False),
+                name="orders_idempotency_one_owner",
             ),
         ]
 

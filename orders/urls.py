@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="list"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel, name="cancel"),
+    path("orders/<str:number>/invoice/", views.order_invoice, name="invoice"),
     path("orders/<str:number>/returns/", return_views.order_return, name="return"),
     path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
 ]

@@ -1,7 +1,8 @@
 """Idempotency-Key handling shared by the API and the HTML checkout.
 
 The key row is inserted (state ``in_progress``) and committed *before* the action runs: the
-unique constraint on (user, scope, key) means two concurrent requests with one key cannot
+unique constraint on (owner, scope, key) — the owner is the member, or for a guest the cart
+token — means two concurrent requests with one key cannot
 both run; the loser sees the row and answers 409 ``idempotency_key_in_use`` (or replays, once
 the winner completed). The action runs outside any transaction of ours (it owns its own).
 """
@@ -11,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -70,15 +72,31 @@ def _stored_result(record: IdempotencyKey) -> IdempotentResult:
     return IdempotentResult(record.response_status, record.response_body, True)
 
 
+def key_owner(*, user: User | None, cart_token: UUID | str | None) -> dict:
+    """Return the lookup naming a key's owner: the member, else the guest's cart token.
+
+    Raises ``ValueError`` when neither is given (a guest without a cart has nothing to key).
+    """
+    if user is not None and user.is_authenticated:
+        return {"user": user, "cart_token": None}
+    if cart_token:
+        return {"user": None, "cart_token": UUID(str(cart_token))}
+    raise ValueError("An idempotency key needs a user or a cart token.")
+
+
 def run_idempotent(
     *,
-    user: User,
+    user: User | None,
+    cart_token: UUID | str | None = None,
     key: str | None,
     scope: str,
     payload: dict,
     action: Callable[[], tuple[int, dict]],
 ) -> IdempotentResult:
-    """Run ``action`` at most once per (user, scope, key) and return its (status, body).
+    """Run ``action`` at most once per (owner, scope, key) and return its (status, body).
+
+    The owner is ``user`` for a member, else ``cart_token`` (a guest's keys are scoped per
+    cart token, so two guests never share a key).
 
     - New key: the key row is committed as ``in_progress``, ``action`` runs, and its result
       (status, JSON body) is stored as ``completed`` and returned with ``replayed=False``.
@@ -87,14 +105,15 @@ def run_idempotent(
     - Same key, same payload, completed: the stored result, ``replayed=True``.
     - Same key, different payload: raises ``IdempotencyKeyMismatch`` (422).
     - Same key still running: raises ``IdempotencyKeyInUse`` (409).
-    - A 5xx domain error or any unexpected exception deletes the key (so the client may
-      retry) and propagates.
+    - A 5xx domain error, one marked ``releases_idempotency_key`` (``CartChanged``: the client
+      asks again with the new total) or any unexpected exception deletes the key (so the
+      client may retry) and propagates.
     Keys older than ``SHOP_IDEMPOTENCY_TTL_HOURS`` are treated as unused. Raises
     ``IdempotencyKeyRequired`` for a missing, blank or over-long key.
     """
     key = validate_key(key=key)
     request_hash = payload_hash(payload=payload)
-    lookup = {"user": user, "scope": scope, "key": key}
+    lookup = {**key_owner(user=user, cart_token=cart_token), "scope": scope, "key": key}
     IdempotencyKey.objects.filter(**lookup, created_at__lt=timezone.now() - ttl()).delete()
     try:
         with transaction.atomic():
@@ -115,7 +134,7 @@ def run_idempotent(
     try:
         status, body = action()
     except DomainError as exc:
-        if exc.status_code >= 500:
+        if exc.status_code >= 500 or getattr(exc, "releases_idempotency_key", False):
             record.delete()
             raise
         status, body = exc.status_code, exc.as_dict()
