@@ -69,6 +69,14 @@ access_log_format = (
     '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s "%(f)s" "%(a)s"'
 )
 
+# Request size limits. The request line (method, path and query string) may be up to 8190
+# bytes, gunicorn's maximum (its default, 4094, cut off API clients' long filter queries with
+# an HTML error page); so may each header line (JWTs and cookies); at most 100 headers.
+# Beyond these gunicorn answers 400 itself, before the app (README, "Request limits").
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 100
+
 proc_name = "shop"
 
 

@@ -43,7 +43,6 @@ class CartChanged(DomainError):
     code = OrderErrorCode.CART_CHANGED
     status_code = 409
     default_detail = "Your cart changed since you last saw it; please check the new total."
-    releases_idempotency_key = True
 
     def __init__(self, total: str, detail: str | None = None) -> None:
         super().__init__(detail, total=total)

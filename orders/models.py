@@ -290,7 +290,12 @@ class IdempotencyState(models.TextChoices):
 
 
 class IdempotencyKey(models.Model):
-    """A client's Idempotency-Key for a write, with the response to replay (24 h).
+    """A client's Idempotency-Key for a checkout, with the response to replay (24 h).
+
+    While ``in_progress`` the row records the order number its checkout places the order
+    under (before anything is charged) and a lease: a request that died with its process is
+    taken over by the next request with the key once ``lease_expires_at`` has passed
+    (``orders.checkout.idempotency``).
 
     Keys belong to a member (``user``) or, for a guest, to a cart token (``cart_token``):
     exactly one of the two is set, and a key is unique per owner and scope.
@@ -304,6 +309,11 @@ class IdempotencyKey(models.Model):
     scope = models.CharField(max_length=64, default="orders.create")
     request_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=IdempotencyState.choices)
+    order_number = models.CharField(max_length=32, blank=True, default="")
+    # A guest's checkout: the order token its order is placed with, while ``in_progress``
+    # (the replay of an order placed by a dead request carries it); blank otherwise.
+    order_token = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,4 +1,5 @@
-"""Project-wide middleware: request ids for logs, and the Content-Security-Policy header."""
+"""Project-wide middleware: request ids for logs, the Content-Security-Policy header, and
+URL guards (NUL bytes, too many query parameters) answering the API error shape."""
 
 import logging
 import re
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 from shop.errors import ShopErrorCode
+from shop.telemetry import current_trace_ids
 
 _local = threading.local()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -28,11 +30,17 @@ def current_client_ip() -> str:
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Add `request_id` and `client_ip` to every log record (grep one request, one client)."""
+    """Add ``request_id``, ``client_ip``, ``trace_id`` and ``span_id`` to every log record.
+
+    The request id groups the lines of one request (and gunicorn's access log line); the
+    client IP groups one client's; the trace and span ids (``"-"`` when tracing is off) lead
+    from a line to its trace.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         record.client_ip = current_client_ip()
+        record.trace_id, record.span_id = current_trace_ids()
         return True
 
 
@@ -81,25 +89,36 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RejectNullBytesMiddleware:
-    """Answer 400 to URLs carrying NUL characters (``%00``) before any view runs.
+    """Answer 400 to URLs Django cannot use, before any view runs.
 
-    PostgreSQL cannot compare text with NUL, so such a slug, SKU or filter value would fail
-    deep in a query. Form and serializer fields already reject NUL in bodies.
+    - NUL characters (``%00``) in the path or the query: PostgreSQL cannot compare text with
+      NUL, so such a slug, SKU or filter value would fail deep in a query. (Form and
+      serializer fields already reject NUL in bodies.)
+    - More query parameters than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (1000): Django refuses to
+      parse such a query string (``TooManyFieldsSent``) wherever a view reads it.
+
+    Under ``/api/`` the answer is the API error shape (``bad_request``); elsewhere a plain 400.
+    The request line itself is capped by gunicorn (``limit_request_line``, 8190 bytes), which
+    answers longer ones before the app sees them.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        query = unquote_plus(request.META.get("QUERY_STRING", ""))
-        if "\x00" in request.path or "\x00" in query:
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "code": ShopErrorCode.BAD_REQUEST,
-                        "detail": "The URL contains a NUL character.",
-                    },
-                    status=400,
-                )
-            return HttpResponseBadRequest("The URL contains a NUL character.")
-        return self.get_response(request)
+        problem = self.problem(request)
+        if problem is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": ShopErrorCode.BAD_REQUEST, "detail": problem}, status=400)
+        return HttpResponseBadRequest(problem)
+
+    @staticmethod
+    def problem(request) -> str | None:
+        raw_query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in unquote_plus(raw_query):
+            return "The URL contains a NUL character."
+        max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if max_fields is not None and raw_query and raw_query.count("&") + 1 > max_fields:
+            return f"The query string has more than {max_fields} parameters."
+        return None

@@ -38,7 +38,7 @@ from orders.api.serializers import (
 )
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_guest_order, place_order
-from orders.guest_access import guest_order
+from orders.guest_access import guest_order, new_order_token
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, request_return
@@ -206,7 +206,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 type=str,
                 location=OpenApiParameter.HEADER,
                 enum=["true"],
-                response=[201, 400, 402, 409],
+                response=[201],
                 description="`true` when this is the stored response of an earlier request.",
             ),
         ],
@@ -245,7 +245,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = serializer.validated_data
         user = request.user
 
-        def action() -> tuple[int, dict]:
+        def placed(order) -> tuple[int, dict]:
+            order = orders_for(user=user).get(pk=order.pk)
+            return 201, OrderSerializer(order, context={"request": request}).data
+
+        def action(order_number: str) -> tuple[int, dict]:
             order = place_order(
                 user=user,
                 cart=get_cart_for(user=user),
@@ -254,12 +258,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 payment_token=data["payment_token"],
                 notes=data.get("notes", ""),
                 expected_total=data.get("expected_total"),
+                order_number=order_number,
             )
-            order = orders_for(user=user).get(pk=order.pk)
-            return 201, OrderSerializer(order, context={"request": request}).data
+            return placed(order)
 
         result = run_idempotent(
-            user=user, key=key, scope=CHECKOUT_SCOPE, payload=request.data, action=action
+            user=user,
+            key=key,
+            scope=CHECKOUT_SCOPE,
+            payload=request.data,
+            action=action,
+            replay=placed,
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.body, status=result.status, headers=headers)
@@ -282,19 +291,31 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def action() -> tuple[int, dict]:
-            placed = place_guest_order(
+        order_token = new_order_token()
+
+        def placed(order) -> tuple[int, dict]:
+            # ``order.order_token``: set by the action, or by run_idempotent for the order of
+            # a request that died before answering (kept on the key row until then).
+            token = order.order_token
+            order = orders_with_details().get(pk=order.pk)
+            order.order_token = token
+            return 201, GuestOrderSerializer(
+                order, context={"request": request, "guest": True}
+            ).data
+
+        def action(order_number: str) -> tuple[int, dict]:
+            guest = place_guest_order(
                 email=data["email"],
                 cart=get_cart_for(token=cart_token),
                 shipping_address=data["shipping_address"],
                 payment_token=data["payment_token"],
                 notes=data.get("notes", ""),
                 expected_total=data.get("expected_total"),
+                order_number=order_number,
+                order_token=order_token,
             )
-            order = orders_with_details().get(pk=placed.order.pk)
-            order.order_token = placed.order_token
-            context = {"request": request, "guest": True}
-            return 201, GuestOrderSerializer(order, context=context).data
+            guest.order.order_token = guest.order_token
+            return placed(guest.order)
 
         result = run_idempotent(
             user=None,
@@ -303,6 +324,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             scope=CHECKOUT_SCOPE,
             payload=request.data,
             action=action,
+            replay=placed,
+            order_token=order_token,
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.body, status=result.status, headers=headers)

@@ -11,9 +11,11 @@ What was allocated is exactly the cart's lines: ``_prepare`` allocates them in t
 transaction that starts the checkout, and every cart service (``cart.services.lock_cart``)
 refuses line changes while the cart is in checkout, stale or not, until this recovery ran.
 
-Two ways in: the cron sweep ``recover_stale_checkouts``, and ``recover_stale_checkout``, which
+Three ways in: the cron sweep ``recover_stale_checkouts``; ``recover_stale_checkout``, which
 ``OrdersConfig.ready()`` registers with the cart (``cart.checkout``) so that ``lock_cart``
-runs it when a shopper touches a cart whose checkout is stale.
+runs it when a shopper touches a cart whose checkout is stale; and ``recover_checkout``, for
+one checkout whose request is known dead before it is stale (its Idempotency-Key lease ran
+out, ``orders.checkout.idempotency``).
 
 Locks: the cart row first (``select_for_update``; ``skip_locked`` in the cron sweep, through
 ``cart.checkout.lock_stale_checkout``, so two runs, or a checkout still finalizing, are passed
@@ -132,6 +134,47 @@ def recover_stale_checkout(*, cart: Cart) -> bool:
     return True
 
 
+def recover_checkout(*, order_number: str) -> bool:
+    """Recover the checkout ``order_number`` now, however young: its request is known dead.
+
+    ``orders.checkout.idempotency`` calls it when it takes over an Idempotency-Key whose
+    request outlived its lease. Does what the sweep does (``_recover``) for the one cart in
+    that checkout, in its own transaction: lock the cart row (``skip_locked``), then complete
+    the checkout if its order exists, or refund its charge, deallocate and end it.
+
+    Returns True when nothing of that checkout is left in flight: recovered now, or nothing
+    to recover (it never started, already ended, or completed with its order). Returns
+    False, changing nothing, when the cart row is locked (the checkout is still finishing)
+    or the refund cannot go through now (its attempts are recorded).
+    """
+    now = timezone.now()
+    cart_id = (
+        stale_checkouts(started_before=now)
+        .filter(checkout_order_number=order_number)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if cart_id is None:
+        return True
+    try:
+        with transaction.atomic():
+            cart = lock_stale_checkout(cart_id=cart_id, started_before=now)
+            if cart is None:
+                # Locked by a checkout still finishing, or its checkout ended meanwhile.
+                return (
+                    not stale_checkouts(started_before=now)
+                    .filter(pk=cart_id, checkout_order_number=order_number)
+                    .exists()
+                )
+            if cart.checkout_order_number == order_number:
+                _recover(cart)
+    except PaymentUnavailableError as exc:
+        persist_attempts(attempts=exc.attempts)
+        logger.error("Could not refund dead checkout %s yet", order_number)
+        return False
+    return True
+
+
 def recover_stale_checkouts(
     *, older_than: timedelta | None = None, now: datetime | None = None
 ) -> list[str]:
@@ -151,7 +194,7 @@ def recover_stale_checkouts(
     service is down the cart stays in checkout (its attempts recorded) and the next run
     retries it.
     """
-    cutoff = (now or timezone.now()) - (older_than or CHECKOUT_TIMEOUT)
+    cutoff = (now or timezone.now()) - (CHECKOUT_TIMEOUT if older_than is None else older_than)
     recovered: list[str] = []
     stale = stale_checkouts(started_before=cutoff)
     for pk in list(stale.order_by("pk").values_list("pk", flat=True)):

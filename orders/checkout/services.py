@@ -378,8 +378,13 @@ def place_order(
     payment_token: str,
     notes: str = "",
     expected_total: Decimal | None = None,
+    order_number: str | None = None,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
+
+    ``order_number`` is the number to place it under (a fresh ``new_order_number()`` when
+    omitted): the Idempotency-Key handling records it before calling, so that it can find
+    the order of a request that died before answering.
 
     Validates the address (``ValidationError``) and the cart; allocates all stock at once;
     charges ``total`` through the gateway (reference = the order number, so a retry never
@@ -403,6 +408,7 @@ def place_order(
         payment_token=payment_token,
         notes=notes,
         expected_total=expected_total,
+        order_number=order_number,
     )
 
 
@@ -414,6 +420,8 @@ def place_guest_order(
     payment_token: str,
     notes: str = "",
     expected_total: Decimal | None = None,
+    order_number: str | None = None,
+    order_token: str | None = None,
 ) -> GuestOrder:
     """Place an anonymous cart as a guest's paid order; return it with its order token.
 
@@ -421,10 +429,12 @@ def place_guest_order(
     has no user, its ``email`` is the validated ``email`` (``ValidationError`` keyed by
     ``email`` otherwise) and it is reached with the returned ``order_token`` (only its sha256
     is stored). A guest has no address book: ``shipping_address`` is required. Raises
-    ``CartNotFound`` for a cart that belongs to a user.
+    ``CartNotFound`` for a cart that belongs to a user. ``order_number`` and ``order_token``
+    (fresh ones when omitted) are chosen by the Idempotency-Key handling beforehand, so that
+    it can replay the order of a request that died before answering.
     """
     email = _check_email(email)
-    token = new_order_token()
+    token = order_token or new_order_token()
     order = _place(
         buyer=_Buyer(user=None, email=email, order_token=token),
         cart=cart,
@@ -433,6 +443,7 @@ def place_guest_order(
         payment_token=payment_token,
         notes=notes,
         expected_total=expected_total,
+        order_number=order_number,
     )
     return GuestOrder(order=order, order_token=token)
 
@@ -446,6 +457,7 @@ def _place(
     payment_token: str,
     notes: str,
     expected_total: Decimal | None,
+    order_number: str | None,
 ) -> Order:
     user = buyer.user
     address = resolve_address(user=user, shipping_address=shipping_address, address_id=address_id)
@@ -455,7 +467,7 @@ def _place(
         raise ValidationError({"notes": ["At most 2000 characters."]})
     if cart is None:
         raise CartEmpty()
-    number = new_order_number()
+    number = order_number or new_order_number()
     plan = _prepare(user=user, cart=cart, number=number, expected_total=expected_total)
     try:
         charge = charge_with_retries(

@@ -56,7 +56,7 @@ from orders.errors import (
     IdempotencyKeyRequired,
     OrderErrorCode,
 )
-from orders.guest_access import attach_guest_order
+from orders.guest_access import attach_guest_order, new_order_token
 from orders.models import Order
 from orders.payments.gateways import MockGateway, get_gateway
 from orders.views import remember_guest_order, session_guest_order, viewable_order
@@ -154,12 +154,25 @@ def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Idemp
     arguments = form.order_arguments()
     guest = isinstance(form, GuestCheckoutForm)
 
-    def action() -> tuple[int, dict]:
+    order_token = new_order_token() if guest else ""
+
+    def placed(order: Order) -> tuple[int, dict]:
         if guest:
-            placed = place_guest_order(cart=cart, **arguments)
-            return 201, {"number": placed.order.number, "order_token": placed.order_token}
-        order = place_order(user=request.user, cart=cart, **arguments)
+            # ``order.order_token``: set by the action, or by run_idempotent for the order of
+            # a request that died before answering.
+            return 201, {"number": order.number, "order_token": order.order_token}
         return 201, {"number": order.number}
+
+    def action(order_number: str) -> tuple[int, dict]:
+        if guest:
+            placed_order = place_guest_order(
+                cart=cart, order_number=order_number, order_token=order_token, **arguments
+            )
+            placed_order.order.order_token = placed_order.order_token
+            return placed(placed_order.order)
+        return placed(
+            place_order(user=request.user, cart=cart, order_number=order_number, **arguments)
+        )
 
     run = partial(
         run_idempotent,
@@ -169,6 +182,8 @@ def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Idemp
         scope=CHECKOUT_SCOPE,
         payload=form.idempotency_payload(),
         action=action,
+        replay=placed,
+        order_token=order_token,
     )
     try:
         return run()

@@ -6,7 +6,7 @@ from accounts.tests.factories import StaffUserFactory, UserFactory
 from cart.models import CartLine
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Payment
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway, order_in, place  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
@@ -173,14 +173,29 @@ def test_price_changed_is_409_and_a_retry_with_a_new_key_succeeds(api_client, sh
     assert post_order(api_client, key="b").status_code == 201
 
 
-def test_declined_is_402_and_replayed(api_client, shopper):
+def test_declined_is_402_and_a_retry_with_the_key_tries_the_card_again(api_client, shopper):
     cart_with(shopper, (make_variant(), 1))
     body = {**BODY, "payment_token": "tok_declined"}
     response = post_order(api_client, body)
     assert (response.status_code, response.json()["code"]) == (402, "payment_declined")
     again = post_order(api_client, body)
-    assert (again.status_code, again["Idempotent-Replayed"]) == (402, "true")
+    assert again.status_code == 402
+    assert "Idempotent-Replayed" not in again
+    assert Payment.objects.filter(kind="charge", result="declined").count() == 2
     assert CartLine.objects.filter(cart__user=shopper).count() == 1
+
+
+def test_price_changed_is_409_and_a_retry_with_the_same_key_succeeds(api_client, shopper):
+    variant = make_variant(price=Decimal("10.00"))
+    cart_with(shopper, (variant, 1))
+    variant.price = Decimal("12.00")
+    variant.save()
+    response = post_order(api_client, key="same")
+    assert (response.status_code, response.json()["code"]) == (409, "price_changed")
+    retry = post_order(api_client, key="same")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+    assert retry.json()["subtotal"] == "12.00"
 
 
 def test_unavailable_is_503_and_the_key_can_be_retried(api_client, shopper):

@@ -98,14 +98,64 @@ def test_keys_are_per_user():
     assert Order.objects.count() == 2
 
 
-def test_a_replayed_error_keeps_its_status_and_header():
+def test_a_failure_is_not_kept_against_the_key_so_a_retry_runs_the_checkout_again():
     user = UserFactory()
     client = client_for(user)
     first = post_order(client)
-    again = post_order(client)
     assert (first.status_code, first.json()["code"]) == (400, "cart_empty")
-    assert (again.status_code, again.json()) == (400, first.json())
-    assert again["Idempotent-Replayed"] == "true"
+    cart_with(user, (make_variant(), 1))
+    again = post_order(client)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+    replay = post_order(client)
+    assert (replay.status_code, replay["Idempotent-Replayed"]) == (201, "true")
+    assert replay.json()["number"] == again.json()["number"]
+
+
+def _dead_request(user, *, order_number: str, lease_left_minutes: int = -1):
+    """The key row left by a request whose worker was killed mid-checkout."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return IdempotencyKey.objects.create(
+        user=user,
+        key="key-1",
+        scope="orders.create",
+        request_hash=payload_hash(payload=BODY),
+        state=IdempotencyState.IN_PROGRESS,
+        order_number=order_number,
+        lease_expires_at=timezone.now() + timedelta(minutes=lease_left_minutes),
+    )
+
+
+def test_a_key_whose_request_died_after_placing_the_order_replays_that_order():
+    user = UserFactory()
+    order = place(user=user, order_number="SO-KILL-ED01")
+    _dead_request(user, order_number=order.number)
+    response = post_order(client_for(user))
+    assert (response.status_code, response["Idempotent-Replayed"]) == (201, "true")
+    assert response.json()["number"] == order.number
+    assert set(response.json()) >= ORDER_FIELDS
+    assert Order.objects.count() == 1
+
+
+def test_a_key_whose_request_died_before_the_order_runs_the_checkout_again():
+    user = UserFactory()
+    cart_with(user, (make_variant(), 1))
+    _dead_request(user, order_number="SO-KILL-ED02")
+    response = post_order(client_for(user))
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert Order.objects.get().number == response.json()["number"] != "SO-KILL-ED02"
+
+
+def test_a_key_whose_request_died_is_in_use_until_its_lease_runs_out():
+    user = UserFactory()
+    cart_with(user, (make_variant(), 1))
+    _dead_request(user, order_number="SO-KILL-ED03", lease_left_minutes=1)
+    response = post_order(client_for(user))
+    assert (response.status_code, response.json()["code"]) == (409, "idempotency_key_in_use")
 
 
 def test_the_status_machine_over_http():

@@ -2,16 +2,18 @@
 order confirmed")."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
 from orders.guest_access import hash_order_token
-from orders.models import IdempotencyKey, Order, OrderStatus
+from orders.models import IdempotencyKey, IdempotencyState, Order, OrderStatus
 from orders.tests.factories import ADDRESS, fast_gateway  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
@@ -214,3 +216,25 @@ def test_the_confirmation_email_links_to_the_order_with_its_token(
     from django.test import Client
 
     assert Client().get(f"/orders/{placed['number']}/").status_code == 404
+
+
+def test_a_guest_key_whose_request_died_after_placing_the_order_replays_it_with_its_token(
+    placed,
+):
+    """The request was killed after its order committed, before its answer was stored: the
+    key row is left in_progress (with the order's number and token) and its lease runs out."""
+    key_row = IdempotencyKey.objects.get()
+    IdempotencyKey.objects.filter(pk=key_row.pk).update(
+        state=IdempotencyState.IN_PROGRESS,
+        order_token=placed["order_token"],
+        response_status=None,
+        response_body=None,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    retry = checkout(str(key_row.cart_token))
+    assert (retry.status_code, retry["Idempotent-Replayed"]) == (201, "true")
+    assert retry.json()["number"] == placed["number"]
+    assert retry.json()["order_token"] == placed["order_token"]
+    assert Order.objects.count() == 1
+    key_row.refresh_from_db()
+    assert (key_row.state, key_row.order_token) == (IdempotencyState.COMPLETED, "")

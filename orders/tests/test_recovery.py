@@ -323,3 +323,71 @@ def test_concurrent_recovery_runs_recover_each_checkout_once():
     assert len(MockGateway._refunds) == 3
     for number in numbers:
         assert refund_rows(number).filter(result=PaymentResult.SUCCEEDED).count() == 1
+
+
+# ------------------------------------------------- one checkout whose request is known dead
+
+
+def test_a_young_checkout_whose_request_died_is_recovered_at_once():
+    from orders.checkout.recovery import recover_checkout
+
+    variant = make_variant(on_hand=10)
+    cart, plan = dead_checkout(None, (variant, 2), charge=True, minutes=0)
+    assert recover_stale_checkouts() == []  # not stale yet
+    assert recover_checkout(order_number=plan.number) is True
+    assert stock(variant) == (10, 0)
+    assert refund_rows(plan.number).get().result == "succeeded"
+    assert_out_of_checkout(cart, (variant, 2))
+
+
+def test_recovering_a_checkout_that_is_not_in_flight_does_nothing():
+    from orders.checkout.recovery import recover_checkout
+
+    variant = make_variant(on_hand=10)
+    order = place(items=[(variant, 1)])
+    assert recover_checkout(order_number="SO-NONE-0000") is True
+    assert recover_checkout(order_number=order.number) is True
+    assert stock(variant) == (10, 1)
+    assert not Payment.objects.filter(kind=PaymentKind.REFUND).exists()
+
+
+def test_the_recovery_command_takes_a_younger_age():
+    variant = make_variant(on_hand=10)
+    cart, plan = dead_checkout(None, (variant, 2), minutes=1)
+    call_command("recover_checkouts", stdout=StringIO())
+    assert stock(variant) == (10, 2)
+    out = StringIO()
+    call_command("recover_checkouts", "--older-than", "0", stdout=out)
+    assert f"Recovered checkout {plan.number}." in out.getvalue()
+    assert stock(variant) == (10, 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_requests_checkout_still_locked_is_reported_not_waited_for():
+    from orders.checkout.recovery import recover_checkout
+
+    variant = make_variant(on_hand=5)
+    cart, plan = dead_checkout(None, (variant, 2), minutes=0)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        try:
+            with transaction.atomic():
+                Cart.objects.select_for_update().get(pk=cart.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        assert recover_checkout(order_number=plan.number) is False
+        assert stock(variant) == (5, 2)
+    finally:
+        release.set()
+        holder.join(10)
+    assert recover_checkout(order_number=plan.number) is True
+    assert stock(variant) == (5, 0)

@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -57,6 +57,15 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return _validation_response(validation_errors(exc))
+    if isinstance(exc, SuspiciousOperation):
+        # What Django refuses to parse (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+        # fields) is the client's fault, not a server error.
+        message = (
+            "The request body is larger than the server accepts."
+            if isinstance(exc, RequestDataTooBig)
+            else "The request was refused as malformed."
+        )
+        return Response({"code": ShopErrorCode.BAD_REQUEST.value, "detail": message}, status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -51,3 +51,40 @@ FORBIDDEN = error(
 )
 NOT_FOUND = error("Not found (or belongs to another user)")
 THROTTLED = error("Too many requests; see Retry-After")
+
+URL_GUARD_400 = (
+    "A request the server refuses to parse: a NUL character in the URL, more query "
+    "parameters or a larger body than it accepts (`bad_request`)"
+)
+
+
+def document_url_guard(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: every operation may answer 400 ``bad_request``.
+
+    ``shop.middleware.RejectNullBytesMiddleware`` refuses unusable URLs before any view runs,
+    and the API exception handler answers 400 to a body Django will not parse, so an
+    operation whose view never answers 400 of its own still can; this documents it where the
+    view's schema does not list a 400 already.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "detail": {"type": "string"}},
+            "required": ["code", "detail"],
+        },
+    )
+    error = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "put", "patch", "post", "delete"}:
+                continue
+            operation.setdefault("responses", {}).setdefault(
+                "400",
+                {
+                    "content": {"application/json": {"schema": error}},
+                    "description": URL_GUARD_400,
+                },
+            )
+    return result

@@ -349,6 +349,10 @@ SPECTACULAR_SETTINGS = {
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.api.schema.document_url_guard",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
         "ProductStatusEnum": "catalog.models.ProductStatus",
@@ -395,25 +399,35 @@ SHOP_SEED_ADMIN_PASSWORD = env.str("SHOP_SEED_ADMIN_PASSWORD", default="")
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
+# A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
+# keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.
+SHOP_IDEMPOTENCY_LEASE_SECONDS = env.int("SHOP_IDEMPOTENCY_LEASE_SECONDS", default=120)
 # Gateway retries: at most 3 attempts, waiting base, 2*base seconds between them.
 SHOP_PAYMENT_RETRY_BASE_DELAY = env.float("SHOP_PAYMENT_RETRY_BASE_DELAY", default=0.5)
 # A notification stuck in "sending" this long (a worker died mid-send) is retried.
 NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=600)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "text": one line per record; "json": one JSON object per line (for log collectors).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # request_id, trace_id and span_id on every record ("-" outside a request / a trace).
     "filters": {"request_id": {"()": "shop.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "default": {
-            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+            " trace_id=%(trace_id)s span_id=%(span_id)s",
         },
+        "json": {"()": "shop.telemetry.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "default",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },

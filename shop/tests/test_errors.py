@@ -42,10 +42,17 @@ def test_the_api_and_the_stored_idempotent_answer_give_the_same_body(db):
     request = APIRequestFactory().post("/x")
     api = exception_handler(exc, {"request": request})
 
-    def action():
+    def action(order_number):
         raise exc
 
-    stored = run_idempotent(user=UserFactory(), key="k-1", scope="test", payload={}, action=action)
+    stored = run_idempotent(
+        user=UserFactory(),
+        key="k-1",
+        scope="test",
+        payload={},
+        action=action,
+        replay=lambda order: (201, {}),
+    )
 
     assert api.status_code == stored.status == 400
     assert api.data == stored.body == validation_error_body(validation_errors(exc))

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_order_staff_permissions'),
+        ('orders', '0006_idempotency_key_lease'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -21,6 +21,11 @@ class Migration(migrations.Migration):
             model_name='idempotencykey',
             name='cart_token',
             field=models.UUIDField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='idempotencykey',
+            name='order_token',
+            field=models.CharField(blank=True, default='', max_length=64),
         ),
         migrations.AddField(
             model_name='order',
