@@ -7,6 +7,7 @@ product changes later.
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -78,7 +79,13 @@ def order_summary(order) -> dict:
     }
 
 
-def order_confirmation_context(order) -> dict:
+def order_confirmation_context(order, *, order_token: str | None = None) -> dict:
+    """Return the confirmation email's context; a guest's link carries its ``order_token``.
+
+    The token is the guest's only way back to the order, so the outbox row (server-side,
+    like the password-reset link) holds the link with it until the email is delivered;
+    the order itself keeps only the token's hash.
+    """
     lines = [
         {
             "sku": line.sku,
@@ -90,9 +97,13 @@ def order_confirmation_context(order) -> dict:
         }
         for line in order.lines.all()
     ]
+    summary = order_summary(order)
+    if order_token:
+        query = urlencode({"token": order_token})
+        summary["url"] = absolute_url(f"/orders/{order.number}/?{query}")
     return {
         "order": {
-            **order_summary(order),
+            **summary,
             "lines": lines,
             "subtotal": money(order.subtotal),
             "shipping_total": money(order.shipping_total),

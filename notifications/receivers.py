@@ -58,12 +58,12 @@ def on_password_reset_requested(
 
 
 @receiver(order_placed, dispatch_uid="notifications.order_placed")
-def on_order_placed(sender, *, order_id: int, **kwargs) -> None:
+def on_order_placed(sender, *, order_id: int, order_token: str | None = None, **kwargs) -> None:
     order = Order.objects.prefetch_related("lines").get(pk=order_id)
     create_notification(
         kind=NotificationKind.ORDER_CONFIRMATION,
         recipient=order.email,
-        context=contexts.order_confirmation_context(order),
+        context=contexts.order_confirmation_context(order, order_token=order_token),
         event_key=f"order_placed:{order.pk}",
     )
 

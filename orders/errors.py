@@ -23,6 +23,7 @@ class OrderErrorCode(StrEnum):
     RETURN_NOT_ALLOWED = "return_not_allowed"
     CHECKOUT_FAILED = "checkout_failed"
     INVALID_SIGNATURE = "invalid_signature"
+    CART_CHANGED = "cart_changed"
 
 
 class PriceChanged(DomainError):
@@ -31,6 +32,21 @@ class PriceChanged(DomainError):
     code = CartErrorCode.PRICE_CHANGED  # the cart's code: its warnings report the same change
     status_code = 409
     default_detail = "Some prices changed since you added the items; please review your cart."
+
+
+class CartChanged(DomainError):
+    """The order's total is not the ``expected_total`` the shopper was shown; nothing charged.
+
+    ``total`` (a two-place decimal string) is the total the cart now comes to. Not kept
+    against an Idempotency-Key: the client asks again with the new total and the same key.
+    """
+
+    code = OrderErrorCode.CART_CHANGED
+    status_code = 409
+    default_detail = "Your cart changed since you last saw it; please check the new total."
+
+    def __init__(self, total: str, detail: str | None = None) -> None:
+        super().__init__(detail, total=total)
 
 
 class PaymentError(DomainError):
@@ -114,6 +130,7 @@ class InvalidSignatureError(DomainError):
 
 
 __all__ = [
+    "CartChanged",
     "CartEmpty",
     "CheckoutFailed",
     "IdempotencyKeyInUse",

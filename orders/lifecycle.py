@@ -42,10 +42,11 @@ def allowed_targets(*, status: str) -> frozenset[str]:
     return ALLOWED_TRANSITIONS.get(status, frozenset())
 
 
-def cancellable_statuses(*, user: User) -> frozenset[str]:
+def cancellable_statuses(*, user: User | None) -> frozenset[str]:
     """Return the statuses from which ``user`` may cancel an order: until ``fulfilled`` for
-    staff holding ``orders.cancel_order``, ``received``/``processing`` for anyone else."""
-    if has_staff_permission(user=user, permission="orders.cancel_order"):
+    staff holding ``orders.cancel_order``, ``received``/``processing`` for anyone else
+    (``None``: a guest holding the order token)."""
+    if user is not None and has_staff_permission(user=user, permission="orders.cancel_order"):
         return STAFF_CANCELLABLE
     return CUSTOMER_CANCELLABLE
 
@@ -82,7 +83,9 @@ def _cancel_side_effects(order: Order) -> Decimal:
     )
 
 
-def _ship_side_effects(order: Order, *, user: User, tracking_number: str, carrier: str) -> None:
+def _ship_side_effects(
+    order: Order, *, user: User | None, tracking_number: str, carrier: str
+) -> None:
     if tracking_number:
         carrier = carrier or "Manual"
     else:
@@ -93,7 +96,13 @@ def _ship_side_effects(order: Order, *, user: User, tracking_number: str, carrie
 
 
 def _apply(
-    order: Order, to_status: str, *, user: User, note: str, tracking_number: str, carrier: str
+    order: Order,
+    to_status: str,
+    *,
+    user: User | None,
+    note: str,
+    tracking_number: str,
+    carrier: str,
 ) -> None:
     from_status = order.status
     refund_amount: Decimal | None = None
@@ -165,7 +174,7 @@ def _transition(
     *,
     order: Order,
     to_status: str,
-    user: User,
+    user: User | None,
     note: str = "",
     tracking_number: str = "",
     carrier: str = "",
@@ -193,10 +202,11 @@ def _transition(
     return Order.objects.get(pk=order.pk)
 
 
-def cancel_order(*, order: Order, user: User, note: str = "") -> Order:
-    """Cancel ``order`` on behalf of ``user`` and return it.
+def cancel_order(*, order: Order, user: User | None, note: str = "") -> Order:
+    """Cancel ``order`` on behalf of ``user`` (``None``: the guest holding its order token;
+    the caller has checked the token) and return it.
 
-    Customers may cancel while ``received`` or ``processing``; staff holding
+    Customers and guests may cancel while ``received`` or ``processing``; staff holding
     ``orders.cancel_order`` until ``fulfilled``.
     Otherwise raises ``InvalidTransition`` (409). Locks and side effects as
     ``transition_order`` (re-checked under the order lock).

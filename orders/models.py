@@ -26,10 +26,17 @@ class Order(models.Model):
     """A placed order. Lines, address and totals are snapshots taken at checkout."""
 
     number = models.CharField(max_length=32, unique=True)
+    # None for a guest's order: the guest reaches it with its order token (only its sha256
+    # is stored, in ``order_token_hash``), until an account is created and attaches it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     email = models.EmailField()
+    order_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         max_length=12, choices=OrderStatus.choices, default=OrderStatus.RECEIVED
     )
@@ -63,6 +70,11 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_total__lte=models.F("total")),
                 name="orders_refund_lte_total",
+            ),
+            # Every order is reachable: by its user, or (a guest's) by its order token.
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(order_token_hash=""),
+                name="orders_order_has_owner",
             ),
         ]
 
@@ -342,14 +354,23 @@ class IdempotencyKey(models.Model):
     under (before anything is charged) and a lease: a request that died with its process is
     taken over by the next request with the key once ``lease_expires_at`` has passed
     (``orders.checkout.idempotency``).
+
+    Keys belong to a member (``user``) or, for a guest, to a cart token (``cart_token``):
+    exactly one of the two is set, and a key is unique per owner and scope.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    cart_token = models.UUIDField(null=True, blank=True)
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=64, default="orders.create")
     request_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=IdempotencyState.choices)
     order_number = models.CharField(max_length=32, blank=True, default="")
+    # A guest's checkout: the order token its order is placed with, while ``in_progress``
+    # (the replay of an order placed by a dead request carries it); blank otherwise.
+    order_token = models.CharField(max_length=64, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
@@ -358,7 +379,19 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "scope", "key"], name="orders_idempotency_user_scope_key"
+                fields=["user", "scope", "key"],
+                condition=Q(user__isnull=False),
+                name="orders_idempotency_user_scope_key",
+            ),
+            models.UniqueConstraint(
+                fields=["cart_token", "scope", "key"],
+                condition=Q(cart_token__isnull=False),
+                name="orders_idempotency_cart_scope_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, cart_token__isnull=True)
+                | Q(user__isnull=True, cart_token__isnull=False),
+                name="orders_idempotency_one_owner",
             ),
         ]
 

@@ -7,16 +7,23 @@ from accounts.roles import has_staff_permission
 from orders.models import Invoice, Order, ReturnLine, ReturnRequest
 
 
-def orders_for(*, user: User) -> QuerySet[Order]:
-    """Return the orders ``user`` may see (staff with ``orders.view_order``: all; anyone else
-    their own), newest first, with everything the order body needs prefetched (constant
-    number of queries for any page size)."""
-    qs = Order.objects.prefetch_related(
+def orders_with_details() -> QuerySet[Order]:
+    """Return every order, newest first, with everything the order body needs prefetched.
+
+    Callers narrow it (``orders_for``, or one guest order found by its token)."""
+    return Order.objects.prefetch_related(
         "lines",
         "shipments",
         "events",
         Prefetch("invoices", queryset=Invoice.objects.only("id", "order_id", "kind", "number")),
     ).order_by("-created_at", "-id")
+
+
+def orders_for(*, user: User) -> QuerySet[Order]:
+    """Return the orders ``user`` may see (staff with ``orders.view_order``: all; anyone else
+    their own), newest first, with everything the order body needs prefetched (constant
+    number of queries for any page size)."""
+    qs = orders_with_details()
     if not has_staff_permission(user=user, permission="orders.view_order"):
         qs = qs.filter(user=user)
     return qs

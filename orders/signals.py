@@ -1,6 +1,8 @@
 """Signals the orders app emits, inside the transaction of the change (see below).
 
-order_placed(sender, order_id: int)
+order_placed(sender, order_id: int, order_token: str | None)
+    ``order_token`` is the guest's secret (None for a member's order): the confirmation
+    email links to the order page with it. Only its hash is stored on the order.
 order_status_changed(sender, order_id: int, from_status: str, to_status: str, refund_amount: str | None)
     For a cancellation, ``refund_amount`` is the amount refunded (decimal string).
 refund_issued(sender, order_id: int, return_id: int, amount: str)

@@ -9,10 +9,17 @@ app_name = "orders"
 
 urlpatterns = [
     path("checkout/", checkout_views.checkout, name="checkout"),
+    path("checkout/guest/", checkout_views.guest_start, name="checkout-guest"),
     path("checkout/done/<str:number>/", checkout_views.confirmation, name="confirmation"),
+    path(
+        "checkout/done/<str:number>/account/",
+        checkout_views.create_account,
+        name="confirmation-account",
+    ),
     path("orders/", views.order_list, name="list"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel, name="cancel"),
+    path("orders/<str:number>/invoice/", views.order_invoice, name="invoice"),
     path("orders/<str:number>/returns/", return_views.order_return, name="return"),
     path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
 ]

@@ -1,27 +1,42 @@
 """The shopper's order pages: history, one order (timeline, tracking, invoice), cancelling.
 
-Only the signed-in shopper's own orders are shown (anyone else's answer 404). The checkout
+Only the signed-in shopper's own orders are shown (anyone else's answer 404), and a guest's
+order to whoever holds its order token: the email's link ``/orders/<number>/?token=...``
+stores the token in the session (``remember_guest_order``) and redirects to the bare URL, so
+the token leaves the address bar and following links (cancel, invoice) keeps working. Without
+the token a guest order is a 404. The checkout
 pages live in ``orders.checkout.views``, the return request in ``orders.returns.views`` and
 the staff dashboard in ``orders.reports.views``.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.views import error_message
 from orders import lifecycle
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, ReturnLine, ReturnRequest
+from orders.guest_access import guest_order, token_matches
+from orders.models import (
+    InvoiceKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    ReturnLine,
+    ReturnRequest,
+)
 from orders.returns import services as returns
 from shop.errors import DomainError
 
 ORDERS_PER_PAGE = 10
+GUEST_ORDERS_SESSION_KEY = "guest_orders"  # {order number: order token}
 EVENT_TITLES = {
     "placed": "Order placed",
     "return_requested": "Return requested",
@@ -33,6 +48,46 @@ def own_order(request: HttpRequest, number: str, queryset: QuerySet | None = Non
     """Return the signed-in shopper's order ``number`` (from ``queryset``), or raise 404."""
     queryset = Order.objects.all() if queryset is None else queryset
     return get_object_or_404(queryset, number=number, user=request.user)
+
+
+def remember_guest_order(request: HttpRequest, *, number: str, token: str) -> None:
+    """Keep a guest's order token in the (server-side) session for this browser."""
+    known = dict(request.session.get(GUEST_ORDERS_SESSION_KEY, {}))
+    known[number] = token
+    request.session[GUEST_ORDERS_SESSION_KEY] = known
+
+
+def session_guest_order(
+    request: HttpRequest, number: str, queryset: QuerySet | None = None
+) -> Order | None:
+    """Return the guest order ``number`` when this session holds its token, else None."""
+    token = request.session.get(GUEST_ORDERS_SESSION_KEY, {}).get(number)
+    return guest_order(number=number, token=token, queryset=queryset) if token else None
+
+
+def viewable_order(
+    request: HttpRequest, number: str, queryset: QuerySet | None = None
+) -> tuple[Order, bool]:
+    """Return ``(order, as_guest)``: the signed-in shopper's own order, or a guest order whose
+    token this session holds. Raises 404 otherwise."""
+    queryset = Order.objects.all() if queryset is None else queryset
+    if request.user.is_authenticated:
+        order = queryset.filter(number=number, user=request.user).first()
+        if order is not None:
+            return order, False
+    order = session_guest_order(request, number, queryset)
+    if order is None:
+        raise Http404
+    return order, True
+
+
+def _sign_in_first(request: HttpRequest, number: str) -> bool:
+    """Whether an anonymous visitor should sign in to see order ``number``: a member's
+    order (the member's email link has no token). A guest order without its token, or an
+    unknown number, is a 404 instead."""
+    if request.user.is_authenticated or session_guest_order(request, number) is not None:
+        return False
+    return Order.objects.filter(number=number, user__isnull=False).exists()
 
 
 def order_detail_queryset() -> QuerySet:
@@ -75,11 +130,15 @@ def order_detail_context(
     return_data: dict | None = None,
     return_errors: dict | None = None,
     return_reason: str = "",
+    as_guest: bool = False,
 ) -> dict:
-    """Return the order page's context; ``return_*`` refill the return form after an error."""
+    """Return the order page's context; ``return_*`` refill the return form after an error.
+
+    ``as_guest``: a guest's view (through its order token): cancel while allowed, no returns
+    (they need an account), the invoice on the HTML site."""
     returnable = []
     return_data, return_errors = return_data or {}, return_errors or {}
-    if returns.can_request_return(order=order):
+    if not as_guest and returns.can_request_return(order=order):
         left = returns.returnable_quantities(order=order)
         returnable = [
             {
@@ -94,10 +153,17 @@ def order_detail_context(
     return {
         "order": order,
         "timeline": _timeline(order),
-        "can_cancel": lifecycle.can_cancel(order=order, user=request.user),
+        "can_cancel": (
+            order.status in lifecycle.cancellable_statuses(user=None)
+            if as_guest
+            else lifecycle.can_cancel(order=order, user=request.user)
+        ),
         "returnable": returnable,
         "return_reason": return_reason,
-        "invoice_url": invoice_url(order),
+        "invoice_url": (
+            reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)
+        ),
+        "as_guest": as_guest,
     }
 
 
@@ -114,21 +180,48 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/order_list.html", {"page": page, "orders": page.object_list})
 
 
-@login_required
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    """Show one of the shopper's orders: lines, timeline, tracking, cancel/return forms."""
-    order = own_order(request, number, order_detail_queryset())
-    return render(request, "orders/order_detail.html", order_detail_context(request, order))
+    """Show one of the shopper's orders (or a guest's, by its order token): lines, timeline,
+    tracking, cancel/return forms. ``?token=`` is checked, kept in the session and dropped
+    from the URL; a wrong token is a 404."""
+    token = request.GET.get("token")
+    if token is not None:
+        order = Order.objects.filter(number=number).first()
+        if order is None or not token_matches(order=order, token=token):
+            raise Http404
+        remember_guest_order(request, number=number, token=token)
+        return redirect("orders:detail", number=number)
+    if _sign_in_first(request, number):
+        return redirect_to_login(request.get_full_path())
+    order, as_guest = viewable_order(request, number, order_detail_queryset())
+    context = order_detail_context(request, order, as_guest=as_guest)
+    return render(request, "orders/order_detail.html", context)
 
 
-@login_required
+@require_GET
+def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
+    """The printable invoice of an order this browser may see (a guest's included)."""
+    order, _ = viewable_order(request, number)
+    documents = list(order.invoices.all().order_by("issued_at", "id"))
+    invoice = next((d for d in documents if d.kind == InvoiceKind.INVOICE), None)
+    if invoice is None:
+        raise Http404
+    credit_notes = [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE]
+    context = {"invoice": invoice, "order": order, "credit_notes": credit_notes}
+    return render(request, "orders/invoice.html", context)
+
+
 @require_POST
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    """Cancel the order (``lifecycle.cancel_order`` decides whether that is still allowed)."""
-    order = own_order(request, number)
+    """Cancel the order (``lifecycle.cancel_order`` decides whether that is still allowed);
+    a guest cancels through the order token kept in the session."""
+    if _sign_in_first(request, number):
+        return redirect_to_login(request.get_full_path())
+    order, as_guest = viewable_order(request, number)
+    user = None if as_guest else request.user
     try:
-        lifecycle.cancel_order(order=order, user=request.user, note="Cancelled by the customer.")
+        lifecycle.cancel_order(order=order, user=user, note="Cancelled by the customer.")
     except (DomainError, ValidationError) as exc:
         messages.error(request, error_message(exc))
     else:

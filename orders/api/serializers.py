@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.addresses.serializers import PostalAddressSerializer
-from orders.lifecycle import can_cancel
+from orders.lifecycle import can_cancel, cancellable_statuses
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnRequest
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -72,10 +72,26 @@ class OrderSerializer(serializers.ModelSerializer):
         return None
 
     def get_can_cancel(self, order) -> bool:
+        if self.context.get("guest"):  # reached with its order token
+            return order.status in cancellable_statuses(user=None)
         request = self.context.get("request")
         if request is None or not request.user.is_authenticated:
             return False
         return can_cancel(order=order, user=request.user)
+
+
+class GuestOrderSerializer(OrderSerializer):
+    """The order placed by a guest, with the secret that opens it (shown only here)."""
+
+    order_token = serializers.CharField(
+        read_only=True,
+        help_text="Opaque secret (43 characters) granting access to this one order: send it "
+        "as the X-Order-Token header. Only its hash is kept by the shop.",
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "order_token"]
+        read_only_fields = fields
 
 
 class PlaceOrderSerializer(serializers.Serializer):
@@ -83,11 +99,31 @@ class PlaceOrderSerializer(serializers.Serializer):
     address_id = serializers.IntegerField(required=False, min_value=1)
     payment_token = serializers.CharField(max_length=255)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(
+        required=False,
+        max_length=254,
+        help_text="Guests (no auth, X-Cart-Token): required; the confirmation goes there. "
+        "Ignored for a signed-in user (their account's email is used).",
+    )
+    expected_total = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        min_value=0,
+        help_text="The total shown to the shopper; when the order's total differs nothing is "
+        "charged: 409 cart_changed with the new total.",
+    )
 
     def validate(self, attrs):
         if ("shipping_address" in attrs) == ("address_id" in attrs):
             raise serializers.ValidationError(
                 {"shipping_address": ["Give either shipping_address or address_id."]}
+            )
+        guest = self.context.get("guest", False)
+        if guest and "email" not in attrs:
+            raise serializers.ValidationError({"email": ["An email address is required."]})
+        if guest and "address_id" in attrs:
+            raise serializers.ValidationError(
+                {"address_id": ["Guests have no address book: give shipping_address."]}
             )
         return attrs
 

@@ -1,4 +1,6 @@
-"""Orders, checkout, invoices and returns (API.md "Orders and checkout")."""
+"""Orders, checkout, invoices and returns (API.md "Orders and checkout", "Guest checkout")."""
+
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -8,20 +10,25 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
 from accounts.roles import has_staff_permission
+from cart.api.views import TOKEN_HEADER as CART_TOKEN_HEADER
+from cart.errors import CartNotFound
 from cart.services import get_cart_for
 from orders.api.serializers import (
+    GuestOrderSerializer,
     InvoiceSerializer,
     OrderSerializer,
     PlaceOrderSerializer,
@@ -30,11 +37,12 @@ from orders.api.serializers import (
     TransitionSerializer,
 )
 from orders.checkout.idempotency import run_idempotent, validate_key
-from orders.checkout.services import place_order
+from orders.checkout.services import place_guest_order, place_order
+from orders.guest_access import guest_order, new_order_token
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, request_return
-from orders.selectors import orders_for, returns_list
+from orders.selectors import orders_for, orders_with_details, returns_list
 from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
     FORBIDDEN,
@@ -46,6 +54,15 @@ from shop.api.schema import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+ORDER_TOKEN_HEADER = "X-Order-Token"
+ORDER_TOKEN_PARAM = OpenApiParameter(
+    ORDER_TOKEN_HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="A guest's order_token (from the 201 of checkout), instead of auth. A wrong "
+    "or missing token answers 404.",
+)
 CHECKOUT_SCOPE = "orders.create"
 INVALID_TRANSITION = error("Not allowed from the current status (invalid_transition)")
 PASSWORD_CHANGE_REQUIRED = error(
@@ -77,7 +94,8 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
         },
     ),
     retrieve=extend_schema(
-        summary="One order",
+        summary="One order (a guest: with X-Order-Token)",
+        parameters=[ORDER_TOKEN_PARAM],
         responses={
             200: OrderSerializer,
             401: UNAUTHENTICATED,
@@ -96,6 +114,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_value_regex = "[^/]+"
     filter_backends: list = []
 
+    # A guest places an order (with a cart token) and reaches it (with its order token).
+    GUEST_ACTIONS = frozenset({"create", "retrieve", "cancel"})
+
+    def get_permissions(self):
+        if self.action in self.GUEST_ACTIONS:
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return super().get_permissions()
+
+    def _order_token(self) -> str | None:
+        return self.request.headers.get(ORDER_TOKEN_HEADER)
+
+    def _is_guest_access(self) -> bool:
+        """Whether this request reaches its order by order token (not as a signed-in user)."""
+        return self._order_token() is not None or not self.request.user.is_authenticated
+
     def get_queryset(self):
         qs = orders_for(user=self.request.user)
         if self.action == "list":
@@ -108,7 +141,18 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_object(self):
         """Return the order of the URL: customers 404 on another's order; staff without
-        ``orders.view_order`` (who see only their own) 403 ``permission_denied``."""
+        ``orders.view_order`` (who see only their own) 403 ``permission_denied``. With an
+        ``X-Order-Token`` header (or without auth) the token alone decides: 404 unless it is
+        the order's."""
+        if self._is_guest_access():
+            order = guest_order(
+                number=self.kwargs[self.lookup_field],
+                token=self._order_token(),
+                queryset=orders_with_details(),
+            )
+            if order is None:
+                raise Http404
+            return order
         try:
             return super().get_object()
         except Http404:
@@ -123,13 +167,33 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if order.user_id != user.pk and not has_staff_permission(user=user, permission=permission):
             self.permission_denied(self.request)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "guest": self._is_guest_access()}
+
     def _order_response(self, order, status: int = 200) -> Response:
-        order = get_object_or_404(orders_for(user=self.request.user), pk=order.pk)
+        if self._is_guest_access():
+            order = get_object_or_404(orders_with_details(), pk=order.pk)
+        else:
+            order = get_object_or_404(orders_for(user=self.request.user), pk=order.pk)
         return Response(self.get_serializer(order).data, status=status)
 
     @extend_schema(
-        summary="Place the cart as an order (idempotent)",
+        summary="Place the cart as an order (idempotent); guests too, with a cart token",
+        description=(
+            "Signed in: the user's cart. Without auth: the cart of the `X-Cart-Token` header "
+            "(a guest checkout: `email` required, the 201 carries `order_token`; idempotency "
+            "keys are then scoped per cart token). Without auth or cart token: 401. "
+            "`expected_total`: when the order's total differs, nothing is charged and the "
+            "answer is 409 `cart_changed` with the new `total`."
+        ),
         parameters=[
+            OpenApiParameter(
+                CART_TOKEN_HEADER,
+                type=str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A guest's cart token (without auth).",
+            ),
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
                 type=str,
@@ -148,7 +212,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ],
         request=PlaceOrderSerializer,
         responses={
-            201: OrderSerializer,
+            201: PolymorphicProxySerializer(
+                component_name="PlacedOrder",
+                serializers=[OrderSerializer, GuestOrderSerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
             400: OpenApiResponse(
                 VALIDATION.response,
                 description="validation_error, cart_empty or idempotency_key_required",
@@ -156,9 +225,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             401: UNAUTHENTICATED,
             402: error("Payment declined (payment_declined)"),
             403: PASSWORD_CHANGE_REQUIRED,
+            404: error("Unknown or closed cart token (cart_not_found)"),
             409: error(
-                "insufficient_stock (with lines), price_changed, idempotency_key_in_use "
-                "or checkout_in_progress"
+                "insufficient_stock (with lines), price_changed, cart_changed (with the new "
+                "total), idempotency_key_in_use or checkout_in_progress"
             ),
             422: error("Same key, different body (idempotency_key_mismatch)"),
             429: THROTTLED,
@@ -166,6 +236,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         },
     )
     def create(self, request):
+        if not request.user.is_authenticated:
+            return self._create_as_guest(request)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         validate_key(key=key)  # 400 idempotency_key_required before anything else
         serializer = PlaceOrderSerializer(data=request.data)
@@ -185,6 +257,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 address_id=data.get("address_id"),
                 payment_token=data["payment_token"],
                 notes=data.get("notes", ""),
+                expected_total=data.get("expected_total"),
                 order_number=order_number,
             )
             return placed(order)
@@ -200,8 +273,67 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.body, status=result.status, headers=headers)
 
+    def _create_as_guest(self, request) -> Response:
+        """Guest checkout: the cart of the X-Cart-Token header, keys scoped per cart token.
+
+        The stored (replayable) 201 holds the order token: a client retrying with its key must
+        learn it (the idempotency row is server-side and expires with the key, 24 h)."""
+        raw_token = request.headers.get(CART_TOKEN_HEADER)
+        if not raw_token:
+            raise NotAuthenticated()
+        try:
+            cart_token = UUID(raw_token)
+        except ValueError:
+            raise CartNotFound() from None
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        validate_key(key=key)
+        serializer = PlaceOrderSerializer(data=request.data, context={"guest": True})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        order_token = new_order_token()
+
+        def placed(order) -> tuple[int, dict]:
+            # ``order.order_token``: set by the action, or by run_idempotent for the order of
+            # a request that died before answering (kept on the key row until then).
+            token = order.order_token
+            order = orders_with_details().get(pk=order.pk)
+            order.order_token = token
+            return 201, GuestOrderSerializer(
+                order, context={"request": request, "guest": True}
+            ).data
+
+        def action(order_number: str) -> tuple[int, dict]:
+            guest = place_guest_order(
+                email=data["email"],
+                cart=get_cart_for(token=cart_token),
+                shipping_address=data["shipping_address"],
+                payment_token=data["payment_token"],
+                notes=data.get("notes", ""),
+                expected_total=data.get("expected_total"),
+                order_number=order_number,
+                order_token=order_token,
+            )
+            guest.order.order_token = guest.order_token
+            return placed(guest.order)
+
+        result = run_idempotent(
+            user=None,
+            cart_token=cart_token,
+            key=key,
+            scope=CHECKOUT_SCOPE,
+            payload=request.data,
+            action=action,
+            replay=placed,
+            order_token=order_token,
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(result.body, status=result.status, headers=headers)
+
     @extend_schema(
         summary="Cancel an order (customer: received/processing; staff: until fulfilled)",
+        description="A guest cancels with the X-Order-Token header (while received or processing).",
+        parameters=[ORDER_TOKEN_PARAM],
         request=None,
         responses={
             200: OrderSerializer,
@@ -216,6 +348,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
         order = self.get_object()
+        if self._is_guest_access():
+            order = cancel_order(order=order, user=None, note="Cancelled by the guest.")
+            return self._order_response(order)
         self._check_staff_path(order, "orders.cancel_order")
         order = cancel_order(order=order, user=request.user)
         return self._order_response(order)

@@ -38,6 +38,10 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The total the page showed: the order is refused (cart_changed) when it differs.
+    expected_total = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(
         self,
@@ -90,12 +94,15 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         """Return the keyword arguments of ``place_order`` for a valid form (but the cart)."""
         choice = self.cleaned_data["address"]
         new = choice == NEW_ADDRESS
-        return {
+        arguments = {
             "shipping_address": self.new_address.address() if new else None,
             "address_id": None if new else int(choice),
             "payment_token": self.cleaned_data["payment_token"],
             "notes": self.cleaned_data["notes"],
         }
+        if self.cleaned_data.get("expected_total") is not None:
+            arguments["expected_total"] = self.cleaned_data["expected_total"]
+        return arguments
 
     def idempotency_payload(self) -> dict:
         """Return what identifies this submission: the same answers are the same request."""
@@ -104,6 +111,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             "payment_token": self.cleaned_data["payment_token"],
             "notes": self.cleaned_data["notes"],
         }
+        if self.cleaned_data.get("expected_total") is not None:
+            payload["expected_total"] = str(self.cleaned_data["expected_total"])
         if payload["address"] == NEW_ADDRESS:
             payload.update(self.new_address.address())
         return payload
@@ -124,3 +133,41 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         self.mark_invalid_fields()
         if self.new_address.is_bound:
             self.new_address.mark_invalid_fields()
+
+
+class GuestCheckoutForm(CheckoutForm):
+    """The guest's checkout: an email address, a new address (no address book), the card."""
+
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def __init__(self, data: Mapping | None = None, *, initial: dict | None = None) -> None:
+        super().__init__(data, addresses=[], initial=initial)
+
+    def order_arguments(self) -> dict:
+        """Return the keyword arguments of ``place_guest_order`` for a valid form."""
+        arguments = super().order_arguments()
+        arguments.pop("address_id")
+        return {**arguments, "email": self.cleaned_data["email"]}
+
+    def idempotency_payload(self) -> dict:
+        return {**super().idempotency_payload(), "email": self.cleaned_data["email"]}
+
+
+class GuestEmailForm(AccessibleFormMixin, forms.Form):
+    """The choice page's "continue as guest" form."""
+
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class GuestAccountForm(AccessibleFormMixin, forms.Form):
+    """The confirmation page's "create an account" form: one password field."""
+
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )

@@ -3,23 +3,25 @@ checkout").
 
 A request *claims* its key before the checkout runs: the key row is inserted (``in_progress``)
 and committed with the order number the checkout will place the order under and a lease
-(``SHOP_IDEMPOTENCY_LEASE_SECONDS``). Then:
+(``SHOP_IDEMPOTENCY_LEASE_SECONDS``). A key belongs to its *owner*: the member, or for a
+guest the cart token (so two guests never share a key). Then:
 
 - Two concurrent requests with one key cannot both run: the unique constraint on
-  (user, scope, key) lets one insert; the other answers 409 ``idempotency_key_in_use``, or
+  (owner, scope, key) lets one insert; the other answers 409 ``idempotency_key_in_use``, or
   replays the stored answer once the first has placed the order.
 - Only a placed order is kept against the key. A failure (validation error, empty cart, stock
-  short, price changed, payment declined or unavailable, and every other ``DomainError`` of
-  the checkout, all of which leave stock and cart as they were) releases the key, so a retry
-  with it runs the checkout again.
+  short, price changed, cart changed, payment declined or unavailable, and every other
+  ``DomainError`` of the checkout, all of which leave stock and cart as they were) releases
+  the key, so a retry with it runs the checkout again.
 - A request that died with its process (a killed worker) leaves its row ``in_progress``.
   Once the lease has run out, the next request with the key *takes it over*: it recovers what
   the dead checkout left half-done (``recovery.recover_checkout``: refund, deallocate, end the
   cart's checkout), then replays the order if the dead request had placed it (found by the
-  order number on the row) with ``replayed=True``, or runs the checkout again under a new
-  number. So a client that retries with its key never ends up with an order it was not told
-  about. An unexpected exception (a bug, a lost database) is treated the same way: the lease
-  is ended at once and the next retry finds out what happened.
+  order number on the row; a guest's order token is kept on the row too, so the replay
+  carries it) with ``replayed=True``, or runs the checkout again under a new number. So a
+  client that retries with its key never ends up with an order it was not told about. An
+  unexpected exception (a bug, a lost database) is treated the same way: the lease is ended
+  at once and the next retry finds out what happened.
 
 The lease must outlast the longest a request can run (gunicorn recycles a worker stuck for
 ``GUNICORN_TIMEOUT`` seconds, 30 by default; the lease is 120): a takeover presumes the
@@ -34,6 +36,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -106,31 +110,45 @@ def _stored_result(record: IdempotencyKey) -> IdempotentResult:
     return IdempotentResult(record.response_status, record.response_body, True)
 
 
+def key_owner(*, user: User | None, cart_token: UUID | str | None) -> dict:
+    """Return the lookup naming a key's owner: the member, else the guest's cart token.
+
+    Raises ``ValueError`` when neither is given (a guest without a cart has nothing to key).
+    """
+    if user is not None and user.is_authenticated:
+        return {"user": user, "cart_token": None}
+    if cart_token:
+        return {"user": None, "cart_token": UUID(str(cart_token))}
+    raise ValueError("An idempotency key needs a user or a cart token.")
+
+
 def _lease_ended(record: IdempotencyKey, now: datetime) -> bool:
     expires_at = record.lease_expires_at or record.created_at + lease()
     return expires_at <= now
 
 
 def _claim(
-    *, user: User, scope: str, key: str, request_hash: str, number: str
+    *, lookup: dict, request_hash: str, number: str, order_token: str
 ) -> IdempotencyKey | None:
-    """Insert the key row for this attempt; return it, or None if the key already has one."""
+    """Insert the key row for this attempt (``lookup``: owner, scope and key); return it, or
+    None if the key already has one."""
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(
-                user=user,
-                scope=scope,
-                key=key,
+                **lookup,
                 request_hash=request_hash,
                 state=IdempotencyState.IN_PROGRESS,
                 order_number=number,
+                order_token=order_token,
                 lease_expires_at=timezone.now() + lease(),
             )
     except IntegrityError:
         return None
 
 
-def _take_over(*, record: IdempotencyKey, number: str, now: datetime) -> bool:
+def _take_over(
+    *, record: IdempotencyKey, number: str, now: datetime, order_token: str = ""
+) -> bool:
     """Claim the row of a request whose lease ran out for this attempt; return whether this
     attempt won (of several retries racing for it, exactly one does)."""
     lease_over = Q(lease_expires_at__lte=now) | Q(lease_expires_at__isnull=True)
@@ -140,7 +158,7 @@ def _take_over(*, record: IdempotencyKey, number: str, now: datetime) -> bool:
             pk=record.pk,
             state=IdempotencyState.IN_PROGRESS,
             order_number=record.order_number,
-        ).update(order_number=number, lease_expires_at=now + lease())
+        ).update(order_number=number, order_token=order_token, lease_expires_at=now + lease())
     )
 
 
@@ -157,9 +175,11 @@ def _end_lease(pk: int, number: str) -> None:
 
 
 def _complete(pk: int, *, claimed_as: str, number: str, status: int, body: dict) -> None:
+    # The order token has done its job once the answer (which carries it) is stored.
     IdempotencyKey.objects.filter(pk=pk, order_number=claimed_as).update(
         state=IdempotencyState.COMPLETED,
         order_number=number,
+        order_token="",
         lease_expires_at=None,
         response_status=status,
         response_body=body,
@@ -168,14 +188,22 @@ def _complete(pk: int, *, claimed_as: str, number: str, status: int, body: dict)
 
 def run_idempotent(
     *,
-    user: User,
+    user: User | None,
+    cart_token: UUID | str | None = None,
     key: str | None,
     scope: str,
     payload: dict,
     action: CheckoutAction,
     replay: OrderReplay,
+    order_token: str = "",
 ) -> IdempotentResult:
-    """Run the checkout ``action`` at most once per (user, scope, key); return its answer.
+    """Run the checkout ``action`` at most once per (owner, scope, key); return its answer.
+
+    The owner is ``user`` for a member, else ``cart_token`` (a guest's keys are scoped per
+    cart token, so two guests never share a key). ``order_token`` (a guest's checkout) is the
+    order token ``action`` places the order with: kept on the key row while the checkout
+    runs, so that the replay of an order placed by a dead request can carry it (it is set as
+    ``order.order_token`` before ``replay`` is called).
 
     ``action(order_number)`` places the order under that number (chosen and recorded on the
     key row before it runs) and returns ``(status, body)``; ``replay(order)`` answers for an
@@ -201,17 +229,19 @@ def run_idempotent(
     """
     key = validate_key(key=key)
     request_hash = payload_hash(payload=payload)
-    lookup = {"user": user, "scope": scope, "key": key}
+    owner = key_owner(user=user, cart_token=cart_token)
+    lookup = {**owner, "scope": scope, "key": key}
     IdempotencyKey.objects.filter(**lookup, created_at__lt=timezone.now() - ttl()).delete()
     number = new_order_number()
-    record = _claim(user=user, scope=scope, key=key, request_hash=request_hash, number=number)
+    claim = partial(
+        _claim, lookup=lookup, request_hash=request_hash, number=number, order_token=order_token
+    )
+    record = claim()
     if record is None:
         existing = IdempotencyKey.objects.filter(**lookup).first()
         if existing is None:
             # The request holding the key failed and released it since our insert: try again.
-            record = _claim(
-                user=user, scope=scope, key=key, request_hash=request_hash, number=number
-            )
+            record = claim()
             if record is None:
                 raise IdempotencyKeyInUse()
         else:
@@ -221,13 +251,16 @@ def run_idempotent(
                 return _stored_result(existing)
             now = timezone.now()
             if not _lease_ended(existing, now) or not _take_over(
-                record=existing, number=number, now=now
+                record=existing, number=number, order_token=order_token, now=now
             ):
                 raise IdempotencyKeyInUse()
             record = existing
             try:
                 replayed = _settle_dead_attempt(
-                    user=user, previous=existing.order_number, replay=replay
+                    user=owner["user"],
+                    previous=existing.order_number,
+                    previous_token=existing.order_token,
+                    replay=replay,
                 )
             except BaseException:
                 _end_lease(record.pk, number)
@@ -245,20 +278,29 @@ def run_idempotent(
 
 
 def _settle_dead_attempt(
-    *, user: User, previous: str, replay: OrderReplay
+    *, user: User | None, previous: str, previous_token: str, replay: OrderReplay
 ) -> IdempotentResult | None:
     """After a takeover: undo what the dead attempt ``previous`` left half-done, and return
-    its order's answer if it had placed one (None: run the checkout again). Raises
-    ``IdempotencyKeyInUse`` when that checkout is still finishing or cannot be undone yet."""
+    its order's answer if it had placed one (None: run the checkout again). ``user`` is the
+    key's member, None for a guest's key (whose order has no user; ``previous_token`` is its
+    order token). Raises ``IdempotencyKeyInUse`` when that checkout is still finishing or
+    cannot be undone yet."""
     if not previous:
         return None
     # Recover first, then look for the order: recovery locks the cart, so once it returns
     # the dead attempt has either committed its order or can no longer do so.
     if not recover_checkout(order_number=previous):
         raise IdempotencyKeyInUse()
-    order = Order.objects.filter(number=previous, user=user).first()
+    orders = Order.objects.filter(number=previous)
+    if user is not None:
+        orders = orders.filter(user=user)
+    order = orders.first()
     if order is None:
         return None
+    if user is None:
+        # The number was claimed under this guest's key: the order is theirs (even if an
+        # account has since been given it; the token keeps working).
+        order.order_token = previous_token  # type: ignore[attr-defined]
     status, body = replay(order)
     return IdempotentResult(status, _jsonable(body), True)
 

@@ -38,6 +38,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,7 +59,8 @@ from inventory.errors import InsufficientStock
 from inventory.models import StockHold
 from inventory.services import StockLine
 from orders.checkout.recovery import void_reference
-from orders.errors import CheckoutFailed, PaymentDeclinedError, PriceChanged
+from orders.errors import CartChanged, CheckoutFailed, PaymentDeclinedError, PriceChanged
+from orders.guest_access import hash_order_token, new_order_token
 from orders.invoices.services import issue_invoice
 from orders.models import (
     Order,
@@ -111,7 +113,7 @@ def tax_rate() -> Decimal:
 
 
 def resolve_address(
-    *, user: User, shipping_address: dict | None, address_id: int | None
+    *, user: User | None, shipping_address: dict | None, address_id: int | None
 ) -> dict[str, str]:
     """Return the shipping address snapshot (a dict of the address fields).
 
@@ -124,7 +126,9 @@ def resolve_address(
     if address_id is not None and shipping_address is not None:
         raise ValidationError({"address_id": ["Give either shipping_address or address_id."]})
     if address_id is not None:
-        address = Address.objects.filter(pk=address_id, user=user).first()
+        address = (
+            Address.objects.filter(pk=address_id, user=user).first() if user is not None else None
+        )
         if address is None:
             raise ValidationError({"address_id": ["Unknown address."]})
         return address_snapshot(address)
@@ -168,12 +172,18 @@ class _Plan:
         return [StockLine(line.variant_id, line.quantity, line.sku) for line in self.lines]
 
 
-def _prepare(*, user: User, cart: Cart, number: str) -> _Plan:
-    """Transaction 1. Return the plan, or raise (price changes are committed, then raised)."""
+def _prepare(
+    *, user: User | None, cart: Cart, number: str, expected_total: Decimal | None = None
+) -> _Plan:
+    """Transaction 1. Return the plan, or raise (price changes are committed, then raised).
+
+    Raises ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs
+    from the total the cart now comes to.
+    """
     price_changed = False
     with transaction.atomic():
         cart = lock_cart(cart=cart)
-        if cart.user_id != user.pk:
+        if cart.user_id != (user.pk if user is not None else None):
             raise CartNotFound()
         rows = cart_lines(cart=cart)
         if not rows:
@@ -201,6 +211,10 @@ def _prepare(*, user: User, cart: Cart, number: str) -> _Plan:
                 )
                 for r in rows
             ]
+            subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
+            shipping, tax, total = compute_totals(subtotal=subtotal)
+            if expected_total is not None and money(expected_total) != total:
+                raise CartChanged(total=f"{total:.2f}")
             now = timezone.now()
             hold = (
                 StockHold.objects.filter(cart_token=cart.token, expires_at__gt=now)
@@ -211,8 +225,6 @@ def _prepare(*, user: User, cart: Cart, number: str) -> _Plan:
             plan_lines = [StockLine(ln.variant_id, ln.quantity, ln.sku) for ln in lines]
             inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
             start_checkout(cart=cart, order_number=number, started_at=now)
-            subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
-            shipping, tax, total = compute_totals(subtotal=subtotal)
             plan = _Plan(
                 number=number,
                 cart_id=cart.pk,
@@ -257,8 +269,17 @@ def _abort(plan: _Plan) -> None:
         end_checkout(cart=cart, order_number=plan.number)
 
 
+@dataclass(frozen=True)
+class _Buyer:
+    """Who the order is for: a member (``user``), or a guest (``email`` and ``order_token``)."""
+
+    user: User | None
+    email: str
+    order_token: str = ""
+
+
 def _finalize(
-    *, user: User, plan: _Plan, address: dict[str, str], notes: str, charge: ChargeResult
+    *, buyer: _Buyer, plan: _Plan, address: dict[str, str], notes: str, charge: ChargeResult
 ) -> Order:
     """Transaction 2: write the order and everything that goes with it.
 
@@ -271,8 +292,9 @@ def _finalize(
             raise CheckoutRecovered(plan.number)
         order = Order.objects.create(
             number=plan.number,
-            user=user,
-            email=user.email,
+            user=buyer.user,
+            email=buyer.email,
+            order_token_hash=hash_order_token(token=buyer.order_token) if buyer.order_token else "",
             status=OrderStatus.RECEIVED,
             payment_status=PaymentStatus.PAID,
             currency=settings.SHOP_CURRENCY,
@@ -303,13 +325,14 @@ def _finalize(
             order=order,
             type=OrderEventType.PLACED,
             to_status=OrderStatus.RECEIVED,
-            user=user,
+            user=buyer.user,
             note=f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id}).",
         )
         issue_invoice(order=order, tax_rate=tax_rate())
         complete_checkout(cart=cart)
         # Inside the transaction: the confirmation email's outbox row commits with the order.
-        order_placed.send(sender=Order, order_id=order.pk)
+        # A guest's token travels with the signal so the email can link to the order page.
+        order_placed.send(sender=Order, order_id=order.pk, order_token=buyer.order_token or None)
     return order
 
 
@@ -327,6 +350,25 @@ def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
     _abort(plan)
 
 
+@dataclass(frozen=True)
+class GuestOrder:
+    """A guest's placed order and its order token (shown once; only its hash is stored)."""
+
+    order: Order
+    order_token: str
+
+
+def _check_email(email: object) -> str:
+    if not isinstance(email, str) or not email.strip() or len(email) > 254:
+        raise ValidationError({"email": ["An email address is required."]})
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": ["Enter a valid email address."]}) from None
+    return email
+
+
 def place_order(
     *,
     user: User,
@@ -335,6 +377,7 @@ def place_order(
     address_id: int | None = None,
     payment_token: str,
     notes: str = "",
+    expected_total: Decimal | None = None,
     order_number: str | None = None,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
@@ -350,12 +393,73 @@ def place_order(
     ``order_placed`` in the same transaction (its receivers write the email's outbox row).
 
     Raises ``CartEmpty`` (400), ``InsufficientStock`` (409, with the lines), ``PriceChanged``
-    (409; the cart's snapshots are refreshed so a retry succeeds), ``PaymentDeclinedError``
-    (402), ``PaymentUnavailableError`` (503), ``CheckoutInProgress`` (409) when the cart is
-    already in checkout, ``CheckoutFailed`` (500) when a step after the charge fails
-    (the charge is refunded). Every failure leaves stock and cart as they were; payment
-    attempts stay recorded. See the module docstring for the transaction layout.
+    (409; the cart's snapshots are refreshed so a retry succeeds), ``CartChanged`` (409, with
+    the new ``total``) when ``expected_total`` is given and differs from the total,
+    ``PaymentDeclinedError`` (402), ``PaymentUnavailableError`` (503), ``CheckoutInProgress``
+    (409) when the cart is already in checkout, ``CheckoutFailed`` (500) when a step after the
+    charge fails (the charge is refunded). Every failure leaves stock and cart as they were;
+    payment attempts stay recorded. See the module docstring for the transaction layout.
     """
+    return _place(
+        buyer=_Buyer(user=user, email=user.email),
+        cart=cart,
+        shipping_address=shipping_address,
+        address_id=address_id,
+        payment_token=payment_token,
+        notes=notes,
+        expected_total=expected_total,
+        order_number=order_number,
+    )
+
+
+def place_guest_order(
+    *,
+    email: str,
+    cart: Cart | None,
+    shipping_address: dict | None,
+    payment_token: str,
+    notes: str = "",
+    expected_total: Decimal | None = None,
+    order_number: str | None = None,
+    order_token: str | None = None,
+) -> GuestOrder:
+    """Place an anonymous cart as a guest's paid order; return it with its order token.
+
+    As ``place_order`` (same guarantees, same errors), for a cart without a user: the order
+    has no user, its ``email`` is the validated ``email`` (``ValidationError`` keyed by
+    ``email`` otherwise) and it is reached with the returned ``order_token`` (only its sha256
+    is stored). A guest has no address book: ``shipping_address`` is required. Raises
+    ``CartNotFound`` for a cart that belongs to a user. ``order_number`` and ``order_token``
+    (fresh ones when omitted) are chosen by the Idempotency-Key handling beforehand, so that
+    it can replay the order of a request that died before answering.
+    """
+    email = _check_email(email)
+    token = order_token or new_order_token()
+    order = _place(
+        buyer=_Buyer(user=None, email=email, order_token=token),
+        cart=cart,
+        shipping_address=shipping_address,
+        address_id=None,
+        payment_token=payment_token,
+        notes=notes,
+        expected_total=expected_total,
+        order_number=order_number,
+    )
+    return GuestOrder(order=order, order_token=token)
+
+
+def _place(
+    *,
+    buyer: _Buyer,
+    cart: Cart | None,
+    shipping_address: dict | None,
+    address_id: int | None,
+    payment_token: str,
+    notes: str,
+    expected_total: Decimal | None,
+    order_number: str | None,
+) -> Order:
+    user = buyer.user
     address = resolve_address(user=user, shipping_address=shipping_address, address_id=address_id)
     if not isinstance(payment_token, str) or not payment_token.strip() or len(payment_token) > 255:
         raise ValidationError({"payment_token": ["A payment token is required."]})
@@ -364,7 +468,7 @@ def place_order(
     if cart is None:
         raise CartEmpty()
     number = order_number or new_order_number()
-    plan = _prepare(user=user, cart=cart, number=number)
+    plan = _prepare(user=user, cart=cart, number=number, expected_total=expected_total)
     try:
         charge = charge_with_retries(
             amount=plan.total,
@@ -385,7 +489,7 @@ def place_order(
         _abort(plan)
         raise
     try:
-        return _finalize(user=user, plan=plan, address=address, notes=notes, charge=charge)
+        return _finalize(buyer=buyer, plan=plan, address=address, notes=notes, charge=charge)
     except BaseException as exc:
         logger.exception("Checkout %s failed after the charge; refunding", number)
         _compensate(plan=plan, charge=charge)

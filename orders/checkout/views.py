@@ -6,6 +6,18 @@ through ``run_idempotent`` + ``place_order`` with the form's hidden idempotency 
 double click or a refresh never places two orders (the replay redirects to the same
 confirmation). The form is ``orders.checkout.forms.CheckoutForm``; every rule stays in the
 services.
+
+A guest (not signed in) first meets a choice page: continue as a guest with an email address
+(kept in the session), sign in, or register; the cart is kept in every case (signing in or
+registering merges the cookie cart). The guest's form is ``GuestCheckoutForm`` and the order is
+placed by ``place_guest_order`` with the idempotency key scoped to the cart token; its order
+token is kept in the session, so the confirmation and order pages open for this browser. The
+confirmation page offers to create an account (one password field): ``accounts.services.
+register_user`` creates the user and ``orders.guest_access.attach_guest_order`` gives it the
+order.
+
+Every form carries the total it showed (``expected_total``); when the cart changed meanwhile
+(another tab), nothing is charged and the page shows the updated summary and asks again.
 """
 
 import time
@@ -15,34 +27,43 @@ from datetime import datetime
 from functools import partial
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Address
+from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
 from inventory.errors import InventoryErrorCode, TooManyHolds
-from orders.checkout.forms import NEW_ADDRESS, CheckoutForm
+from orders.checkout.forms import (
+    NEW_ADDRESS,
+    CheckoutForm,
+    GuestAccountForm,
+    GuestCheckoutForm,
+    GuestEmailForm,
+)
 from orders.checkout.idempotency import IdempotentResult, run_idempotent, validate_key
-from orders.checkout.services import compute_totals, place_order
+from orders.checkout.services import compute_totals, place_guest_order, place_order
 from orders.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyMismatch,
     IdempotencyKeyRequired,
     OrderErrorCode,
 )
+from orders.guest_access import attach_guest_order, new_order_token
 from orders.models import Order
 from orders.payments.gateways import MockGateway, get_gateway
-from orders.views import own_order
+from orders.views import remember_guest_order, session_guest_order, viewable_order
 from shop.errors import DomainError, ShopErrorCode
 
 CHECKOUT_SCOPE = "orders.checkout_html"
+GUEST_EMAIL_SESSION_KEY = "guest_checkout_email"
 # How long a second submission of the same checkout form waits for the first to finish.
 IN_USE_WAIT_SECONDS = 10.0
 IN_USE_POLL_SECONDS = 0.25
@@ -79,6 +100,9 @@ NEXT_STEP = {
     OrderErrorCode.PAYMENT_UNAVAILABLE: "Nothing was charged and your cart is kept.",
     CartErrorCode.PRICE_CHANGED: "Check the new total below, then place your order again.",
     InventoryErrorCode.INSUFFICIENT_STOCK: "Please update your cart.",
+    OrderErrorCode.CART_CHANGED: (
+        "Nothing was charged: check the updated summary below, then place your order again."
+    ),
 }
 
 
@@ -105,6 +129,7 @@ def _hold(request: HttpRequest, cart: Cart) -> _Hold:
 def _render_checkout(
     request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold: _Hold
 ) -> HttpResponse:
+    """Render the checkout page; its hidden ``expected_total`` is the total shown here."""
     shipping, tax, total = compute_totals(subtotal=view.subtotal)
     context = {
         "cart": view,
@@ -120,29 +145,45 @@ def _render_checkout(
         # after fixing an error is a new request.
         "idempotency_key": str(uuid.uuid4()),
         "new_address": NEW_ADDRESS,
+        "as_guest": isinstance(form, GuestCheckoutForm),
     }
     return render(request, "orders/checkout.html", context)
 
 
 def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> IdempotentResult:
     arguments = form.order_arguments()
+    guest = isinstance(form, GuestCheckoutForm)
+
+    order_token = new_order_token() if guest else ""
 
     def placed(order: Order) -> tuple[int, dict]:
+        if guest:
+            # ``order.order_token``: set by the action, or by run_idempotent for the order of
+            # a request that died before answering.
+            return 201, {"number": order.number, "order_token": order.order_token}
         return 201, {"number": order.number}
 
     def action(order_number: str) -> tuple[int, dict]:
+        if guest:
+            placed_order = place_guest_order(
+                cart=cart, order_number=order_number, order_token=order_token, **arguments
+            )
+            placed_order.order.order_token = placed_order.order_token
+            return placed(placed_order.order)
         return placed(
             place_order(user=request.user, cart=cart, order_number=order_number, **arguments)
         )
 
     run = partial(
         run_idempotent,
-        user=request.user,
+        user=None if guest else request.user,
+        cart_token=cart.token if guest and cart is not None else None,
         key=request.POST.get("idempotency_key"),
         scope=CHECKOUT_SCOPE,
         payload=form.idempotency_payload(),
         action=action,
         replay=placed,
+        order_token=order_token,
     )
     try:
         return run()
@@ -159,10 +200,55 @@ def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Idemp
                     raise
 
 
-@login_required
+def _choice_page(request: HttpRequest, form: GuestEmailForm | None = None) -> HttpResponse:
+    view = cart_summary(cart=current_cart(request))
+    if view.is_empty:
+        messages.info(request, "Your cart is empty.")
+        return redirect("cart:detail")
+    return render(
+        request,
+        "orders/checkout_choice.html",
+        {"form": form or GuestEmailForm(), "cart": view, "next": request.path},
+    )
+
+
+@require_POST
+def guest_start(request: HttpRequest) -> HttpResponse:
+    """ "Continue as a guest": keep the email in the session and go to the checkout form."""
+    form = GuestEmailForm(request.POST)
+    if not form.is_valid():
+        form.mark_invalid_fields()
+        return _choice_page(request, form)
+    request.session[GUEST_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+    return redirect("orders:checkout")
+
+
+def _guest_checkout(request: HttpRequest) -> HttpResponse:
+    email = request.session.get(GUEST_EMAIL_SESSION_KEY)
+    if not email:
+        return _choice_page(request)
+    cart = current_cart(request)
+    if request.method == "GET" or cart is None:
+        view = cart_summary(cart=cart)
+        if view.is_empty or cart is None:
+            messages.info(request, "Your cart is empty.")
+            return redirect("cart:detail")
+        hold = _hold(request, cart)
+        if hold.problem:
+            messages.error(request, hold.problem)
+            return redirect("cart:detail")
+        cards = _test_cards()
+        initial = {"email": email, "payment_token": cards[0].token if cards else ""}
+        return _render_checkout(request, view, GuestCheckoutForm(initial=initial), hold=hold)
+    return _submit(request, cart, GuestCheckoutForm(request.POST))
+
+
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    """Show the checkout (holding the stock) or place the order from its form."""
+    """Show the checkout (holding the stock) or place the order from its form; a guest
+    first chooses between continuing as a guest, signing in and registering."""
+    if not request.user.is_authenticated:
+        return _guest_checkout(request)
     cart = current_cart(request)
     addresses = Address.objects.filter(user=request.user)
     if request.method == "GET":
@@ -183,7 +269,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
         form = CheckoutForm(addresses=addresses, initial=initial)
         return _render_checkout(request, view, form, hold=hold)
 
-    form = CheckoutForm(request.POST, addresses=addresses)
+    return _submit(request, cart, CheckoutForm(request.POST, addresses=addresses))
+
+
+def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> HttpResponse:
+    """Place the order from a submitted checkout form, or show the form again with why not."""
     result = None
     try:
         # A form without a usable key is stale (checked first, as the API does).
@@ -204,7 +294,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     code = None
     if result is not None:
         if result.status == 201:
-            return redirect("orders:confirmation", number=result.body["number"])
+            number = result.body["number"]
+            if result.body.get("order_token"):
+                remember_guest_order(request, number=number, token=result.body["order_token"])
+            return redirect("orders:confirmation", number=number)
         body = result.body or {}
         code = body.get("code")
         errors = body.get("errors") if code == ShopErrorCode.VALIDATION_ERROR else None
@@ -224,9 +317,37 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return _render_checkout(request, view, form, hold=hold)
 
 
-@login_required
 @require_GET
 def confirmation(request: HttpRequest, number: str) -> HttpResponse:
-    """Thank the shopper and summarise the order they just placed."""
-    order = own_order(request, number, Order.objects.prefetch_related("lines"))
-    return render(request, "orders/confirmation.html", {"order": order})
+    """Thank the shopper and summarise the order they just placed; a guest is offered an
+    account (one password field) that the order is attached to."""
+    order, as_guest = viewable_order(request, number, Order.objects.prefetch_related("lines"))
+    context = {"order": order, "as_guest": as_guest, "account_form": GuestAccountForm()}
+    return render(request, "orders/confirmation.html", context)
+
+
+@require_POST
+def create_account(request: HttpRequest, number: str) -> HttpResponse:
+    """Create an account for the guest's email with the password given, attach the guest
+    order to it and sign the new customer in."""
+    order = session_guest_order(request, number)
+    if order is None or order.user_id is not None:
+        raise Http404
+    form = GuestAccountForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            user = register_user(email=order.email, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            attach_guest_order(order=order, user=user)
+            login(request, user, backend="accounts.backends.EmailBackend")
+            messages.success(request, f"Your account is ready; order {number} is in it.")
+            return redirect("orders:detail", number=number)
+    if error:
+        form.add_error("password", error)
+    form.mark_invalid_fields()
+    order = Order.objects.prefetch_related("lines").get(pk=order.pk)
+    context = {"order": order, "as_guest": True, "account_form": form}
+    return render(request, "orders/confirmation.html", context, status=400)

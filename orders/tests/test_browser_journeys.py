@@ -119,10 +119,13 @@ def test_shopper_browses_adds_to_cart_signs_up_and_orders(browser_page, screensh
     assert page.evaluate("window.__marker") == "cart"
     screenshot(page, "cart")
 
-    # Checkout asks an anonymous shopper to sign in; they create an account instead.
+    # Checkout offers an anonymous shopper to continue as a guest, sign in or register
+    # (issue 13); they create an account.
     page.get_by_role("link", name="Checkout").click()
-    page.wait_for_url(re.compile(r"/accounts/login/\?next=/checkout/"))
+    page.wait_for_url("**/checkout/")
+    expect(page.get_by_role("button", name="Continue as a guest")).to_be_visible()
     page.get_by_role("link", name="Create an account").click()
+    page.wait_for_url(re.compile(r"/accounts/register/\?next=/checkout/"))
     page.fill("#id_email", "new.shopper@example.com")
     page.fill("#id_first_name", "Grace")
     page.fill("#id_new_password1", "a-long-Secret-42")

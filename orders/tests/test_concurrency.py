@@ -100,3 +100,36 @@ def test_twelve_concurrent_requests_with_one_key_make_one_order(transactional_db
     assert StockItem.objects.get(variant=variant).allocated == 2
     assert IdempotencyKey.objects.get().state == "completed"
     assert Payment.objects.filter(kind="charge").count() == 1
+
+
+def test_twelve_concurrent_guest_checkouts_with_one_key_and_cart_token_make_one_order(
+    transactional_db,
+):
+    variant = make_variant(on_hand=50)
+    added = APIClient().post(
+        "/api/v1/cart/items/", {"sku": variant.sku, "quantity": 2}, format="json"
+    )
+    cart_token = added.json()["token"]
+    body = {"shipping_address": ADDRESS, "payment_token": "tok_success", "email": "g@example.com"}
+
+    def post(i: int):
+        response = APIClient().post(
+            "/api/v1/orders/",
+            body,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="one-key",
+            HTTP_X_CART_TOKEN=cart_token,
+        )
+        data = response.json()
+        return response.status_code, data.get("code"), data.get("order_token")
+
+    results = run_threads(12, post)
+
+    assert Order.objects.count() == 1, results
+    assert IdempotencyKey.objects.count() == 1
+    statuses = Counter(status for status, _, _ in results)
+    assert set(statuses) <= {201, 409}, results
+    assert {code for status, code, _ in results if status == 409} <= {"idempotency_key_in_use"}
+    tokens = {token for status, _, token in results if status == 201}
+    assert len(tokens) == 1  # every 201 (fresh or replayed) carries the same order token
+    assert StockItem.objects.get(variant=variant).allocated == 2

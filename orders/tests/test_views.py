@@ -45,10 +45,14 @@ def checkout_post(client, key, follow=False, **overrides):
 # ---------------------------------------------------------------------------- checkout
 
 
-def test_anonymous_checkout_goes_to_sign_in_and_comes_back(client):
+def test_anonymous_checkout_offers_guest_sign_in_or_register(client, teapot):
+    client.post(reverse("cart:add"), {"sku": "TEA-1", "quantity": "1"})
     response = client.get(CHECKOUT)
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('accounts:login')}?next=/checkout/"
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="checkout-as-guest"' in html
+    assert f"{reverse('accounts:login')}?next=/checkout/" in html
+    assert f"{reverse('accounts:register')}?next=/checkout/" in html
 
 
 def test_registering_on_the_way_to_checkout_keeps_the_guest_cart(client, teapot):
