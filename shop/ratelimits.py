@@ -8,7 +8,7 @@ shared cache (``CACHE_URL=redis://...``) every worker sees the same counters. Th
 the API endpoint of one action share one budget.
 
 A cache outage must not take the forms down: the limit then fails open (the request goes
-through) and a warning is logged.
+through), with the warning and the retry pause every cache user shares (``shop.cache``).
 """
 
 import logging
@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
+from shop.cache import CACHE_ERRORS, cache_available, cache_failed
 from shop.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
@@ -65,12 +66,12 @@ def hit(*, request: HttpRequest, group: str) -> Verdict:
 
     Never raises for a cache problem: the request is then allowed and a warning logged.
     """
-    if not getattr(settings, "RATELIMIT_ENABLE", True):
+    if not getattr(settings, "RATELIMIT_ENABLE", True) or not cache_available():
         return Verdict(limited=False)
     try:
         usage = get_usage(request, group=group, key=_key, rate=_rate, method=ALL, increment=True)
-    except Exception:
-        logger.warning("Rate limit %r not applied: the cache is unavailable", group, exc_info=True)
+    except CACHE_ERRORS as exc:
+        cache_failed(exc, during=f"rate limit {group}")
         return Verdict(limited=False)
     if usage is None:
         if _rate(group, request):

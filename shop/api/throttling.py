@@ -7,7 +7,6 @@ cache holding the counters is down the request is allowed and a warning logged: 
 the cache must not turn every write into a 500.
 """
 
-import logging
 from typing import TYPE_CHECKING
 
 from rest_framework.throttling import (
@@ -28,7 +27,6 @@ else:
 from shop.api.fail_open import FailOpenThrottleMixin
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-logger = logging.getLogger(__name__)
 
 
 class ClientIpThrottleMixin(FailOpenThrottleMixin, SimpleRateThrottle):
