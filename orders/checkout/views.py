@@ -61,6 +61,7 @@ from orders.models import Order
 from orders.payments.gateways import MockGateway, get_gateway
 from orders.views import remember_guest_order, session_guest_order, viewable_order
 from shop.errors import DomainError, ShopErrorCode
+from shop.ratelimits import rate_limited
 
 CHECKOUT_SCOPE = "orders.checkout_html"
 GUEST_EMAIL_SESSION_KEY = "guest_checkout_email"
@@ -327,9 +328,11 @@ def confirmation(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("register")
 def create_account(request: HttpRequest, number: str) -> HttpResponse:
     """Create an account for the guest's email with the password given, attach the guest
-    order to it and sign the new customer in."""
+    order to it and sign the new customer in. Counted with the registrations of this client
+    (``RATELIMIT_REGISTER``): it is one."""
     order = session_guest_order(request, number)
     if order is None or order.user_id is not None:
         raise Http404

@@ -238,3 +238,22 @@ def test_a_guest_key_whose_request_died_after_placing_the_order_replays_it_with_
     assert Order.objects.count() == 1
     key_row.refresh_from_db()
     assert (key_row.state, key_row.order_token) == (IdempotencyState.COMPLETED, "")
+
+
+def test_the_order_token_opens_the_invoice_and_nothing_opens_it_without(placed):
+    from accounts.tests.factories import UserFactory
+
+    url = f"{ORDERS}{placed['number']}/invoice/"
+    response = APIClient().get(url, HTTP_X_ORDER_TOKEN=placed["order_token"])
+    assert response.status_code == 200, response.json()
+    assert response.json()["number"] == Order.objects.get().invoices.get().number
+    html = APIClient().get(f"{url}?format=html", HTTP_X_ORDER_TOKEN=placed["order_token"])
+    assert (html.status_code, html["Content-Type"].split(";")[0]) == (200, "text/html")
+    assert APIClient().get(url).status_code == 404
+    assert APIClient().get(url, HTTP_X_ORDER_TOKEN="y" * 43).status_code == 404
+    member = APIClient()
+    member.force_authenticate(UserFactory())
+    assert member.get(url).status_code == 404
+    assert member.get(f"{ORDERS}{placed['number']}/").status_code == 404
+    # A signed-in client holding the token is let in by the token.
+    assert member.get(url, HTTP_X_ORDER_TOKEN=placed["order_token"]).status_code == 200
