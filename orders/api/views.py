@@ -259,6 +259,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 notes=data.get("notes", ""),
                 expected_total=data.get("expected_total"),
                 order_number=order_number,
+                save_address=data.get("save_address", False),
             )
             return placed(order)
 

@@ -49,6 +49,7 @@ from orders.checkout.forms import (
     GuestEmailForm,
 )
 from orders.checkout.idempotency import IdempotentResult, run_idempotent, validate_key
+from orders.checkout.selectors import address_prefill
 from orders.checkout.services import compute_totals, place_guest_order, place_order
 from orders.errors import (
     IdempotencyKeyInUse,
@@ -262,12 +263,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, hold.problem)
             return redirect("cart:detail")
         addresses = list(addresses)
+        prefill = address_prefill(user=request.user, addresses=addresses)
         cards = _test_cards()
         initial = {
-            "address": str(addresses[0].pk) if addresses else NEW_ADDRESS,
+            "address": str(prefill.address_id) if prefill.address_id else NEW_ADDRESS,
             "payment_token": cards[0].token if cards else "",
+            "save_address": prefill.save_address,
         }
-        form = CheckoutForm(addresses=addresses, initial=initial)
+        form = CheckoutForm(
+            addresses=addresses, initial=initial, new_address_initial=prefill.new_address
+        )
         return _render_checkout(request, view, form, hold=hold)
 
     return _submit(request, cart, CheckoutForm(request.POST, addresses=addresses))
