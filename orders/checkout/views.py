@@ -40,6 +40,7 @@ from cart.models import Cart
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
+from catalog.templatetags.catalog_tags import money as format_money
 from inventory.errors import InventoryErrorCode, TooManyHolds
 from orders.checkout.forms import (
     NEW_ADDRESS,
@@ -311,6 +312,11 @@ def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Http
             form.add_checkout_errors(errors)
         else:
             detail = body.get("detail") or "Your order could not be placed."
+            if code == OrderErrorCode.CART_CHANGED and body.get("total"):
+                detail = (
+                    "Your cart changed since you last saw it (in another tab or on another "
+                    f"device): the total is now {format_money(body['total'])}."
+                )
             messages.error(request, f"{detail} {NEXT_STEP.get(code, '')}".strip())
 
     cart = current_cart(request)

@@ -133,6 +133,7 @@ def test_a_cart_changed_in_another_tab_is_not_charged_and_the_new_total_is_shown
     assert Order.objects.count() == 0
     html = response.content.decode()
     assert "Nothing was charged" in html
+    assert "the total is now $60.00" in html
     assert hidden(response, "expected_total") == "60.00"
     # Asked again with the updated summary, the order goes through.
     again = submit(client, response)
