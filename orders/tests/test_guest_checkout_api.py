@@ -257,3 +257,48 @@ def test_the_order_token_opens_the_invoice_and_nothing_opens_it_without(placed):
     assert member.get(f"{ORDERS}{placed['number']}/").status_code == 404
     # A signed-in client holding the token is let in by the token.
     assert member.get(url, HTTP_X_ORDER_TOKEN=placed["order_token"]).status_code == 200
+
+
+def test_a_guests_later_emails_link_to_the_order_with_a_link_token(
+    placed, django_capture_on_commit_callbacks, client
+):
+    from django.test import Client
+
+    from accounts.tests.factories import StaffUserFactory
+    from orders.lifecycle import transition_order
+    from orders.tests.factories import PATH
+
+    order = Order.objects.get(number=placed["number"])
+    staff = StaffUserFactory()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for step in PATH[OrderStatus.SHIPPED]:
+            order = transition_order(order=order, to_status=step, user=staff)
+    [shipped] = [m for m in mail.outbox if "guest@example.com" in m.to]
+    link = re.search(r"https?://[^/\s]+(/orders/[^\s\"]+)", shipped.body).group(1)
+    path, token = link.split("?token=")
+    assert path == f"/orders/{placed['number']}/"
+    assert token != placed["order_token"]  # the order token itself is never stored
+    page = client.get(link, follow=True)
+    assert page.status_code == 200
+    assert placed["number"] in page.content.decode()
+    # The link token opens that order only, and not once tampered with.
+    from urllib.parse import unquote
+
+    raw = unquote(token)
+    api = APIClient()
+    assert api.get(f"{ORDERS}{placed['number']}/", HTTP_X_ORDER_TOKEN=raw).status_code == 200
+    tampered = raw[:-1] + ("A" if raw[-1] != "A" else "B")
+    assert Client().get(f"{path}?token={tampered}").status_code == 404
+    other = checkout(guest_cart((make_variant(on_hand=5), 1)), key="other-guest")
+    assert other.status_code == 201
+    other_url = f"{ORDERS}{other.json()['number']}/"
+    assert api.get(other_url, HTTP_X_ORDER_TOKEN=raw).status_code == 404
+
+
+def test_a_members_emails_link_to_the_order_page_without_a_token():
+    from notifications.contexts import order_summary
+    from orders.tests.factories import place
+
+    order = place()
+    assert order_summary(order)["url"].endswith(f"/orders/{order.number}/")
