@@ -193,3 +193,51 @@ def test_creating_an_account_counts_against_the_registration_limit(client, teapo
         assert not User.objects.exists()
     finally:
         cache.clear()
+
+
+def test_a_guest_sees_tracking_and_can_no_longer_cancel_once_shipped(client, teapot):
+    from accounts.tests.factories import StaffUserFactory
+    from orders.lifecycle import transition_order
+    from orders.tests.factories import PATH
+
+    submit(client, guest_form(client))
+    order = Order.objects.get()
+    staff = StaffUserFactory()
+    for step in PATH[OrderStatus.SHIPPED]:
+        order = transition_order(order=order, to_status=step, user=staff)
+    shipment = order.shipments.get()
+    page = client.get(reverse("orders:detail", args=[order.number]))
+    html = page.content.decode()
+    assert 'data-testid="shipment"' in html
+    assert shipment.tracking_number in html
+    assert "Shipped" in html
+    assert "Cancel order" not in html
+    assert "Return items" not in html  # returns need an account
+    response = client.post(reverse("orders:cancel", args=[order.number]), follow=True)
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+
+
+def test_a_signed_in_shopper_is_not_charged_a_total_changed_in_another_tab(client, teapot):
+    from accounts.tests.factories import UserFactory
+    from orders.models import Payment
+
+    client.force_login(UserFactory())
+    client.post(reverse("cart:add"), {"sku": "TEA-1", "quantity": "1"})
+    page = client.get(CHECKOUT)
+    assert hidden(page, "expected_total") == "25.00"
+    client.post(reverse("cart:add"), {"sku": "TEA-1", "quantity": "2"})  # the other tab
+    data = {
+        "idempotency_key": hidden(page, "idempotency_key"),
+        "expected_total": hidden(page, "expected_total"),
+        "address": "new",
+        "payment_token": "tok_success",
+        **ADDRESS,
+    }
+    response = client.post(CHECKOUT, data)
+    assert response.status_code == 200
+    assert "the total is now $60.00" in response.content.decode()
+    assert hidden(response, "expected_total") == "60.00"
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists()
