@@ -167,6 +167,25 @@ def test_anonymous_writes_are_throttled_for_guests(one_anonymous_write_a_minute)
     assert Order.objects.count() == 0
 
 
+def test_order_token_guesses_and_cancels_share_the_anonymous_write_budget(placed, monkeypatch):
+    from django.core.cache import cache
+
+    from shop.api.throttling import AnonWriteThrottle
+
+    cache.clear()
+    monkeypatch.setattr(AnonWriteThrottle, "THROTTLE_RATES", {"anon_write": "2/min"})
+    try:
+        url = f"{ORDERS}{placed['number']}/cancel/"
+        guesses = [APIClient().post(url, HTTP_X_ORDER_TOKEN=f"guess-{n}") for n in range(2)]
+        assert [g.status_code for g in guesses] == [404, 404]
+        response = APIClient().post(url, HTTP_X_ORDER_TOKEN=placed["order_token"])
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        assert Order.objects.get(number=placed["number"]).status == OrderStatus.RECEIVED
+    finally:
+        cache.clear()
+
+
 def test_expected_total_that_differs_charges_nothing():
     variant = make_variant(on_hand=5, price=Decimal("30.00"))
     token = guest_cart((variant, 1))
