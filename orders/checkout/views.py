@@ -349,11 +349,14 @@ def create_account(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404
     form = GuestAccountForm(request.POST)
     error = ""
+    account_exists = False
     if form.is_valid():
         try:
             user = register_user(email=order.email, password=form.cleaned_data["password"])
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            # The email has an account already: the page offers to sign in instead.
+            account_exists = "email" in getattr(exc, "error_dict", {})
         else:
             attach_guest_order(order=order, user=user)
             login(request, user, backend="accounts.backends.EmailBackend")
@@ -363,5 +366,10 @@ def create_account(request: HttpRequest, number: str) -> HttpResponse:
         form.add_error("password", error)
     form.mark_invalid_fields()
     order = Order.objects.prefetch_related("lines").get(pk=order.pk)
-    context = {"order": order, "as_guest": True, "account_form": form}
+    context = {
+        "order": order,
+        "as_guest": True,
+        "account_form": form,
+        "account_exists": account_exists,
+    }
     return render(request, "orders/confirmation.html", context, status=400)

@@ -241,3 +241,19 @@ def test_a_signed_in_shopper_is_not_charged_a_total_changed_in_another_tab(clien
     assert hidden(response, "expected_total") == "60.00"
     assert not Order.objects.exists()
     assert not Payment.objects.exists()
+
+
+def test_a_guest_whose_email_has_an_account_is_offered_to_sign_in(client, teapot):
+    from accounts.tests.factories import UserFactory
+
+    UserFactory(email="guest@example.com")
+    submit(client, guest_form(client))
+    order = Order.objects.get()
+    url = reverse("orders:confirmation-account", args=[order.number])
+    response = client.post(url, {"password": "a-long-Secret-42"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-testid="account-exists"' in html
+    assert f"{reverse('accounts:login')}?next=/orders/{order.number}/" in html
+    order.refresh_from_db()
+    assert order.user is None
