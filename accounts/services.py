@@ -241,6 +241,24 @@ def create_address(*, user: User, is_default: bool = False, **fields: str) -> Ad
     return address
 
 
+def remember_address(*, user: User, **fields: str) -> Address:
+    """Return the entry of the user's address book equal to ``fields`` (every address field,
+    as ``accounts.addresses.rules.clean_address`` returns them), adding it first when the book
+    has none: an address typed at checkout and saved again is not stored twice.
+
+    A new entry follows ``create_address`` (the first address becomes the default). Runs in
+    one transaction holding the lock on the user row, so two concurrent saves add it once.
+    Raises ``ValidationError`` as ``create_address`` does.
+    """
+    cleaned = _clean_address_fields(fields)
+    with transaction.atomic():
+        _lock_address_book(user)
+        existing = Address.objects.filter(user=user, **cleaned).order_by("pk").first()
+        if existing is not None:
+            return existing
+        return create_address(user=user, is_default=False, **cleaned)
+
+
 def update_address(*, address: Address, is_default: bool | None = None, **fields: str) -> Address:
     """Change the given fields of ``address`` and return it.
 

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from orders.guest_access import order_link_token
+
 
 def absolute_url(path: str) -> str:
     """Return ``path`` on the public site (``SHOP_BASE_URL``)."""
@@ -68,11 +70,20 @@ def address_lines(address: dict) -> list[str]:
     return [str(line) for line in lines if line]
 
 
+def order_url(order) -> str:
+    """Return the link to the order page: a guest's carries a link token (the order token
+    itself is not stored), a member signs in."""
+    path = f"/orders/{order.number}/"
+    if order.user_id is None and order.order_token_hash:
+        path += "?" + urlencode({"token": order_link_token(order=order)})
+    return absolute_url(path)
+
+
 def order_summary(order) -> dict:
     """Return the order facts every order email shows (number, link, currency)."""
     return {
         "number": order.number,
-        "url": absolute_url(f"/orders/{order.number}/"),
+        "url": order_url(order),
         "currency": order.currency,
         "total": money(order.total),
         "customer_name": (order.shipping_address or {}).get("full_name", ""),

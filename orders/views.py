@@ -185,13 +185,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     """Show one of the shopper's orders (or a guest's, by its order token): lines, timeline,
     tracking, cancel/return forms. ``?token=`` is checked, kept in the session and dropped
     from the URL; a wrong token is a 404."""
-    token = request.GET.get("token")
-    if token is not None:
-        order = Order.objects.filter(number=number).first()
-        if order is None or not token_matches(order=order, token=token):
-            raise Http404
-        remember_guest_order(request, number=number, token=token)
-        return redirect("orders:detail", number=number)
+    if request.GET.get("token") is not None:
+        return _remember_token_link(request, number, "orders:detail")
     if _sign_in_first(request, number):
         return redirect_to_login(request.get_full_path())
     order, as_guest = viewable_order(request, number, order_detail_queryset())
@@ -199,9 +194,22 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "orders/order_detail.html", context)
 
 
+def _remember_token_link(request: HttpRequest, number: str, view_name: str) -> HttpResponse:
+    """Check ``?token=`` (404 unless it is the order's), keep it in the session and redirect
+    to the same page without it."""
+    order = Order.objects.filter(number=number).first()
+    if order is None or not token_matches(order=order, token=request.GET.get("token")):
+        raise Http404
+    remember_guest_order(request, number=number, token=request.GET["token"])
+    return redirect(view_name, number=number)
+
+
 @require_GET
 def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
-    """The printable invoice of an order this browser may see (a guest's included)."""
+    """The printable invoice of an order this browser may see (a guest's included, also
+    through a ``?token=`` link, handled as on the order page)."""
+    if request.GET.get("token") is not None:
+        return _remember_token_link(request, number, "orders:invoice")
     order, _ = viewable_order(request, number)
     documents = list(order.invoices.all().order_by("issued_at", "id"))
     invoice = next((d for d in documents if d.kind == InvoiceKind.INVOICE), None)

@@ -105,6 +105,12 @@ class PlaceOrderSerializer(serializers.Serializer):
         help_text="Guests (no auth, X-Cart-Token): required; the confirmation goes there. "
         "Ignored for a signed-in user (their account's email is used).",
     )
+    save_address = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Signed in, with shipping_address: once the order is placed, also add the "
+        "address to the address book (an identical entry is not added twice).",
+    )
     expected_total = serializers.DecimalField(
         **MONEY,
         required=False,
@@ -124,6 +130,10 @@ class PlaceOrderSerializer(serializers.Serializer):
         if guest and "address_id" in attrs:
             raise serializers.ValidationError(
                 {"address_id": ["Guests have no address book: give shipping_address."]}
+            )
+        if guest and attrs.get("save_address"):
+            raise serializers.ValidationError(
+                {"save_address": ["Guests have no address book to save to."]}
             )
         return attrs
 

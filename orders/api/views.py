@@ -115,7 +115,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends: list = []
 
     # A guest places an order (with a cart token) and reaches it (with its order token).
-    GUEST_ACTIONS = frozenset({"create", "retrieve", "cancel"})
+    GUEST_ACTIONS = frozenset({"create", "retrieve", "cancel", "invoice"})
 
     def get_permissions(self):
         if self.action in self.GUEST_ACTIONS:
@@ -259,6 +259,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 notes=data.get("notes", ""),
                 expected_total=data.get("expected_total"),
                 order_number=order_number,
+                save_address=data.get("save_address", False),
             )
             return placed(order)
 
@@ -398,8 +399,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._order_response(order)
 
     @extend_schema(
-        summary="The order's invoice (JSON, or ?format=html for a printable page)",
-        parameters=[OpenApiParameter("format", enum=["json", "html"], required=False)],
+        summary="The order's invoice (JSON, or ?format=html for a printable page); a guest: "
+        "with X-Order-Token",
+        parameters=[
+            OpenApiParameter("format", enum=["json", "html"], required=False),
+            ORDER_TOKEN_PARAM,
+        ],
         responses={
             (200, "application/json"): InvoiceSerializer,
             (200, "text/html"): OpenApiTypes.STR,
@@ -411,7 +416,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"], content_negotiation_class=JSONOnlyNegotiation)
     def invoice(self, request, number=None):
         order = self.get_object()
-        self._check_staff_path(order, "orders.view_invoice")
+        if not self._is_guest_access():
+            self._check_staff_path(order, "orders.view_invoice")
         documents = list(order.invoices.all().order_by("issued_at", "id"))
         invoice = next((d for d in documents if d.kind == InvoiceKind.INVOICE), None)
         if invoice is None:

@@ -22,7 +22,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
     """Validate the checkout form and turn it into ``place_order`` arguments.
 
     ``address`` is the pk of one of ``addresses`` (the shopper's saved addresses) or
-    ``"new"`` (also when left out), in which case ``new_address`` must be valid.
+    ``"new"`` (also when left out), in which case ``new_address`` must be valid (an unbound
+    form shows ``new_address_initial`` in it) and ``save_address`` adds it to the book.
     """
 
     address = forms.ChoiceField(
@@ -38,6 +39,7 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    save_address = forms.BooleanField(label="Save this address to my address book", required=False)
     # The total the page showed: the order is refused (cart_changed) when it differs.
     expected_total = forms.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, widget=forms.HiddenInput
@@ -49,6 +51,7 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         *,
         addresses: Iterable[Address],
         initial: dict | None = None,
+        new_address_initial: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(data, initial=initial)
         self.addresses: list[Address] = list(addresses)
@@ -61,6 +64,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             self.new_address = AddressForm(data, autocomplete_section="shipping")
         else:
             typed = {key: value for key, value in (data or {}).items() if value}
+            if not self.is_bound:
+                typed = dict(new_address_initial or {})
             self.new_address = AddressForm(initial=typed, autocomplete_section="shipping")
 
     @property
@@ -102,6 +107,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         }
         if self.cleaned_data.get("expected_total") is not None:
             arguments["expected_total"] = self.cleaned_data["expected_total"]
+        if new and self.cleaned_data.get("save_address"):
+            arguments["save_address"] = True
         return arguments
 
     def idempotency_payload(self) -> dict:
@@ -115,6 +122,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             payload["expected_total"] = str(self.cleaned_data["expected_total"])
         if payload["address"] == NEW_ADDRESS:
             payload.update(self.new_address.address())
+            if self.cleaned_data.get("save_address"):
+                payload["save_address"] = True
         return payload
 
     def add_checkout_errors(self, errors: Mapping[str, Sequence[str]]) -> None:
@@ -144,6 +153,7 @@ class GuestCheckoutForm(CheckoutForm):
 
     def __init__(self, data: Mapping | None = None, *, initial: dict | None = None) -> None:
         super().__init__(data, addresses=[], initial=initial)
+        del self.fields["save_address"]  # no address book to save to
 
     def order_arguments(self) -> dict:
         """Return the keyword arguments of ``place_guest_order`` for a valid form."""

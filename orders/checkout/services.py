@@ -39,11 +39,12 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.addresses.rules import address_snapshot, clean_address
 from accounts.models import Address, User
+from accounts.services import remember_address
 from cart.checkout import (
     complete_checkout,
     end_checkout,
@@ -379,8 +380,13 @@ def place_order(
     notes: str = "",
     expected_total: Decimal | None = None,
     order_number: str | None = None,
+    save_address: bool = False,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
+
+    ``save_address``: once the order is placed, the new ``shipping_address`` is added to the
+    user's address book (``accounts.services.remember_address``: not twice); a failure to
+    save it is logged and never undoes the order.
 
     ``order_number`` is the number to place it under (a fresh ``new_order_number()`` when
     omitted): the Idempotency-Key handling records it before calling, so that it can find
@@ -400,7 +406,7 @@ def place_order(
     charge fails (the charge is refunded). Every failure leaves stock and cart as they were;
     payment attempts stay recorded. See the module docstring for the transaction layout.
     """
-    return _place(
+    order = _place(
         buyer=_Buyer(user=user, email=user.email),
         cart=cart,
         shipping_address=shipping_address,
@@ -410,6 +416,17 @@ def place_order(
         expected_total=expected_total,
         order_number=order_number,
     )
+    if save_address and shipping_address is not None:
+        _save_address(user=user, order=order)
+    return order
+
+
+def _save_address(*, user: User, order: Order) -> None:
+    """Add the order's (new) shipping address to the user's book, after the order committed."""
+    try:
+        remember_address(user=user, **order.shipping_address)
+    except (ValidationError, DatabaseError):
+        logger.exception("Could not save the address of order %s to the address book", order.number)
 
 
 def place_guest_order(

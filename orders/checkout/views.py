@@ -40,6 +40,7 @@ from cart.models import Cart
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
+from catalog.templatetags.catalog_tags import money as format_money
 from inventory.errors import InventoryErrorCode, TooManyHolds
 from orders.checkout.forms import (
     NEW_ADDRESS,
@@ -49,6 +50,7 @@ from orders.checkout.forms import (
     GuestEmailForm,
 )
 from orders.checkout.idempotency import IdempotentResult, run_idempotent, validate_key
+from orders.checkout.selectors import address_prefill
 from orders.checkout.services import compute_totals, place_guest_order, place_order
 from orders.errors import (
     IdempotencyKeyInUse,
@@ -61,6 +63,7 @@ from orders.models import Order
 from orders.payments.gateways import MockGateway, get_gateway
 from orders.views import remember_guest_order, session_guest_order, viewable_order
 from shop.errors import DomainError, ShopErrorCode
+from shop.ratelimits import rate_limited
 
 CHECKOUT_SCOPE = "orders.checkout_html"
 GUEST_EMAIL_SESSION_KEY = "guest_checkout_email"
@@ -261,12 +264,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, hold.problem)
             return redirect("cart:detail")
         addresses = list(addresses)
+        prefill = address_prefill(user=request.user, addresses=addresses)
         cards = _test_cards()
         initial = {
-            "address": str(addresses[0].pk) if addresses else NEW_ADDRESS,
+            "address": str(prefill.address_id) if prefill.address_id else NEW_ADDRESS,
             "payment_token": cards[0].token if cards else "",
+            "save_address": prefill.save_address,
         }
-        form = CheckoutForm(addresses=addresses, initial=initial)
+        form = CheckoutForm(
+            addresses=addresses, initial=initial, new_address_initial=prefill.new_address
+        )
         return _render_checkout(request, view, form, hold=hold)
 
     return _submit(request, cart, CheckoutForm(request.POST, addresses=addresses))
@@ -305,6 +312,11 @@ def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Http
             form.add_checkout_errors(errors)
         else:
             detail = body.get("detail") or "Your order could not be placed."
+            if code == OrderErrorCode.CART_CHANGED and body.get("total"):
+                detail = (
+                    "Your cart changed since you last saw it (in another tab or on another "
+                    f"device): the total is now {format_money(body['total'])}."
+                )
             messages.error(request, f"{detail} {NEXT_STEP.get(code, '')}".strip())
 
     cart = current_cart(request)
@@ -327,19 +339,24 @@ def confirmation(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("register")
 def create_account(request: HttpRequest, number: str) -> HttpResponse:
     """Create an account for the guest's email with the password given, attach the guest
-    order to it and sign the new customer in."""
+    order to it and sign the new customer in. Counted with the registrations of this client
+    (``RATELIMIT_REGISTER``): it is one."""
     order = session_guest_order(request, number)
     if order is None or order.user_id is not None:
         raise Http404
     form = GuestAccountForm(request.POST)
     error = ""
+    account_exists = False
     if form.is_valid():
         try:
             user = register_user(email=order.email, password=form.cleaned_data["password"])
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            # The email has an account already: the page offers to sign in instead.
+            account_exists = "email" in getattr(exc, "error_dict", {})
         else:
             attach_guest_order(order=order, user=user)
             login(request, user, backend="accounts.backends.EmailBackend")
@@ -349,5 +366,10 @@ def create_account(request: HttpRequest, number: str) -> HttpResponse:
         form.add_error("password", error)
     form.mark_invalid_fields()
     order = Order.objects.prefetch_related("lines").get(pk=order.pk)
-    context = {"order": order, "as_guest": True, "account_form": form}
+    context = {
+        "order": order,
+        "as_guest": True,
+        "account_form": form,
+        "account_exists": account_exists,
+    }
     return render(request, "orders/confirmation.html", context, status=400)

@@ -9,10 +9,12 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from cart.models import Cart, CartStatus
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
 from inventory.models import StockItem
 from orders.checkout.services import place_order
+from orders.guest_access import hash_order_token
 from orders.models import IdempotencyKey, Order, Payment
 from orders.tests.factories import ADDRESS, cart_with, fast_gateway  # noqa: F401
 
@@ -121,15 +123,73 @@ def test_twelve_concurrent_guest_checkouts_with_one_key_and_cart_token_make_one_
             HTTP_X_CART_TOKEN=cart_token,
         )
         data = response.json()
-        return response.status_code, data.get("code"), data.get("order_token")
+        return (
+            response.status_code,
+            data.get("code"),
+            (data.get("number"), data.get("order_token")),
+            response.get("Idempotent-Replayed"),
+        )
 
     results = run_threads(12, post)
 
     assert Order.objects.count() == 1, results
     assert IdempotencyKey.objects.count() == 1
-    statuses = Counter(status for status, _, _ in results)
+    statuses = Counter(status for status, _, _, _ in results)
     assert set(statuses) <= {201, 409}, results
-    assert {code for status, code, _ in results if status == 409} <= {"idempotency_key_in_use"}
-    tokens = {token for status, _, token in results if status == 201}
-    assert len(tokens) == 1  # every 201 (fresh or replayed) carries the same order token
+    assert {code for status, code, _, _ in results if status == 409} <= {"idempotency_key_in_use"}
+    # Exactly one answer placed the order; every other 201 is its replay.
+    assert [r[3] for r in results if r[0] == 201].count(None) == 1, results
+    # Every 201 (fresh or replayed) names the same order with the same order token.
+    [(number, order_token)] = {order for status, _, order, _ in results if status == 201}
+    order = Order.objects.get()
+    assert number == order.number
+    assert order.order_token_hash == hash_order_token(token=order_token)
     assert StockItem.objects.get(variant=variant).allocated == 2
+
+
+def test_forty_guests_for_the_last_ten_units_make_exactly_ten_orders(transactional_db):
+    variant = make_variant(on_hand=10, price=Decimal("15.00"))
+    cart_tokens = []
+    for _ in range(40):
+        added = APIClient().post(
+            "/api/v1/cart/items/", {"sku": variant.sku, "quantity": 1}, format="json"
+        )
+        assert added.status_code == 201, added.json()
+        cart_tokens.append(added.json()["token"])
+    assert len(set(cart_tokens)) == 40
+
+    def post(i: int):
+        body = {
+            "shipping_address": ADDRESS,
+            "payment_token": "tok_success",
+            "email": f"guest{i}@example.com",
+        }
+        response = APIClient().post(
+            "/api/v1/orders/",
+            body,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"guest-{i}",
+            HTTP_X_CART_TOKEN=cart_tokens[i],
+        )
+        return response.status_code, response.json()
+
+    results = run_threads(40, post)
+
+    outcomes = Counter((status, body.get("code")) for status, body in results)
+    assert outcomes == {(201, None): 10, (409, "insufficient_stock"): 30}, results
+    placed = [body for status, body in results if status == 201]
+    assert all(len(body["order_token"]) >= 32 for body in placed)
+    assert {body["email"] for body in placed} == {
+        order.email for order in Order.objects.filter(user__isnull=True)
+    }
+    assert Order.objects.count() == 10
+    item = StockItem.objects.get(variant=variant)
+    assert (item.on_hand, item.allocated) == (10, 10)
+    assert Payment.objects.filter(kind="charge", result="succeeded").count() == 10
+    # Each refused guest keeps a cart that is no longer in checkout, ready to be changed.
+    refused = {cart_tokens[i] for i, (status, _) in enumerate(results) if status == 409}
+    open_carts = Cart.objects.filter(
+        token__in=refused, status=CartStatus.OPEN, checkout_order_number=""
+    )
+    assert open_carts.count() == 30
+    assert IdempotencyKey.objects.count() == 10  # the refusals were not kept against keys

@@ -167,6 +167,25 @@ def test_anonymous_writes_are_throttled_for_guests(one_anonymous_write_a_minute)
     assert Order.objects.count() == 0
 
 
+def test_order_token_guesses_and_cancels_share_the_anonymous_write_budget(placed, monkeypatch):
+    from django.core.cache import cache
+
+    from shop.api.throttling import AnonWriteThrottle
+
+    cache.clear()
+    monkeypatch.setattr(AnonWriteThrottle, "THROTTLE_RATES", {"anon_write": "2/min"})
+    try:
+        url = f"{ORDERS}{placed['number']}/cancel/"
+        guesses = [APIClient().post(url, HTTP_X_ORDER_TOKEN=f"guess-{n}") for n in range(2)]
+        assert [g.status_code for g in guesses] == [404, 404]
+        response = APIClient().post(url, HTTP_X_ORDER_TOKEN=placed["order_token"])
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        assert Order.objects.get(number=placed["number"]).status == OrderStatus.RECEIVED
+    finally:
+        cache.clear()
+
+
 def test_expected_total_that_differs_charges_nothing():
     variant = make_variant(on_hand=5, price=Decimal("30.00"))
     token = guest_cart((variant, 1))
@@ -238,3 +257,67 @@ def test_a_guest_key_whose_request_died_after_placing_the_order_replays_it_with_
     assert Order.objects.count() == 1
     key_row.refresh_from_db()
     assert (key_row.state, key_row.order_token) == (IdempotencyState.COMPLETED, "")
+
+
+def test_the_order_token_opens_the_invoice_and_nothing_opens_it_without(placed):
+    from accounts.tests.factories import UserFactory
+
+    url = f"{ORDERS}{placed['number']}/invoice/"
+    response = APIClient().get(url, HTTP_X_ORDER_TOKEN=placed["order_token"])
+    assert response.status_code == 200, response.json()
+    assert response.json()["number"] == Order.objects.get().invoices.get().number
+    html = APIClient().get(f"{url}?format=html", HTTP_X_ORDER_TOKEN=placed["order_token"])
+    assert (html.status_code, html["Content-Type"].split(";")[0]) == (200, "text/html")
+    assert APIClient().get(url).status_code == 404
+    assert APIClient().get(url, HTTP_X_ORDER_TOKEN="y" * 43).status_code == 404
+    member = APIClient()
+    member.force_authenticate(UserFactory())
+    assert member.get(url).status_code == 404
+    assert member.get(f"{ORDERS}{placed['number']}/").status_code == 404
+    # A signed-in client holding the token is let in by the token.
+    assert member.get(url, HTTP_X_ORDER_TOKEN=placed["order_token"]).status_code == 200
+
+
+def test_a_guests_later_emails_link_to_the_order_with_a_link_token(
+    placed, django_capture_on_commit_callbacks, client
+):
+    from django.test import Client
+
+    from accounts.tests.factories import StaffUserFactory
+    from orders.lifecycle import transition_order
+    from orders.tests.factories import PATH
+
+    order = Order.objects.get(number=placed["number"])
+    staff = StaffUserFactory()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for step in PATH[OrderStatus.SHIPPED]:
+            order = transition_order(order=order, to_status=step, user=staff)
+    [shipped] = [m for m in mail.outbox if "guest@example.com" in m.to]
+    link = re.search(r"https?://[^/\s]+(/orders/[^\s\"]+)", shipped.body).group(1)
+    path, token = link.split("?token=")
+    assert path == f"/orders/{placed['number']}/"
+    assert token != placed["order_token"]  # the order token itself is never stored
+    page = client.get(link, follow=True)
+    assert page.status_code == 200
+    assert placed["number"] in page.content.decode()
+    # The link token opens that order only, and not once tampered with.
+    from urllib.parse import unquote
+
+    raw = unquote(token)
+    api = APIClient()
+    assert api.get(f"{ORDERS}{placed['number']}/", HTTP_X_ORDER_TOKEN=raw).status_code == 200
+    tampered = raw[:-1] + ("A" if raw[-1] != "A" else "B")
+    assert Client().get(f"{path}?token={tampered}").status_code == 404
+    other = checkout(guest_cart((make_variant(on_hand=5), 1)), key="other-guest")
+    assert other.status_code == 201
+    other_url = f"{ORDERS}{other.json()['number']}/"
+    assert api.get(other_url, HTTP_X_ORDER_TOKEN=raw).status_code == 404
+
+
+def test_a_members_emails_link_to_the_order_page_without_a_token():
+    from notifications.contexts import order_summary
+    from orders.tests.factories import place
+
+    order = place()
+    assert order_summary(order)["url"].endswith(f"/orders/{order.number}/")
