@@ -398,7 +398,7 @@ def test_invoice_link_opens_the_printable_invoice(client, shopper):
 
 def test_cancelling_my_order_refunds_it(client, shopper):
     order = place(user=shopper)
-    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    response = client.post(f"/orders/{order.number}/cancel/", {"confirm": "yes"}, follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert b"is cancelled" in response.content
@@ -410,15 +410,44 @@ def test_shipped_order_has_no_cancel_button_and_cannot_be_cancelled(client, shop
     page = client.get(f"/orders/{order.number}/")
     assert b"Cancel order" not in page.content
     assert b'data-testid="shipment"' in page.content
-    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    response = client.post(f"/orders/{order.number}/cancel/", {"confirm": "yes"}, follow=True)
     assert b"cannot move from shipped to cancelled" in response.content
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
 
 
-def test_cancel_needs_post(client, shopper):
+def test_cancel_asks_for_confirmation_first(client, shopper):
     order = place(user=shopper)
-    assert client.get(f"/orders/{order.number}/cancel/").status_code == 405
+    page = client.get(f"/orders/{order.number}/")
+    # The order page's button only opens the confirmation (a GET form).
+    assert re.search(
+        rf'<form method="get" action="/orders/{order.number}/cancel/">', page.content.decode()
+    )
+    confirm = client.get(f"/orders/{order.number}/cancel/")
+    assert confirm.status_code == 200
+    body = confirm.content.decode()
+    assert f"Cancel order {order.number}?" in body
+    assert 'name="confirm" value="yes"' in body
+    assert "csrfmiddlewaretoken" in body
+    assert "Keep my order" in body
+    # A POST without the confirmation shows the question again and changes nothing.
+    unconfirmed = client.post(f"/orders/{order.number}/cancel/")
+    assert unconfirmed.status_code == 200
+    assert b"Yes, cancel the order" in unconfirmed.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
+
+
+def test_cancel_confirmation_of_an_order_past_cancelling_goes_back_to_the_order(client, shopper):
+    order = order_in(OrderStatus.SHIPPED, user=shopper)
+    response = client.get(f"/orders/{order.number}/cancel/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert b"can no longer be cancelled" in response.content
+
+
+def test_cancel_is_refused_for_other_methods(client, shopper):
+    order = place(user=shopper)
+    assert client.put(f"/orders/{order.number}/cancel/").status_code == 405
 
 
 def test_delivered_order_offers_a_return_form(client, shopper):

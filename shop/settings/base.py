@@ -172,7 +172,9 @@ RATELIMIT_FAIL_OPEN = True
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The shop's time zone (an IANA name): pages and emails show times in it, with its name.
+SHOP_TIME_ZONE = env.str("SHOP_TIME_ZONE", default="UTC")
+TIME_ZONE = SHOP_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
