@@ -17,6 +17,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Prefetch
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
@@ -26,6 +27,7 @@ from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.services import create_notification
 from orders.models import Order, OrderStatus
+from orders.selectors import lines_with_images
 from orders.signals import order_placed, order_status_changed, refund_issued
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def on_password_reset_requested(
 
 @receiver(order_placed, dispatch_uid="notifications.order_placed")
 def on_order_placed(sender, *, order_id: int, order_token: str | None = None, **kwargs) -> None:
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    order = Order.objects.prefetch_related(Prefetch("lines", lines_with_images())).get(pk=order_id)
     create_notification(
         kind=NotificationKind.ORDER_CONFIRMATION,
         recipient=order.email,
@@ -73,7 +75,9 @@ def on_order_status_changed(
     sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
 ) -> None:
     if to_status == OrderStatus.SHIPPED:
-        order = Order.objects.prefetch_related("shipments").get(pk=order_id)
+        order = Order.objects.prefetch_related(
+            "shipments", Prefetch("lines", lines_with_images())
+        ).get(pk=order_id)
         create_notification(
             kind=NotificationKind.ORDER_SHIPPED,
             recipient=order.email,

@@ -22,18 +22,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cart.views import error_message
 from orders import lifecycle
+from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import guest_order, token_matches
 from orders.models import (
     InvoiceKind,
     Order,
     OrderEvent,
     OrderEventType,
-    OrderLine,
     OrderStatus,
     ReturnLine,
     ReturnRequest,
 )
 from orders.returns import services as returns
+from orders.selectors import lines_with_images
 from shop.errors import DomainError
 
 ORDERS_PER_PAGE = 10
@@ -103,7 +104,7 @@ def _sign_in_first(request: HttpRequest, number: str) -> bool:
 def order_detail_queryset() -> QuerySet:
     """Return orders with everything the order page shows (a fixed number of queries)."""
     return Order.objects.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("lines", queryset=lines_with_images()),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
         "shipments",
         Prefetch(
@@ -169,6 +170,15 @@ def order_detail_context(
     return {
         "order": order,
         "timeline": _timeline(order),
+        "shipments": [
+            {
+                "shipment": shipment,
+                "tracking_url": tracking_url(
+                    carrier=shipment.carrier, tracking_number=shipment.tracking_number
+                ),
+            }
+            for shipment in order.shipments.all()
+        ],
         "can_cancel": _may_cancel(request, order, as_guest=as_guest),
         "returnable": returnable,
         "return_reason": return_reason,

@@ -2,12 +2,15 @@
 in the shop's time zone, the invoice and the address with country names."""
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 import pytest
 
+from catalog.tests.factories import ProductImageFactory, make_variant
 from orders.lifecycle import transition_order
 from orders.models import OrderEvent, OrderStatus
-from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import ADDRESS, fast_gateway, order_in, place  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -48,3 +51,48 @@ def test_times_are_shown_in_the_shop_time_zone_with_its_name(client, shopper, se
     assert "15 January 2026, 13:00 CET" in body
     assert "15 Jan 2026, 13:00 CET" in body  # the timeline
     assert "12:00" not in body
+
+
+def test_after_a_declined_card_no_card_is_preselected(client, shopper):
+    from orders.tests.test_views import checkout_post, form_key
+
+    make_variant(product__name="Teapot", sku="TEA-1", price=Decimal("20.00"), on_hand=5)
+    client.post("/cart/add/", {"sku": "TEA-1", "quantity": "1"})
+    key = form_key(client.get("/checkout/"))
+    response = checkout_post(client, key, payment_token="tok_declined")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The payment was declined." in html
+    assert 'value="tok_declined"' in html
+    assert not re.search(r'name="payment_token" value="[^"]*" checked', html)
+    # What the shopper typed is kept.
+    assert f'value="{ADDRESS["line1"]}"' in html
+
+
+def test_order_page_and_invoice_show_product_photos_and_the_country_name(client, shopper):
+    variant = make_variant(product__name="Teapot", sku="TEA-1", price=Decimal("20.00"))
+    ProductImageFactory(product=variant.product, image="products/teapot.png")
+    order = place(user=shopper, items=[(variant, 1)])
+    body = client.get(f"/orders/{order.number}/").content.decode()
+    row = body[body.index('<tr data-sku="TEA-1">') :]
+    assert re.search(r'<img class="line-thumb" src="/media/[^"]*teapot[^"]*"', row[:800])
+    assert "United Kingdom" in body
+    invoice = client.get(f"/orders/{order.number}/invoice/").content.decode()
+    assert "United Kingdom" in invoice
+
+
+def test_the_confirmation_page_shows_product_photos(client, shopper):
+    variant = make_variant(product__name="Teapot", sku="TEA-1", price=Decimal("20.00"))
+    ProductImageFactory(product=variant.product, image="products/teapot.png")
+    order = place(user=shopper, items=[(variant, 1)])
+    body = client.get(f"/checkout/done/{order.number}/").content.decode()
+    assert re.search(r'<img class="line-thumb" src="/media/[^"]*teapot', body)
+
+
+def test_the_order_page_links_the_carriers_tracking_page(client, shopper):
+    order = order_in(OrderStatus.SHIPPED, user=shopper)
+    shipment = order.shipments.get()
+    body = client.get(f"/orders/{order.number}/").content.decode()
+    assert (
+        f'href="https://tracking.mockpost.example/track?number={shipment.tracking_number}"' in body
+    )

@@ -202,7 +202,8 @@ def test_declined_card_shows_the_error_and_keeps_the_cart(client, shopper, teapo
     assert cart.status == CartStatus.OPEN
     assert CartLine.objects.get(cart=cart).quantity == 2
     assert form_key(response) != key
-    assert b'value="tok_declined" checked' in response.content
+    # The declined card is no longer chosen (issue 18): the shopper picks another one.
+    assert b'value="tok_declined" checked' not in response.content
     teapot.stock.refresh_from_db()
     assert teapot.stock.allocated == 0
 
