@@ -155,6 +155,25 @@ def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
     return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
 
 
+def return_requested_context(return_request, *, address_lines: list[str]) -> dict:
+    """Return the return-instructions email's context: what to send back, and where."""
+    order = return_request.order
+    lines = [
+        {
+            "quantity": line.quantity,
+            "product_name": line.order_line.product_name,
+            "variant_name": line.order_line.variant_name,
+        }
+        for line in return_request.lines.all()
+    ]
+    return {
+        "order": order_summary(order),
+        "return_id": return_request.pk,
+        "lines": lines,
+        "return_address": address_lines,
+    }
+
+
 def low_stock_context(item, *, sku: str, available: int) -> dict:
     variant = item.variant
     return {

@@ -26,9 +26,10 @@ from inventory.signals import stock_low
 from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.services import create_notification
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, ReturnLine, ReturnRequest
+from orders.returns.services import return_address_lines
 from orders.selectors import lines_with_images
-from orders.signals import order_placed, order_status_changed, refund_issued
+from orders.signals import order_placed, order_status_changed, refund_issued, return_requested
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,25 @@ def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs)
         recipient=order.email,
         context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
         event_key=f"refund:{return_id}",
+    )
+
+
+@receiver(return_requested, dispatch_uid="notifications.return_requested")
+def on_return_requested(sender, *, order_id: int, return_id: int, **kwargs) -> None:
+    return_request = (
+        ReturnRequest.objects.select_related("order")
+        .prefetch_related(
+            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+        )
+        .get(pk=return_id, order_id=order_id)
+    )
+    create_notification(
+        kind=NotificationKind.RETURN_REQUESTED,
+        recipient=return_request.order.email,
+        context=contexts.return_requested_context(
+            return_request, address_lines=return_address_lines()
+        ),
+        event_key=f"return_requested:{return_id}",
     )
 
 

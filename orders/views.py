@@ -181,6 +181,7 @@ def order_detail_context(
         ],
         "can_cancel": _may_cancel(request, order, as_guest=as_guest),
         "returnable": returnable,
+        "return_address": returns.return_address_lines(),
         "return_reason": return_reason,
         "invoice_url": (
             reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)

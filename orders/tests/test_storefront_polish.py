@@ -96,3 +96,25 @@ def test_the_order_page_links_the_carriers_tracking_page(client, shopper):
     assert (
         f'href="https://tracking.mockpost.example/track?number={shipment.tracking_number}"' in body
     )
+
+
+def test_a_requested_return_shows_and_emails_what_to_send_where(
+    client, shopper, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SHOP_RETURN_ADDRESS = "Teapot Returns, 9 Dock Road, Leeds LS1 1AA, United Kingdom"
+    order = order_in(OrderStatus.DELIVERED, user=shopper)
+    line = order.lines.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/orders/{order.number}/returns/", {f"qty-{line.pk}": "1"})
+    assert response.status_code == 302
+    rma = order.returns.get()
+    page = client.get(response["Location"]).content.decode()
+    assert "We have emailed you how to send it back" in page
+    instructions = page[page.index('data-testid="return-instructions"') :]
+    assert f"Return #{rma.pk}, order {order.number}" in instructions
+    assert "Teapot Returns<br>9 Dock Road<br>Leeds LS1 1AA<br>United Kingdom" in instructions
+    [mail] = [m for m in mailoutbox if "send back" in m.subject]
+    assert mail.to == [order.email]
+    assert f"return #{rma.pk}" in mail.subject
+    assert "   9 Dock Road" in mail.body
+    assert f"1 x {line.product_name}" in mail.body

@@ -477,18 +477,31 @@ def test_requesting_a_return(client, shopper):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("5", b"can still be returned"),
-        ("0", b"List at least one line to return."),
-        ("abc", b"Enter a whole number."),
-        ("-1", b"Enter zero or more."),
+        ("5", "You can send back at most 2 of these."),
+        ("abc", "Enter a whole number, e.g. 1."),
+        ("-1", "Enter 0 or more."),
     ],
 )
-def test_bad_return_quantities_are_explained(client, shopper, quantity, message):
+def test_bad_return_quantities_are_explained_next_to_the_field(client, shopper, quantity, message):
     order = order_in(OrderStatus.DELIVERED, user=shopper)
     line = order.lines.get()
     response = client.post(f"/orders/{order.number}/returns/", {f"qty-{line.pk}": quantity})
     assert response.status_code == 400
-    assert message in response.content
+    html = response.content.decode()
+    assert f'<p class="field-error" id="return-qty-{line.pk}-error">{message}</p>' in html
+    assert f'aria-describedby="return-qty-{line.pk}-error"' in html
+    assert line.sku not in html.split('data-testid="return-form-error"')[-1].split("</p>")[0]
+    assert not ReturnRequest.objects.exists()
+
+
+def test_a_return_of_nothing_asks_to_choose_an_item(client, shopper):
+    order = order_in(OrderStatus.DELIVERED, user=shopper)
+    line = order.lines.get()
+    response = client.post(f"/orders/{order.number}/returns/", {f"qty-{line.pk}": "0"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose how many of at least one item you are sending back." in html
+    assert "List at least one line" not in html
     assert not ReturnRequest.objects.exists()
 
 
