@@ -1,5 +1,6 @@
 """Issue 18 (storefront polish), the catalogue pages: "from" prices, long search terms."""
 
+import io
 import re
 from decimal import Decimal
 
@@ -40,3 +41,29 @@ def test_a_100_character_search_term_is_shown_in_full(client):
     response = client.get("/search/", {"q": term})
     assert response.status_code == 200
     assert term in response.content.decode()
+
+
+def test_the_demo_seed_puts_products_in_categories_that_fit_them():
+    from django.core.management import call_command
+
+    from catalog.models import Category, Product
+    from catalog.seed_data import CATEGORIES
+
+    call_command("seed_shop", "--products", "120", stdout=io.StringIO())
+
+    fits = {}  # leaf slug -> {noun: materials}
+    for slug, _name, _description, children, products, *_ in CATEGORIES:
+        fits.update({child[0]: child[2] for child in children} if children else {slug: products})
+    assert not Product.objects.filter(category__children__isnull=False).exists(), (
+        "products sit only in leaf categories"
+    )
+    for product in Product.objects.select_related("category"):
+        nouns = fits[product.category.slug]
+        noun = next((n for n in nouns if product.name.endswith(f" {n}")), None)
+        assert noun, f"{product.name} does not belong in {product.category.name}"
+        assert product.attributes["material"] in nouns[noun], product.name
+    decor = Category.objects.get(slug="decor")
+    assert not Product.objects.filter(category=decor, name__contains="Saucepan").exists()
+    assert not Product.objects.filter(
+        name__contains="T-Shirt", attributes__material="leather"
+    ).exists()
