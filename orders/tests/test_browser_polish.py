@@ -30,7 +30,7 @@ PHONE = {"width": 390, "height": 844}
 
 def sign_in(page, user, *, via_header: bool = False):
     if via_header:
-        page.get_by_role("link", name="Sign in").click()
+        page.get_by_test_id("sign-in-link").click()
     else:
         page.goto("/accounts/login/")
     page.fill("#id_email", user.email)
@@ -46,12 +46,86 @@ def box(locator) -> dict:
 
 
 def test_account_page_layout(browser_page, screenshot):
+    """The Phone input is as tall as its neighbours, "Add an address" lines up with the cards
+    above it (with their gap), and "Your orders" is one click away."""
     page = browser_page
     shopper = UserFactory(email="layout@example.com")
     AddressFactory(user=shopper, full_name="Grace Hopper", is_default=True)
     sign_in(page, shopper)
     page.goto("/accounts/")
     screenshot(page, "account")
+
+    phone = box(page.locator("#id_new-phone"))
+    country = box(page.locator("#id_new-country"))
+    city = box(page.locator("#id_new-city"))
+    assert abs(phone["height"] - country["height"]) < 1
+    assert abs(phone["height"] - city["height"]) < 1
+    assert abs(phone["y"] - country["y"]) < 1
+
+    details = box(page.locator("section[aria-labelledby=profile-heading]"))
+    book = box(page.locator("section[aria-labelledby=addresses-heading]"))
+    add = box(page.locator("section[aria-labelledby=add-address-heading]"))
+    assert abs(add["x"] - details["x"]) < 1, "the Add an address box is off-centre"
+    assert abs((add["x"] + add["width"]) - (book["x"] + book["width"])) < 1
+    assert add["y"] - (details["y"] + details["height"]) >= 16, "no gap above Add an address"
+
+    page.get_by_test_id("account-orders-link").click()
+    page.wait_for_url("**/orders/")
+
+
+def test_the_cancel_box_has_no_gap_at_its_top(browser_page, screenshot, kitchen):  # noqa: F811
+    from orders.tests.factories import place
+
+    page = browser_page
+    shopper = UserFactory(email="gap@example.com")
+    order = place(user=shopper, items=[(kitchen, 1)])
+    sign_in(page, shopper)
+    page.goto(f"/orders/{order.number}/")
+    cancel_box = page.get_by_test_id("cancel-box")
+    heading = cancel_box.get_by_role("heading", name="Cancel")
+    top_gap = box(heading)["y"] - box(cancel_box)["y"]
+    items = page.locator("section[aria-labelledby=items-heading]")
+    items_gap = box(items.get_by_role("heading", name="Items"))["y"] - box(items)["y"]
+    assert abs(top_gap - items_gap) < 2, "the cancel box's top padding differs from the others"
+    screenshot(page, "order-detail")
+
+
+def test_filters_close_after_apply_on_a_phone(browser_page, screenshot, kitchen):  # noqa: F811
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto("/c/kitchen/")
+    panel = page.locator("details.filters")
+    expect(panel).not_to_have_attribute("open", "")
+    panel.locator("summary").click()
+    expect(panel).to_have_attribute("open", "")
+    page.fill("#max_price", "35")
+    screenshot(page, "filters-open")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("link", name="Copper Kettle")).to_have_count(0)
+    expect(panel).not_to_have_attribute("open", "")
+    teapot = page.get_by_role("link", name="Blue Teapot")
+    expect(teapot).to_be_in_viewport()
+    assert "max_price=35" in page.url
+    screenshot(page, "filters-applied")
+
+
+def test_sign_in_returns_to_the_page_the_shopper_was_on(browser_page, kitchen):  # noqa: F811
+    page = browser_page
+    shopper = UserFactory(email="back@example.com")
+    page.goto("/p/blue-teapot/")
+    sign_in(page, shopper, via_header=True)
+    page.wait_for_url("**/p/blue-teapot/")
+    expect(page.get_by_test_id("account-menu")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}])
+def test_a_long_unbroken_search_term_stays_on_the_page(browser_page, screenshot, viewport):
+    page = browser_page
+    page.set_viewport_size(viewport)
+    page.goto("/search/?q=" + "w" * 100)
+    expect(page.locator("h1")).to_be_visible()
+    assert no_horizontal_overflow(page)
+    screenshot(page, f"search-{viewport['width']}")
 
 
 def test_phone_checkout_with_the_country_select_and_a_cancel_with_confirmation(
