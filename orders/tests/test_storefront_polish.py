@@ -9,7 +9,7 @@ import pytest
 
 from catalog.tests.factories import ProductImageFactory, make_variant
 from orders.lifecycle import transition_order
-from orders.models import OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.tests.factories import ADDRESS, fast_gateway, order_in, place  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
@@ -118,3 +118,24 @@ def test_a_requested_return_shows_and_emails_what_to_send_where(
     assert f"return #{rma.pk}" in mail.subject
     assert "   9 Dock Road" in mail.body
     assert f"1 x {line.product_name}" in mail.body
+
+
+def test_the_checkout_summary_shows_product_photos(client, shopper):
+    variant = make_variant(product__name="Teapot", sku="TEA-1", price=Decimal("20.00"))
+    ProductImageFactory(product=variant.product, image="products/teapot.png")
+    client.post("/cart/add/", {"sku": "TEA-1", "quantity": "1"})
+    body = client.get("/checkout/").content.decode()
+    summary = body[body.index('class="summary-lines"') :]
+    assert re.search(r'<img src="/media/thumbs/products/teapot.png[^"]*"', summary)
+
+
+def test_a_guest_sees_the_cancel_confirmation_too(client):
+    from orders.tests.test_guest_checkout_views import guest_form, submit
+
+    make_variant(product__name="Teapot", sku="TEA-1", price=Decimal("20.00"), on_hand=5)
+    submit(client, guest_form(client))
+    order = Order.objects.get()
+    confirm = client.get(f"/orders/{order.number}/cancel/")
+    assert confirm.status_code == 200
+    assert b"Yes, cancel the order" in confirm.content
+    assert Order.objects.get().status == OrderStatus.RECEIVED
