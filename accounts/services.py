@@ -106,6 +106,21 @@ def update_profile(
     return user
 
 
+def check_current_password(*, user: User, password: str) -> None:
+    """Check that ``password`` is the user's current password.
+
+    Raises ``ValidationError`` keyed by ``old_password`` (code ``wrong_password``) if not.
+    """
+    if not user.check_password(password):
+        raise ValidationError(
+            {
+                "old_password": ValidationError(
+                    "Your current password is incorrect.", AccountErrorCode.WRONG_PASSWORD
+                )
+            }
+        )
+
+
 def change_password(*, user: User, old_password: str, new_password: str) -> User:
     """Replace the user's password after checking the current one; return the user.
 
@@ -114,14 +129,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     or ``new_password`` (fails the password validators). HTML callers should call
     ``update_session_auth_hash`` afterwards to keep the current session.
     """
-    if not user.check_password(old_password):
-        raise ValidationError(
-            {
-                "old_password": ValidationError(
-                    "Your current password is incorrect.", AccountErrorCode.WRONG_PASSWORD
-                )
-            }
-        )
+    check_current_password(user=user, password=old_password)
     _validate_new_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         _set_password(user, new_password)

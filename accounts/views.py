@@ -212,6 +212,14 @@ def password_change_view(request):
             update_session_auth_hash(request, request.user)
             messages.success(request, "Your password has been changed.")
             return redirect(next_url)
+    elif request.method == "POST" and form.cleaned_data.get("old_password"):
+        # Report a wrong current password too, not only the other mistakes.
+        try:
+            services.check_current_password(
+                user=request.user, password=form.cleaned_data["old_password"]
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc, PasswordChangeForm.field_map)
     return render(request, "accounts/password_change.html", {"form": form, "next": next_url})
 
 

@@ -60,6 +60,30 @@ class CartSummary:
     def items(self) -> list[CartLineSummary]:
         return self.lines
 
+    @property
+    def free_shipping_remaining(self) -> Decimal | None:
+        """Return how much more the shopper must spend for free shipping, or None when no
+        threshold applies or it is reached (``SHOP_FREE_SHIPPING_THRESHOLD``; ``0`` = none)."""
+        return free_shipping_remaining(subtotal=self.subtotal)
+
+    @property
+    def ships_free(self) -> bool:
+        """Whether the subtotal reaches a free-shipping threshold."""
+        threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
+        return threshold > 0 and self.subtotal >= threshold
+
+
+def free_shipping_remaining(*, subtotal: Decimal) -> Decimal | None:
+    """Return what is missing from ``subtotal`` for free shipping, or None when free
+    shipping does not apply (no threshold, or the subtotal reaches it).
+
+    The threshold is ``SHOP_FREE_SHIPPING_THRESHOLD``, the one checkout prices shipping by
+    (``orders.checkout.services.compute_totals``)."""
+    threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
+    if threshold <= 0 or subtotal >= threshold:
+        return None
+    return money(threshold - subtotal)
+
 
 def cart_lines(*, cart: Cart) -> list[CartLine]:
     """Return the cart's lines with variant and product (one query)."""

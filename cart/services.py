@@ -139,6 +139,20 @@ def _check_supply(*, cart: Cart, variant: Variant, quantity: int) -> None:
         )
 
 
+def _over_line_cap_message(*, in_cart: int) -> str:
+    """Say how many more of an item fit in the cart (``MAX_LINE_QUANTITY`` per line)."""
+    room = MAX_LINE_QUANTITY - in_cart
+    if room <= 0:
+        return (
+            f"At most {MAX_LINE_QUANTITY} of one item per cart: you already have "
+            f"{in_cart}, so no more can be added."
+        )
+    return (
+        f"At most {MAX_LINE_QUANTITY} of one item per cart: you have {in_cart}, "
+        f"so you can add {room} more."
+    )
+
+
 def _touch(cart: Cart) -> None:
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
 
@@ -159,7 +173,9 @@ def add_item(*, cart: Cart, sku: str, quantity: int) -> CartLine:
     line = CartLine.objects.filter(cart=cart, variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if new_quantity > MAX_LINE_QUANTITY:
-        raise ValidationError({"quantity": [f"At most {MAX_LINE_QUANTITY} of one item per cart."]})
+        raise ValidationError(
+            {"quantity": [_over_line_cap_message(in_cart=new_quantity - quantity)]}
+        )
     _check_supply(cart=cart, variant=variant, quantity=new_quantity)
     if line is None:
         line = CartLine.objects.create(

@@ -1,13 +1,41 @@
 """Vocabulary for ``manage.py seed_shop``: categories and the words products are made of."""
 
-# (slug, name, description, [(child slug, child name)], nouns, variant axis, price range)
+# Products go only in leaf categories, and each leaf lists the things that belong in it, each
+# with the materials it is really made of: no saucepans under Decor, no leather T-shirts.
+#
+# (slug, name, description, [(child slug, child name, PRODUCTS)], PRODUCTS, variant axis,
+#  price range), where PRODUCTS is {noun: [materials]} (a top level with children has none).
 CATEGORIES = [
     (
         "clothing",
         "Clothing",
         "Everyday clothes that last.",
-        [("tops", "Tops"), ("outerwear", "Outerwear")],
-        ["T-Shirt", "Sweater", "Hoodie", "Shirt", "Jacket", "Parka", "Cardigan", "Polo"],
+        [
+            (
+                "tops",
+                "Tops",
+                {
+                    "T-Shirt": ["organic cotton", "cotton", "linen"],
+                    "Sweater": ["merino wool", "lambswool", "cotton"],
+                    "Hoodie": ["organic cotton", "recycled polyester"],
+                    "Shirt": ["cotton poplin", "linen", "flannel"],
+                    "Cardigan": ["merino wool", "lambswool"],
+                    "Polo": ["cotton piqué", "organic cotton"],
+                },
+            ),
+            (
+                "outerwear",
+                "Outerwear",
+                {
+                    "Jacket": ["waxed cotton", "recycled nylon", "denim"],
+                    "Parka": ["recycled polyester", "waterproof nylon"],
+                    "Rain Coat": ["waterproof nylon", "waxed cotton"],
+                    "Fleece": ["recycled polyester"],
+                    "Gilet": ["quilted nylon", "wool"],
+                },
+            ),
+        ],
+        {},
         ("size", ["S", "M", "L", "XL"]),
         (15, 180),
     ),
@@ -15,8 +43,29 @@ CATEGORIES = [
         "shoes",
         "Shoes",
         "Footwear for the road, the trail and the office.",
-        [("running", "Running"), ("casual", "Casual")],
-        ["Runner", "Trail Shoe", "Sneaker", "Loafer", "Boot", "Sandal", "Slip-On"],
+        [
+            (
+                "running",
+                "Running",
+                {
+                    "Runner": ["recycled mesh", "engineered knit"],
+                    "Trail Shoe": ["ripstop mesh", "recycled mesh"],
+                    "Racing Flat": ["engineered knit"],
+                },
+            ),
+            (
+                "casual",
+                "Casual",
+                {
+                    "Sneaker": ["leather", "canvas", "suede"],
+                    "Loafer": ["leather", "suede"],
+                    "Boot": ["leather", "suede"],
+                    "Sandal": ["leather", "cork"],
+                    "Slip-On": ["canvas", "suede"],
+                },
+            ),
+        ],
+        {},
         ("size", ["EU 40", "EU 41", "EU 42", "EU 43"]),
         (35, 220),
     ),
@@ -24,8 +73,33 @@ CATEGORIES = [
         "home-kitchen",
         "Home & Kitchen",
         "Tools and things for a good home.",
-        [("cookware", "Cookware"), ("decor", "Decor")],
-        ["Kettle", "Frying Pan", "Saucepan", "Knife Set", "Vase", "Lamp", "Cushion", "Mug Set"],
+        [
+            (
+                "cookware",
+                "Cookware",
+                {
+                    "Kettle": ["stainless steel", "enamelled steel", "copper"],
+                    "Frying Pan": ["cast iron", "carbon steel", "stainless steel"],
+                    "Saucepan": ["stainless steel", "copper", "enamelled cast iron"],
+                    "Knife Set": ["stainless steel", "carbon steel"],
+                    "Casserole Dish": ["enamelled cast iron", "stoneware"],
+                    "Mug Set": ["stoneware", "porcelain"],
+                },
+            ),
+            (
+                "decor",
+                "Decor",
+                {
+                    "Vase": ["ceramic", "glass", "stoneware"],
+                    "Table Lamp": ["brass", "ceramic", "oak"],
+                    "Cushion": ["linen", "cotton velvet", "wool"],
+                    "Throw": ["wool", "cotton", "linen"],
+                    "Candle Holder": ["brass", "glass", "marble"],
+                    "Picture Frame": ["oak", "walnut", "brass"],
+                },
+            ),
+        ],
+        {},
         ("colour", ["White", "Black", "Sage", "Terracotta"]),
         (12, 160),
     ),
@@ -33,8 +107,30 @@ CATEGORIES = [
         "electronics",
         "Electronics",
         "Gadgets, audio and the cables to go with them.",
-        [("audio", "Audio"), ("accessories", "Accessories")],
-        ["Headphones", "Speaker", "Earbuds", "Charger", "Power Bank", "USB-C Cable", "Keyboard"],
+        [
+            (
+                "audio",
+                "Audio",
+                {
+                    "Headphones": ["aluminium", "recycled plastic"],
+                    "Speaker": ["aluminium", "woven fabric"],
+                    "Earbuds": ["recycled plastic"],
+                    "Soundbar": ["aluminium", "woven fabric"],
+                },
+            ),
+            (
+                "accessories",
+                "Accessories",
+                {
+                    "Charger": ["recycled plastic"],
+                    "Power Bank": ["aluminium", "recycled plastic"],
+                    "USB-C Cable": ["braided nylon"],
+                    "Keyboard": ["aluminium", "recycled plastic"],
+                    "Phone Stand": ["aluminium", "oak"],
+                },
+            ),
+        ],
+        {},
         ("colour", ["Black", "White", "Blue", "Red"]),
         (9, 350),
     ),
@@ -42,8 +138,31 @@ CATEGORIES = [
         "sports-outdoors",
         "Sports & Outdoors",
         "Gear for camping, hiking and training.",
-        [("camping", "Camping"), ("fitness", "Fitness")],
-        ["Tent", "Sleeping Bag", "Backpack", "Water Bottle", "Yoga Mat", "Dumbbell", "Headlamp"],
+        [
+            (
+                "camping",
+                "Camping",
+                {
+                    "Tent": ["ripstop nylon", "polycotton canvas"],
+                    "Sleeping Bag": ["recycled polyester", "responsibly sourced down"],
+                    "Backpack": ["recycled nylon", "waxed canvas"],
+                    "Headlamp": ["aluminium", "recycled plastic"],
+                    "Camping Stove": ["stainless steel", "aluminium"],
+                },
+            ),
+            (
+                "fitness",
+                "Fitness",
+                {
+                    "Yoga Mat": ["natural rubber", "cork"],
+                    "Dumbbell": ["cast iron", "rubber-coated steel"],
+                    "Water Bottle": ["stainless steel", "glass"],
+                    "Skipping Rope": ["steel cable", "leather"],
+                    "Resistance Band": ["natural latex"],
+                },
+            ),
+        ],
+        {},
         ("colour", ["Orange", "Green", "Grey", "Navy"]),
         (10, 400),
     ),
@@ -52,7 +171,14 @@ CATEGORIES = [
         "Beauty",
         "Skin care and grooming essentials.",
         [],
-        ["Face Cream", "Shampoo", "Soap Bar", "Lip Balm", "Body Lotion", "Beard Oil"],
+        {
+            "Face Cream": ["shea butter", "aloe vera"],
+            "Shampoo": ["argan oil", "oat extract"],
+            "Soap Bar": ["olive oil", "goat milk"],
+            "Lip Balm": ["beeswax", "shea butter"],
+            "Body Lotion": ["shea butter", "cocoa butter"],
+            "Beard Oil": ["jojoba oil", "argan oil"],
+        },
         ("volume", ["50 ml", "100 ml", "250 ml", "500 ml"]),
         (5, 60),
     ),
@@ -61,7 +187,14 @@ CATEGORIES = [
         "Books",
         "Fiction, cookbooks and field guides.",
         [],
-        ["Cookbook", "Field Guide", "Novel", "Atlas", "Journal", "Sketchbook"],
+        {
+            "Cookbook": ["recycled paper"],
+            "Field Guide": ["water-resistant paper"],
+            "Novel": ["recycled paper"],
+            "Atlas": ["heavyweight paper"],
+            "Journal": ["acid-free paper"],
+            "Sketchbook": ["heavyweight paper"],
+        },
         ("format", ["Paperback", "Hardcover", "Spiral", "Pocket"]),
         (8, 55),
     ),
@@ -70,7 +203,14 @@ CATEGORIES = [
         "Toys & Games",
         "Puzzles, board games and building sets.",
         [],
-        ["Puzzle", "Board Game", "Building Set", "Card Game", "Kite", "Marble Run"],
+        {
+            "Puzzle": ["recycled cardboard", "birch plywood"],
+            "Board Game": ["recycled cardboard"],
+            "Building Set": ["beech wood", "recycled plastic"],
+            "Card Game": ["linen-finish card"],
+            "Kite": ["ripstop nylon"],
+            "Marble Run": ["beech wood"],
+        },
         ("edition", ["Classic", "Deluxe", "Travel", "Junior"]),
         (7, 120),
     ),
@@ -128,21 +268,6 @@ ADJECTIVES = [
     "Summit",
     "Harbour",
     "Prairie",
-]
-
-MATERIALS = [
-    "cotton",
-    "recycled polyester",
-    "stainless steel",
-    "oak",
-    "ceramic",
-    "aluminium",
-    "wool",
-    "bamboo",
-    "leather",
-    "cork",
-    "glass",
-    "canvas",
 ]
 
 DESCRIPTION_TEMPLATES = [

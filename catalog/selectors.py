@@ -88,9 +88,10 @@ def product_listing(
 ) -> QuerySet[Product]:
     """Return active products for a grid, filtered and ordered; one query per page.
 
-    Each product carries ``price_from`` (lowest active variant price), ``in_stock`` (any
-    active variant with stock available), ``first_image`` / ``first_image_alt`` (storage
-    name and alt text of the first image, ``""`` if none) and its ``category`` (joined).
+    Each product carries ``price_from`` and ``price_to`` (lowest and highest active variant
+    price), ``in_stock`` (any active variant with stock available), ``first_image`` /
+    ``first_image_alt`` (storage name and alt text of the first image, ``""`` if none) and
+    its ``category`` (joined).
     ``category`` includes its descendants. Products without an active variant are not
     listed (nothing to buy). ``ordering`` is one of ``ORDERINGS`` (``""`` = by name);
     anything else raises ``ValueError``.
@@ -114,6 +115,8 @@ def product_listing(
         )
         .annotate(
             price_from=Subquery(_active_variants().order_by("price").values("price")[:1]),
+            # The highest price: a card says "from" only when the variants' prices differ.
+            price_to=Subquery(_active_variants().order_by("-price").values("price")[:1]),
             in_stock=ExpressionWrapper(
                 Q(in_stock_variant__isnull=False), output_field=BooleanField()
             ),

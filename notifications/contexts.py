@@ -12,6 +12,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from accounts.addresses.rules import country_name
+from catalog.thumbnails import PRODUCT_IMAGE, thumbnail
+from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import order_link_token
 
 
@@ -65,7 +68,7 @@ def address_lines(address: dict) -> list[str]:
         address.get("line1"),
         address.get("line2"),
         city,
-        address.get("country"),
+        country_name(address.get("country")),
     ]
     return [str(line) for line in lines if line]
 
@@ -90,14 +93,19 @@ def order_summary(order) -> dict:
     }
 
 
-def order_confirmation_context(order, *, order_token: str | None = None) -> dict:
-    """Return the confirmation email's context; a guest's link carries its ``order_token``.
+def line_image_url(line) -> str:
+    """Return the absolute URL of the photo of an order line's product ("" if none).
 
-    The token is the guest's only way back to the order, so the outbox row (server-side,
-    like the password-reset link) holds the link with it until the email is delivered;
-    the order itself keeps only the token's hash.
-    """
-    lines = [
+    ``line.product_image`` comes from ``orders.selectors.lines_with_images``."""
+    found = thumbnail(source=getattr(line, "product_image", ""), target=PRODUCT_IMAGE, alias="line")
+    if found is None:
+        return ""
+    return found.src if "://" in found.src else absolute_url(found.src)
+
+
+def order_lines(order) -> list[dict]:
+    """Return the order's lines as the emails show them (with the product photo's URL)."""
+    return [
         {
             "sku": line.sku,
             "product_name": line.product_name,
@@ -105,9 +113,20 @@ def order_confirmation_context(order, *, order_token: str | None = None) -> dict
             "quantity": line.quantity,
             "unit_price": money(line.unit_price),
             "line_total": money(line.line_total),
+            "image_url": line_image_url(line),
         }
         for line in order.lines.all()
     ]
+
+
+def order_confirmation_context(order, *, order_token: str | None = None) -> dict:
+    """Return the confirmation email's context; a guest's link carries its ``order_token``.
+
+    The token is the guest's only way back to the order, so the outbox row (server-side,
+    like the password-reset link) holds the link with it until the email is delivered;
+    the order itself keeps only the token's hash.
+    """
+    lines = order_lines(order)
     summary = order_summary(order)
     if order_token:
         query = urlencode({"token": order_token})
@@ -125,10 +144,16 @@ def order_confirmation_context(order, *, order_token: str | None = None) -> dict
 
 
 def order_shipped_context(order) -> dict:
+    """Return the shipped email's context: the items and each parcel's tracking page."""
     shipments = [
-        {"carrier": s.carrier, "tracking_number": s.tracking_number} for s in order.shipments.all()
+        {
+            "carrier": s.carrier,
+            "tracking_number": s.tracking_number,
+            "tracking_url": tracking_url(carrier=s.carrier, tracking_number=s.tracking_number),
+        }
+        for s in order.shipments.all()
     ]
-    return {"order": order_summary(order), "shipments": shipments}
+    return {"order": {**order_summary(order), "lines": order_lines(order)}, "shipments": shipments}
 
 
 def order_cancelled_context(order, *, refund_amount: Any) -> dict:
@@ -138,6 +163,25 @@ def order_cancelled_context(order, *, refund_amount: Any) -> dict:
 
 def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
     return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
+
+
+def return_requested_context(return_request, *, address_lines: list[str]) -> dict:
+    """Return the return-instructions email's context: what to send back, and where."""
+    order = return_request.order
+    lines = [
+        {
+            "quantity": line.quantity,
+            "product_name": line.order_line.product_name,
+            "variant_name": line.order_line.variant_name,
+        }
+        for line in return_request.lines.all()
+    ]
+    return {
+        "order": order_summary(order),
+        "return_id": return_request.pk,
+        "lines": lines,
+        "return_address": address_lines,
+    }
 
 
 def low_stock_context(item, *, sku: str, available: int) -> dict:

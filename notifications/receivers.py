@@ -17,6 +17,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Prefetch
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
@@ -25,8 +26,10 @@ from inventory.signals import stock_low
 from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.services import create_notification
-from orders.models import Order, OrderStatus
-from orders.signals import order_placed, order_status_changed, refund_issued
+from orders.models import Order, OrderStatus, ReturnLine, ReturnRequest
+from orders.returns.services import return_address_lines
+from orders.selectors import lines_with_images
+from orders.signals import order_placed, order_status_changed, refund_issued, return_requested
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def on_password_reset_requested(
 
 @receiver(order_placed, dispatch_uid="notifications.order_placed")
 def on_order_placed(sender, *, order_id: int, order_token: str | None = None, **kwargs) -> None:
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    order = Order.objects.prefetch_related(Prefetch("lines", lines_with_images())).get(pk=order_id)
     create_notification(
         kind=NotificationKind.ORDER_CONFIRMATION,
         recipient=order.email,
@@ -73,7 +76,9 @@ def on_order_status_changed(
     sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
 ) -> None:
     if to_status == OrderStatus.SHIPPED:
-        order = Order.objects.prefetch_related("shipments").get(pk=order_id)
+        order = Order.objects.prefetch_related(
+            "shipments", Prefetch("lines", lines_with_images())
+        ).get(pk=order_id)
         create_notification(
             kind=NotificationKind.ORDER_SHIPPED,
             recipient=order.email,
@@ -98,6 +103,25 @@ def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs)
         recipient=order.email,
         context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
         event_key=f"refund:{return_id}",
+    )
+
+
+@receiver(return_requested, dispatch_uid="notifications.return_requested")
+def on_return_requested(sender, *, order_id: int, return_id: int, **kwargs) -> None:
+    return_request = (
+        ReturnRequest.objects.select_related("order")
+        .prefetch_related(
+            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+        )
+        .get(pk=return_id, order_id=order_id)
+    )
+    create_notification(
+        kind=NotificationKind.RETURN_REQUESTED,
+        recipient=return_request.order.email,
+        context=contexts.return_requested_context(
+            return_request, address_lines=return_address_lines()
+        ),
+        event_key=f"return_requested:{return_id}",
     )
 
 

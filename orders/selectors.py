@@ -4,7 +4,17 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from accounts.roles import has_staff_permission
-from orders.models import Invoice, Order, ReturnLine, ReturnRequest
+from catalog.selectors import first_image_name
+from orders.models import Invoice, Order, OrderLine, ReturnLine, ReturnRequest
+
+
+def lines_with_images() -> QuerySet[OrderLine]:
+    """Return order lines in order, each with ``product_image``: the storage name of its
+    product's first image (``""`` if none), read in the same query (pages and emails show
+    the product's photo)."""
+    return OrderLine.objects.annotate(
+        product_image=first_image_name(product_ref="variant__product_id")
+    ).order_by("id")
 
 
 def orders_with_details() -> QuerySet[Order]:

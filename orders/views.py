@@ -18,29 +18,40 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cart.views import error_message
 from orders import lifecycle
+from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import guest_order, token_matches
 from orders.models import (
     InvoiceKind,
     Order,
     OrderEvent,
-    OrderLine,
+    OrderEventType,
     OrderStatus,
     ReturnLine,
     ReturnRequest,
 )
 from orders.returns import services as returns
+from orders.selectors import lines_with_images
 from shop.errors import DomainError
 
 ORDERS_PER_PAGE = 10
 GUEST_ORDERS_SESSION_KEY = "guest_orders"  # {order number: order token}
+# The timeline speaks to the shopper: what happened to their order, never the staff's notes.
 EVENT_TITLES = {
-    "placed": "Order placed",
-    "return_requested": "Return requested",
-    "refund_issued": "Refund issued",
+    OrderEventType.PLACED: "Order placed",
+    OrderEventType.RETURN_REQUESTED: "You asked to return items",
+    OrderEventType.REFUND_ISSUED: "Refund issued",
+}
+STATUS_TITLES = {
+    OrderStatus.RECEIVED: "Order received",
+    OrderStatus.PROCESSING: "We are preparing your order",
+    OrderStatus.FULFILLED: "Your order is packed",
+    OrderStatus.SHIPPED: "Your order has shipped",
+    OrderStatus.DELIVERED: "Your order was delivered",
+    OrderStatus.CANCELLED: "Your order was cancelled",
 }
 
 
@@ -93,7 +104,7 @@ def _sign_in_first(request: HttpRequest, number: str) -> bool:
 def order_detail_queryset() -> QuerySet:
     """Return orders with everything the order page shows (a fixed number of queries)."""
     return Order.objects.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("lines", queryset=lines_with_images()),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
         "shipments",
         Prefetch(
@@ -111,16 +122,22 @@ def invoice_url(order: Order) -> str:
 
 
 def _timeline(order: Order) -> list[dict]:
+    """Return the order's history in the shopper's words (event notes are for staff)."""
     items = []
     for event in order.events.all():
-        if event.type == "status_changed" and event.to_status:
-            title = OrderStatus(event.to_status).label
+        if event.type == OrderEventType.STATUS_CHANGED and event.to_status in STATUS_TITLES:
+            title = STATUS_TITLES[OrderStatus(event.to_status)]
         else:
-            title = EVENT_TITLES.get(event.type, event.type.replace("_", " ").capitalize())
-        # The "placed" note is for staff (amount and gateway charge id); the title says it all.
-        note = "" if event.type == "placed" else event.note
-        items.append({"title": title, "at": event.created_at, "note": note, "event": event})
+            title = EVENT_TITLES.get(event.type, "Order updated")
+        items.append({"title": title, "at": event.created_at, "event": event})
     return items
+
+
+def _may_cancel(request: HttpRequest, order: Order, *, as_guest: bool) -> bool:
+    """Whether this visitor may cancel ``order`` now (a guest: in the customer's window)."""
+    if as_guest:
+        return order.status in lifecycle.cancellable_statuses(user=None)
+    return lifecycle.can_cancel(order=order, user=request.user)
 
 
 def order_detail_context(
@@ -153,12 +170,18 @@ def order_detail_context(
     return {
         "order": order,
         "timeline": _timeline(order),
-        "can_cancel": (
-            order.status in lifecycle.cancellable_statuses(user=None)
-            if as_guest
-            else lifecycle.can_cancel(order=order, user=request.user)
-        ),
+        "shipments": [
+            {
+                "shipment": shipment,
+                "tracking_url": tracking_url(
+                    carrier=shipment.carrier, tracking_number=shipment.tracking_number
+                ),
+            }
+            for shipment in order.shipments.all()
+        ],
+        "can_cancel": _may_cancel(request, order, as_guest=as_guest),
         "returnable": returnable,
+        "return_address": returns.return_address_lines(),
         "return_reason": return_reason,
         "invoice_url": (
             reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)
@@ -220,14 +243,23 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "orders/invoice.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    """Cancel the order (``lifecycle.cancel_order`` decides whether that is still allowed);
-    a guest cancels through the order token kept in the session."""
+    """Ask the shopper to confirm, then cancel the order (``lifecycle.cancel_order`` decides
+    whether that is still allowed); a guest cancels through the order token kept in the
+    session.
+
+    ``GET`` (the order page's "Cancel order" button) and a ``POST`` without ``confirm=yes``
+    show the confirmation page: one click never cancels and refunds."""
     if _sign_in_first(request, number):
         return redirect_to_login(request.get_full_path())
     order, as_guest = viewable_order(request, number)
     user = None if as_guest else request.user
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        if not _may_cancel(request, order, as_guest=as_guest):
+            messages.error(request, "This order can no longer be cancelled.")
+            return redirect("orders:detail", number=order.number)
+        return render(request, "orders/cancel_confirm.html", {"order": order})
     try:
         lifecycle.cancel_order(order=order, user=user, note="Cancelled by the customer.")
     except (DomainError, ValidationError) as exc:

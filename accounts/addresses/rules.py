@@ -69,6 +69,15 @@ def normalize_country(value: str | None) -> str:
     return code
 
 
+def country_name(code: object) -> str:
+    """Return the name of the country with ISO code ``code`` ("GB" -> "United Kingdom"), or
+    ``code`` itself when it is not one (an old snapshot keeps whatever it recorded)."""
+    text = str(code or "").strip()
+    if is_country_code(text.upper()):
+        return str(countries.name(text.upper()))
+    return text
+
+
 def shipping_countries() -> list[str]:
     """Return the codes of ``SHOP_SHIPPING_COUNTRIES`` (upper case, unknown codes dropped)."""
     codes = [str(code).strip().upper() for code in settings.SHOP_SHIPPING_COUNTRIES]

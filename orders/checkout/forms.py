@@ -95,6 +95,12 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             self.new_address.is_bound and self.new_address.errors
         )
 
+    def forget_payment_choice(self) -> None:
+        """Show the form again with no card chosen (after a decline: not the same card)."""
+        data = self.data.copy()
+        data[self.add_prefix("payment_token")] = ""
+        self.data = data
+
     def order_arguments(self) -> dict:
         """Return the keyword arguments of ``place_order`` for a valid form (but the cart)."""
         choice = self.cleaned_data["address"]

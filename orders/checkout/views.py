@@ -29,6 +29,7 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -61,6 +62,7 @@ from orders.errors import (
 from orders.guest_access import attach_guest_order, new_order_token
 from orders.models import Order
 from orders.payments.gateways import MockGateway, get_gateway
+from orders.selectors import lines_with_images
 from orders.views import remember_guest_order, session_guest_order, viewable_order
 from shop.errors import DomainError, ShopErrorCode
 from shop.ratelimits import rate_limited
@@ -311,6 +313,8 @@ def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Http
         if errors:
             form.add_checkout_errors(errors)
         else:
+            if code == OrderErrorCode.PAYMENT_DECLINED:
+                form.forget_payment_choice()
             detail = body.get("detail") or "Your order could not be placed."
             if code == OrderErrorCode.CART_CHANGED and body.get("total"):
                 detail = (
@@ -333,7 +337,9 @@ def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Http
 def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     """Thank the shopper and summarise the order they just placed; a guest is offered an
     account (one password field) that the order is attached to."""
-    order, as_guest = viewable_order(request, number, Order.objects.prefetch_related("lines"))
+    order, as_guest = viewable_order(
+        request, number, Order.objects.prefetch_related(Prefetch("lines", lines_with_images()))
+    )
     context = {"order": order, "as_guest": as_guest, "account_form": GuestAccountForm()}
     return render(request, "orders/confirmation.html", context)
 
@@ -365,7 +371,7 @@ def create_account(request: HttpRequest, number: str) -> HttpResponse:
     if error:
         form.add_error("password", error)
     form.mark_invalid_fields()
-    order = Order.objects.prefetch_related("lines").get(pk=order.pk)
+    order = Order.objects.prefetch_related(Prefetch("lines", lines_with_images())).get(pk=order.pk)
     context = {
         "order": order,
         "as_guest": True,

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
@@ -29,7 +30,7 @@ from orders.models import (
 )
 from orders.payments.refunds import credit_line, refund_order
 from orders.payments.services import persist_attempts
-from orders.signals import refund_issued
+from orders.signals import refund_issued, return_requested
 from shop.money import money
 
 MAX_REASON_LENGTH = 2000
@@ -64,6 +65,11 @@ def _parse_lines(lines: object) -> dict[str, int]:
     return wanted
 
 
+def return_address_lines() -> list[str]:
+    """Return the lines of the address customers send returns to (``SHOP_RETURN_ADDRESS``)."""
+    return [part.strip() for part in str(settings.SHOP_RETURN_ADDRESS).split(",") if part.strip()]
+
+
 def can_request_return(*, order: Order) -> bool:
     """Return whether the customer may open a return on ``order`` (it has been delivered)."""
     return order.status == OrderStatus.DELIVERED
@@ -78,7 +84,8 @@ def request_return(
     Atomic; locks the order row so concurrent requests cannot together exceed what was
     delivered. Raises ``ReturnNotAllowed`` (409) unless the order is ``delivered`` and
     ``ValidationError`` (400) for unknown SKUs or more than delivered minus already
-    returned or requested.
+    returned or requested. Sends ``return_requested`` (the customer is emailed the return
+    instructions) in the transaction.
     """
     wanted = _parse_lines(lines)
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
@@ -112,6 +119,7 @@ def request_return(
         user=user,
         note=f"Return #{request.pk} requested.",
     )
+    return_requested.send(sender=ReturnRequest, order_id=order.pk, return_id=request.pk)
     return request
 
 

@@ -87,7 +87,7 @@ def test_a_guest_checks_out_and_sees_the_order(client, teapot):
 def test_a_guest_cancels_through_the_order_page(client, teapot):
     submit(client, guest_form(client))
     order = Order.objects.get()
-    response = client.post(reverse("orders:cancel", args=[order.number]))
+    response = client.post(reverse("orders:cancel", args=[order.number]), {"confirm": "yes"})
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED

@@ -202,7 +202,8 @@ def test_declined_card_shows_the_error_and_keeps_the_cart(client, shopper, teapo
     assert cart.status == CartStatus.OPEN
     assert CartLine.objects.get(cart=cart).quantity == 2
     assert form_key(response) != key
-    assert b'value="tok_declined" checked' in response.content
+    # The declined card is no longer chosen (issue 18): the shopper picks another one.
+    assert b'value="tok_declined" checked' not in response.content
     teapot.stock.refresh_from_db()
     assert teapot.stock.allocated == 0
 
@@ -398,7 +399,7 @@ def test_invoice_link_opens_the_printable_invoice(client, shopper):
 
 def test_cancelling_my_order_refunds_it(client, shopper):
     order = place(user=shopper)
-    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    response = client.post(f"/orders/{order.number}/cancel/", {"confirm": "yes"}, follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert b"is cancelled" in response.content
@@ -410,15 +411,44 @@ def test_shipped_order_has_no_cancel_button_and_cannot_be_cancelled(client, shop
     page = client.get(f"/orders/{order.number}/")
     assert b"Cancel order" not in page.content
     assert b'data-testid="shipment"' in page.content
-    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    response = client.post(f"/orders/{order.number}/cancel/", {"confirm": "yes"}, follow=True)
     assert b"cannot move from shipped to cancelled" in response.content
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
 
 
-def test_cancel_needs_post(client, shopper):
+def test_cancel_asks_for_confirmation_first(client, shopper):
     order = place(user=shopper)
-    assert client.get(f"/orders/{order.number}/cancel/").status_code == 405
+    page = client.get(f"/orders/{order.number}/")
+    # The order page's button only opens the confirmation (a GET form).
+    assert re.search(
+        rf'<form method="get" action="/orders/{order.number}/cancel/">', page.content.decode()
+    )
+    confirm = client.get(f"/orders/{order.number}/cancel/")
+    assert confirm.status_code == 200
+    body = confirm.content.decode()
+    assert f"Cancel order {order.number}?" in body
+    assert 'name="confirm" value="yes"' in body
+    assert "csrfmiddlewaretoken" in body
+    assert "Keep my order" in body
+    # A POST without the confirmation shows the question again and changes nothing.
+    unconfirmed = client.post(f"/orders/{order.number}/cancel/")
+    assert unconfirmed.status_code == 200
+    assert b"Yes, cancel the order" in unconfirmed.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
+
+
+def test_cancel_confirmation_of_an_order_past_cancelling_goes_back_to_the_order(client, shopper):
+    order = order_in(OrderStatus.SHIPPED, user=shopper)
+    response = client.get(f"/orders/{order.number}/cancel/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert b"can no longer be cancelled" in response.content
+
+
+def test_cancel_is_refused_for_other_methods(client, shopper):
+    order = place(user=shopper)
+    assert client.put(f"/orders/{order.number}/cancel/").status_code == 405
 
 
 def test_delivered_order_offers_a_return_form(client, shopper):
@@ -447,18 +477,31 @@ def test_requesting_a_return(client, shopper):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("5", b"can still be returned"),
-        ("0", b"List at least one line to return."),
-        ("abc", b"Enter a whole number."),
-        ("-1", b"Enter zero or more."),
+        ("5", "You can send back at most 2 of these."),
+        ("abc", "Enter a whole number, e.g. 1."),
+        ("-1", "Enter 0 or more."),
     ],
 )
-def test_bad_return_quantities_are_explained(client, shopper, quantity, message):
+def test_bad_return_quantities_are_explained_next_to_the_field(client, shopper, quantity, message):
     order = order_in(OrderStatus.DELIVERED, user=shopper)
     line = order.lines.get()
     response = client.post(f"/orders/{order.number}/returns/", {f"qty-{line.pk}": quantity})
     assert response.status_code == 400
-    assert message in response.content
+    html = response.content.decode()
+    assert f'<p class="field-error" id="return-qty-{line.pk}-error">{message}</p>' in html
+    assert f'aria-describedby="return-qty-{line.pk}-error"' in html
+    assert line.sku not in html.split('data-testid="return-form-error"')[-1].split("</p>")[0]
+    assert not ReturnRequest.objects.exists()
+
+
+def test_a_return_of_nothing_asks_to_choose_an_item(client, shopper):
+    order = order_in(OrderStatus.DELIVERED, user=shopper)
+    line = order.lines.get()
+    response = client.post(f"/orders/{order.number}/returns/", {f"qty-{line.pk}": "0"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose how many of at least one item you are sending back." in html
+    assert "List at least one line" not in html
     assert not ReturnRequest.objects.exists()
 
 

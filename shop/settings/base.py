@@ -172,7 +172,9 @@ RATELIMIT_FAIL_OPEN = True
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The shop's time zone (an IANA name): pages and emails show times in it, with its name.
+SHOP_TIME_ZONE = env.str("SHOP_TIME_ZONE", default="UTC")
+TIME_ZONE = SHOP_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -364,6 +366,10 @@ SPECTACULAR_SETTINGS = {
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
+# Where customers send returns (shown and emailed when they request one); ", " separates lines.
+SHOP_RETURN_ADDRESS = env.str(
+    "SHOP_RETURN_ADDRESS", default="Returns, 1 Warehouse Way, London N1 9GU, United Kingdom"
+)
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 SHOP_RESERVATION_TTL = env.int("SHOP_RESERVATION_TTL", default=900)

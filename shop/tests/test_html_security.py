@@ -159,6 +159,7 @@ def page_urls(shop, address, received_order, delivered_order) -> dict[str, str]:
         "password change": reverse("accounts:password_change"),
         "orders": reverse("orders:list"),
         "order received": reverse("orders:detail", args=[received_order.number]),
+        "cancel confirmation": reverse("orders:cancel", args=[received_order.number]),
         "order delivered": reverse("orders:detail", args=[delivered_order.number]),
         "confirmation": reverse("orders:confirmation", args=[received_order.number]),
         "not found": "/c/nope/",
@@ -234,7 +235,10 @@ def test_the_pages_hold_the_forms_we_check(shopper_pages, delivered_order, recei
     assert reverse("accounts:logout") in post_actions("home")
     assert reverse("cart:add") in post_actions("product")
     assert reverse("orders:checkout") in post_actions("checkout")
-    assert reverse("orders:cancel", args=[received_order.number]) in post_actions("order received")
+    cancel = reverse("orders:cancel", args=[received_order.number])
+    # The order page opens the confirmation page, whose form cancels (issue 18).
+    assert cancel in post_actions("cancel confirmation")
+    assert cancel not in post_actions("order received")
     assert reverse("orders:return", args=[delivered_order.number]) in post_actions(
         "order delivered"
     )
@@ -316,7 +320,9 @@ def test_checkout_without_csrf_is_refused(csrf_client, shopper, shop, address):
 
 
 def test_cancel_without_csrf_is_refused(csrf_client, received_order):
-    response = csrf_client.post(reverse("orders:cancel", args=[received_order.number]))
+    response = csrf_client.post(
+        reverse("orders:cancel", args=[received_order.number]), {"confirm": "yes"}
+    )
     assert response.status_code == 403
     received_order.refresh_from_db()
     assert received_order.status == OrderStatus.RECEIVED
@@ -394,7 +400,9 @@ def test_another_shoppers_order_is_not_found(intruder, received_order, delivered
 
 
 def test_another_shoppers_order_cannot_be_cancelled(intruder, received_order):
-    response = intruder.post(reverse("orders:cancel", args=[received_order.number]))
+    response = intruder.post(
+        reverse("orders:cancel", args=[received_order.number]), {"confirm": "yes"}
+    )
     assert response.status_code == 404
     received_order.refresh_from_db()
     assert received_order.status == OrderStatus.RECEIVED
@@ -637,8 +645,8 @@ def test_return_of_an_order_not_yet_delivered_is_friendly(signed_in, received_or
 
 def test_cancelling_twice_is_friendly(signed_in, received_order):
     url = reverse("orders:cancel", args=[received_order.number])
-    assert signed_in.post(url).status_code == 302
-    again = signed_in.post(url, follow=True)
+    assert signed_in.post(url, {"confirm": "yes"}).status_code == 302
+    again = signed_in.post(url, {"confirm": "yes"}, follow=True)
     assert again.status_code == 200
     assert "alert-error" in again.content.decode()
 

@@ -6,7 +6,9 @@
  * Events and hooks other pages can rely on:
  *  - `cart-updated` (HX-Trigger header, detail {count: n}) updates every [data-cart-count].
  *  - `[data-stepper]` wraps an <input type=number> and buttons with data-step="-1|1".
- *  - `details[data-collapse-on-mobile]` starts closed on narrow screens.
+ *  - `details[data-collapse-on-mobile]` starts closed on narrow screens, and closes again
+ *    when its form is submitted there ("Apply filters"), bringing the results into view.
+ *  - `details.account-menu` (header) closes on a click elsewhere or Escape.
  *  - `[data-autosubmit]` on a <select>/<input> submits its form on change (no-HTMX forms).
  *  - `[data-confirm="Question?"]` on a button/form asks before submitting.
  *  - Alpine components: `variantPicker`, `gallery`.
@@ -75,13 +77,43 @@
   }
 
   function initCollapsibles(root) {
-    if (!window.matchMedia("(max-width: 55.99rem)").matches) return;
+    if (!isNarrow()) return;
     root.querySelectorAll("details[data-collapse-on-mobile]").forEach(function (details) {
       if (details.dataset.collapseReady) return;
       details.dataset.collapseReady = "1";
       details.open = false;
     });
   }
+
+  function isNarrow() {
+    return window.matchMedia("(max-width: 55.99rem)").matches;
+  }
+
+  // Phones: "Apply filters" closes the filter panel so the results it asked for are in view.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!isNarrow() || !form.querySelectorAll) return;
+    var open = form.querySelectorAll("details[data-collapse-on-mobile][open]");
+    if (!open.length) return;
+    open.forEach(function (details) { details.open = false; });
+    var results = document.getElementById("results") || open[0];
+    results.scrollIntoView({ block: "start" });
+  });
+
+  // The header's account menu behaves like a menu: a click outside or Escape closes it.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.account-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.account-menu[open]").forEach(function (menu) {
+      menu.open = false;
+      var summary = menu.querySelector("summary");
+      if (summary) summary.focus();
+    });
+  });
 
   function init(root) {
     initSteppers(root);

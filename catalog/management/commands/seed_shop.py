@@ -21,7 +21,6 @@ from catalog.seed_data import (
     BRANDS,
     CATEGORIES,
     DESCRIPTION_TEMPLATES,
-    MATERIALS,
     PALETTE,
 )
 from catalog.thumbnails import PRODUCT_IMAGE, generate_thumbnails
@@ -110,16 +109,19 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Created admin {ADMIN_EMAIL} (must change password at first sign-in).")
 
-    def ensure_categories(self) -> list[tuple[Category, tuple]]:
-        """Create missing categories; return ``(category, spec)`` for every place products go."""
-        homes: list[tuple[Category, tuple]] = []
+    def ensure_categories(self) -> list[tuple[Category, tuple, dict]]:
+        """Create missing categories; return ``(category, spec, products)`` for every place
+        products go: the leaves (a top level with subcategories holds none itself), each with
+        the ``{noun: [materials]}`` that fit it."""
+        homes: list[tuple[Category, tuple, dict]] = []
         for position, spec in enumerate(CATEGORIES):
-            slug, name, description, children = spec[:4]
+            slug, name, description, children, products = spec[:5]
             top = Category.objects.filter(slug=slug).first() or Category.objects.create(
                 slug=slug, name=name, description=description, position=position
             )
-            homes.append((top, spec))
-            for child_pos, (child_slug, child_name) in enumerate(children):
+            if not children:
+                homes.append((top, spec, products))
+            for child_pos, (child_slug, child_name, child_products) in enumerate(children):
                 child = Category.objects.filter(slug=child_slug).first()
                 if child is None:
                     child = Category.objects.create(
@@ -129,7 +131,7 @@ class Command(BaseCommand):
                         description=f"{child_name} in {name}.",
                         position=child_pos,
                     )
-                homes.append((child, spec))
+                homes.append((child, spec, child_products))
         return homes
 
     def product_names(self, count: int, rng: random.Random, homes: list) -> list[tuple]:
@@ -140,7 +142,7 @@ class Command(BaseCommand):
         while len(out) < count:
             attempts += 1
             home = homes[rng.randrange(len(homes))]
-            noun = rng.choice(home[1][4])
+            noun = rng.choice(sorted(home[2]))
             brand, adjective = rng.choice(BRANDS), rng.choice(ADJECTIVES)
             name = f"{brand} {adjective} {noun}"
             if attempts > count * 20:
@@ -158,10 +160,10 @@ class Command(BaseCommand):
         new_products: list[Product] = []
         plans: dict[str, list] = {}
         images: dict[str, tuple[str, str]] = {}
-        for index, (name, brand, adjective, noun, (category, spec)) in enumerate(specs):
+        for index, (name, brand, adjective, noun, (category, spec, products)) in enumerate(specs):
             slug = slugify(name)
             # Draw every random number even for existing products so later ones stay stable.
-            material = rng.choice(MATERIALS)
+            material = rng.choice(products[noun])
             axis, options = spec[5]
             low, high = spec[6]
             base = Decimal(rng.randrange(low * 100, high * 100)) / 100
