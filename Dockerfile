@@ -47,9 +47,11 @@ RUN DEBUG=false SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123
 FROM python:3.11-slim
 
 # PYTHONPATH: the code in /app (next to templates/, static/, manage.py) wins over the installed
-# copy, so BASE_DIR is /app whichever way the settings are imported. No bytecode is written at
-# run time, so the root filesystem can be read-only (deploy/k8s).
+# copy, so BASE_DIR is /app whichever way the settings are imported. Nothing is written outside
+# /tmp at run time, so the root filesystem can be read-only (deploy/k8s): no bytecode, and
+# gunicorn's control socket in XDG_RUNTIME_DIR rather than the (read-only) home directory.
 ENV PYTHONDONTWRITEBYTECODE=1 \
+    XDG_RUNTIME_DIR=/tmp \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \

@@ -10,8 +10,10 @@ match docker-compose's scheduler, and the pods run non-root on a read-only root 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import kubernetes_validate
@@ -21,6 +23,7 @@ from django.core.management import get_commands
 from django.urls import resolve
 
 from shop.api.health import health, ping
+from shop.tests.test_crash_safety import Gunicorn, request
 from shop.tests.test_deploy import _settings_env_vars, production_env, run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -480,7 +483,91 @@ def test_app_pods_run_non_root_on_a_read_only_root_filesystem(rendered, overlay)
 def test_the_dockerfile_user_is_the_one_the_pods_run_as():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert f"--uid {APP_UID}" in dockerfile
-    assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile  # nothing written under a read-only root
+    # Nothing written under a read-only root: no bytecode, gunicorn's control socket in /tmp.
+    assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile
+    assert "XDG_RUNTIME_DIR=/tmp" in dockerfile
     assert re.search(r"^FROM python:3\.11-slim AS build$", dockerfile, flags=re.MULTILINE)
     assert "COPY --from=build /opt/venv /opt/venv" in dockerfile
     assert "--require-hashes -r requirements/prod.lock" in dockerfile
+
+
+# --- The app on a read-only root filesystem -------------------------------------------------
+
+READ_ONLY_SCRIPT = """
+set -e
+for dir in "$@"; do
+    mount --bind "$dir" "$dir"
+    mount -o remount,bind,ro "$dir"
+done
+mount -t tmpfs -o size=64m tmpfs /tmp
+if touch "$SHOP_DIR/.read-only-probe" 2>/dev/null; then echo "still writable"; exit 3; fi
+cd "$SHOP_DIR"
+python manage.py migrate --check --noinput
+python manage.py release_expired_holds
+python manage.py send_pending_notifications
+python manage.py db_worker --batch --queue-name "*" --no-reload --no-startup-delay
+echo "commands ran read-only"
+exec gunicorn -c gunicorn.conf.py shop.wsgi
+"""
+
+
+@pytest.mark.postgres
+def test_the_pods_commands_run_on_a_read_only_root_filesystem(transactional_db, tmp_path):
+    """What the pods run (readOnlyRootFilesystem, /tmp an emptyDir), in a mount namespace whose
+    root, code and virtualenv are read-only: the migration check, a CronJob's command, the
+    worker and gunicorn serving the API."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root with util-linux's unshare")
+        pytest.skip("needs root and unshare (mount namespaces)")
+    server = Gunicorn(tmp_path / "gunicorn.log", workers=1)
+    python_bin = str(Path(sys.executable).parent)
+    env = {
+        **server.env,
+        "SHOP_DIR": str(BASE_DIR),
+        "PATH": f"{python_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        # As the image sets them (Dockerfile).
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "XDG_RUNTIME_DIR": "/tmp",  # noqa: S108 - the pods' /tmp emptyDir
+        "HOME": str(BASE_DIR),
+    }
+    read_only = sorted({"/", str(BASE_DIR), sys.prefix, str(Path(sys.executable).resolve().parent)})
+    log_path = tmp_path / "read-only.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                unshare,
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                READ_ONLY_SCRIPT,
+                "sh",
+                *read_only,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        status = body = None
+        while time.monotonic() < deadline and process.poll() is None:
+            status, body, _ = request(server.port, "GET", "/api/health/")
+            if status:
+                break
+            time.sleep(0.2)
+        output = log_path.read_text()
+        assert status == 200, output[-3000:]
+        assert body == {"status": "ok", "database": "ok", "cache": "ok", "tasks": "ok"}
+        assert request(server.port, "GET", "/api/v1/products/")[0] == 200
+        assert "commands ran read-only" in output
+        assert "Read-only file system" not in log_path.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
