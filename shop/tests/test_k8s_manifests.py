@@ -52,6 +52,13 @@ REQUIRED_VARIABLES = {
     "FORWARDED_ALLOW_IPS": "gunicorn must trust the ingress controller's X-Forwarded-Proto",
     "NUM_PROXIES": "client IPs (throttles, sign-in lockout) come from X-Forwarded-For",
 }
+# A production secrets.env as an operator fills it in (nothing here is ever connected to).
+FILLED_SECRETS = {
+    "SECRET_KEY": "k8s-wiring-test-" + "x7Qp2" * 10,
+    "DATABASE_URL": "postgres://shop@127.0.0.1:5432/shop_never_connected",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://user:pw@smtp.example.com:587",
+}
 # Read outside shop/settings/base.py and gunicorn.conf.py: OpenTelemetry, the image.
 OTHER_KNOWN_VARIABLES = {
     "OTEL_SERVICE_NAME",
@@ -307,16 +314,7 @@ def test_the_demo_configuration_passes_the_production_checks(rendered):
 
 
 def test_the_production_configuration_passes_the_checks_once_its_secrets_are_filled(tmp_path):
-    docs = build(
-        "production",
-        tmp_path,
-        secrets={
-            "SECRET_KEY": "k8s-wiring-test-" + "x7Qp2" * 10,
-            "DATABASE_URL": "postgres://shop@127.0.0.1:5432/shop_never_connected",
-            "CACHE_URL": "redis://127.0.0.1:6379/0",
-            "EMAIL_URL": "smtp+tls://user:pw@smtp.example.com:587",
-        },
-    )
+    docs = build("production", tmp_path, secrets=FILLED_SECRETS)
     web = one(docs, "Deployment", "shop-web")
     env = decoded_environment(docs, pod_spec(web)["containers"][0])
     env["SHOP_ALLOW_TEST_PAYMENTS"] = "false"
@@ -324,6 +322,38 @@ def test_the_production_configuration_passes_the_checks_once_its_secrets_are_fil
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(**env)
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+SETTINGS_SCRIPT = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'debug': s.DEBUG, 'db': s.DATABASES['default']['ENGINE'], "
+    "'cache': s.CACHES['default']['BACKEND'], 'tasks': s.TASKS['default']['BACKEND'], "
+    "'email': s.EMAIL_BACKEND, 'media': s.STORAGES['default']['BACKEND'], "
+    "'hosts': s.ALLOWED_HOSTS}))"
+)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_pods_settings_are_the_production_backends(overlay, tmp_path):
+    """Loaded with a web pod's environment, the settings pick PostgreSQL, the shared Redis
+    cache, the database task queue and SMTP: no development default is left over."""
+    docs = build(overlay, tmp_path, secrets=FILLED_SECRETS)
+    web = one(docs, "Deployment", "shop-web")
+    env = decoded_environment(docs, pod_spec(web)["containers"][0])
+    result = run(["-c", SETTINGS_SCRIPT], production_env(**env))
+    assert result.returncode == 0, result.stderr
+    values = yaml.safe_load(result.stdout.strip().splitlines()[-1])
+    assert values["debug"] is False
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["tasks"] == "django_tasks_db.DatabaseBackend"
+    assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["hosts"] == env["ALLOWED_HOSTS"].split(",")
+    expected_media = {
+        "production": "storages.backends.s3.S3Storage",
+        "demo": "django.core.files.storage.FileSystemStorage",
+    }
+    assert values["media"] == expected_media[overlay]
 
 
 def test_the_production_secrets_left_empty_stop_the_app(rendered):
