@@ -243,7 +243,11 @@ def test_two_servers_and_two_workers_never_oversell_duplicate_or_resend(cluster)
         ),
     )
     for worker in workers:
-        worker.stop()  # nothing left to send twice after this
+        # SIGTERM, as Kubernetes stops a worker pod: it exits cleanly (nothing left to send
+        # twice after this).
+        worker.stop()
+        assert worker.process.returncode == 0, worker.log_path.read_text()[-2000:]
+        assert "shutting down gracefully" in worker.log_path.read_text()
     assert Notification.objects.count() == expected
     received = Counter((tuple(m.rcpt_tos), m.subject) for m in smtp.messages)
     outbox = Counter(
