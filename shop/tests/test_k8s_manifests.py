@@ -483,6 +483,22 @@ def test_the_web_scales_horizontally_and_keeps_a_pod_through_disruptions(rendere
     assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
 
 
+def test_in_production_only_the_ingress_controller_reaches_gunicorn(rendered):
+    """gunicorn trusts X-Forwarded-* from in-cluster addresses: no other pod may reach it."""
+    docs = rendered["production"]
+    web = one(docs, "Deployment", "shop-web")
+    labels = web["spec"]["template"]["metadata"]["labels"]
+    trusted = environment(docs, pod_spec(web)["containers"][0])["FORWARDED_ALLOW_IPS"]
+    assert "*" not in trusted
+    policy = one(docs, "NetworkPolicy", "shop-web-from-ingress")
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    (rule,) = policy["spec"]["ingress"]
+    assert [source.keys() for source in rule["from"]] == [{"namespaceSelector"}]
+    assert rule["ports"] == [{"port": "http"}]
+    deny = one(docs, "NetworkPolicy", "default-deny-ingress")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
 def test_the_worker_has_time_to_finish_its_task_on_sigterm(rendered):
     worker = pod_spec(one(rendered["production"], "Deployment", "shop-worker"))
     assert worker["terminationGracePeriodSeconds"] >= 30
