@@ -465,6 +465,7 @@ def test_the_web_scales_horizontally_and_keeps_a_pod_through_disruptions(rendere
         "name": "shop-web",
     }
     assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    assert "replicas" not in web["spec"]  # the autoscaler's to set, not each apply's
     pdb = one(docs, "PodDisruptionBudget", "shop-web")
     assert pdb["spec"]["minAvailable"] >= 1
     for selector in (
