@@ -92,7 +92,7 @@ def build(overlay: str, tmp_path: Path, secrets: dict[str, str] | None = None) -
     copy gets secrets.env.example (empty values) with ``secrets`` filled in.
     """
     tree = tmp_path / overlay / "k8s"
-    shutil.copytree(K8S, tree)
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secrets.env"))
     example = tree / "overlays" / "production" / "secrets.env.example"
     lines = []
     for line in example.read_text().splitlines():
@@ -219,7 +219,7 @@ def test_the_overlay_builds_and_every_object_validates_against_the_kubernetes_sc
 
 def test_the_production_overlay_needs_its_secrets_env_which_is_never_committed(tmp_path):
     tree = tmp_path / "k8s"
-    shutil.copytree(K8S, tree)
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secrets.env"))
     (tree / "overlays" / "production" / "secrets.env").unlink(missing_ok=True)
     result = subprocess.run(
         [kubectl(), "kustomize", str(tree / "overlays" / "production")],
