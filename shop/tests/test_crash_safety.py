@@ -64,8 +64,9 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn on a free port against the test database, in its own process group."""
 
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, *, workers: int = WORKERS):
         self.port = free_port()
+        self.worker_count = workers
         self.log_path = log_path
         db = connection.settings_dict
         credentials = db["USER"] or "postgres"
@@ -96,7 +97,7 @@ class Gunicorn:
             "EMAIL_URL": "dummymail://",
             "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "WEB_CONCURRENCY": str(WORKERS),
+            "WEB_CONCURRENCY": str(workers),
             "GUNICORN_TIMEOUT": str(WORKER_TIMEOUT),
             "GUNICORN_ACCESSLOG": "",
             "PYTHONUNBUFFERED": "1",
@@ -119,7 +120,10 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_path.read_text()[-3000:]
-            if len(self.workers()) == WORKERS and request(self.port, "GET", "/api/ping/")[0]:
+            if (
+                len(self.workers()) == self.worker_count
+                and request(self.port, "GET", "/api/ping/")[0]
+            ):
                 return
             time.sleep(0.1)
         raise AssertionError("gunicorn did not come up:\n" + self.log_path.read_text()[-3000:])
