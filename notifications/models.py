@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     ORDER_CANCELLED = "order_cancelled", "Order cancelled"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     LOW_STOCK = "low_stock", "Low stock alert"
+    PAYMENT_DISPUTED = "payment_disputed", "Payment dispute alert"
 
 
 class NotificationStatus(models.TextChoices):

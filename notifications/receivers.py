@@ -26,7 +26,7 @@ from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.services import create_notification
 from orders.models import Order, OrderStatus
-from orders.signals import order_placed, order_status_changed, refund_issued
+from orders.signals import order_placed, order_status_changed, payment_disputed, refund_issued
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def on_order_placed(sender, *, order_id: int, order_token: str | None = None, **
 
 @receiver(order_status_changed, dispatch_uid="notifications.order_status_changed")
 def on_order_status_changed(
-    sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
+    sender, *, order_id: int, to_status: str, from_status: str = "", refund_amount=None, **kwargs
 ) -> None:
     if to_status == OrderStatus.SHIPPED:
         order = Order.objects.prefetch_related("shipments").get(pk=order_id)
@@ -80,7 +80,9 @@ def on_order_status_changed(
             context=contexts.order_shipped_context(order),
             event_key=f"order_shipped:{order.pk}",
         )
-    elif to_status == OrderStatus.CANCELLED:
+    elif to_status == OrderStatus.CANCELLED and from_status != OrderStatus.PENDING_PAYMENT:
+        # An order cancelled while its payment was pending was never confirmed to the
+        # customer (no confirmation email), so no cancellation email either.
         order = Order.objects.get(pk=order_id)
         create_notification(
             kind=NotificationKind.ORDER_CANCELLED,
@@ -99,6 +101,26 @@ def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs)
         context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
         event_key=f"refund:{return_id}",
     )
+
+
+@receiver(payment_disputed, dispatch_uid="notifications.payment_disputed")
+def on_payment_disputed(
+    sender, *, order_id: int, amount: str, currency: str, reason: str, dispute_id: str, **kwargs
+) -> None:
+    order = Order.objects.get(pk=order_id)
+    context = contexts.payment_disputed_context(
+        order, amount=amount, currency=currency, reason=reason, dispute_id=dispute_id
+    )
+    recipients = staff_recipients()
+    if not recipients:
+        logger.warning("Payment of %s disputed but no staff to alert", order.number)
+    for email in recipients:
+        create_notification(
+            kind=NotificationKind.PAYMENT_DISPUTED,
+            recipient=email,
+            context=context,
+            event_key=f"dispute:{order.pk}:{dispute_id}:{email.lower()}",
+        )
 
 
 def staff_recipients() -> list[str]:

@@ -6,6 +6,8 @@ order_placed(sender, order_id: int, order_token: str | None)
 order_status_changed(sender, order_id: int, from_status: str, to_status: str, refund_amount: str | None)
     For a cancellation, ``refund_amount`` is the amount refunded (decimal string).
 refund_issued(sender, order_id: int, return_id: int, amount: str)
+payment_disputed(sender, order_id: int, amount: str, currency: str, reason: str, dispute_id: str)
+    The customer disputed the order's payment with their bank (staff must respond).
 
 Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
 (the notifications outbox) commit with it or not at all. A receiver must therefore write only
@@ -18,3 +20,4 @@ from django.dispatch import Signal
 order_placed = Signal()
 order_status_changed = Signal()
 refund_issued = Signal()
+payment_disputed = Signal()

@@ -180,6 +180,19 @@ class StripeGateway(PaymentGateway):
                 return self._charge_result(intent)
         return None
 
+    # -- cancel -------------------------------------------------------------------------------
+    def cancel(self, *, charge_id: str, reference: str) -> None:
+        """Cancel a PaymentIntent that waits for the customer (``requires_action``); Stripe
+        refuses (``PaymentDeclined``) once it succeeded."""
+        try:
+            self.client.v1.payment_intents.cancel(
+                charge_id,
+                params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": f"cancel-{reference}"},
+            )
+        except stripe.StripeError as exc:
+            raise self._translate(exc) from exc
+
     # -- webhooks -----------------------------------------------------------------------------
     def parse_webhook(self, *, payload: bytes, headers: dict[str, str]) -> WebhookEvent:
         signature = headers.get("Stripe-Signature") or headers.get("stripe-signature") or ""
