@@ -125,8 +125,6 @@ class OrderEventType(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURN_REQUESTED = "return_requested", "Return requested"
     REFUND_ISSUED = "refund_issued", "Refund issued"
-    PAYMENT_CONFIRMED = "payment_confirmed", "Payment confirmed"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
     DISPUTE_OPENED = "dispute_opened", "Payment disputed"
 
 

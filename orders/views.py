@@ -41,6 +41,7 @@ EVENT_TITLES = {
     "placed": "Order placed",
     "return_requested": "Return requested",
     "refund_issued": "Refund issued",
+    "dispute_opened": "Payment disputed",
 }
 
 

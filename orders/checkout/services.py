@@ -377,14 +377,18 @@ def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
 
 
 def _place_pending(
-    *, buyer: _Buyer, plan: _Plan, address: dict[str, str], notes: str, pending: Exception
+    *,
+    buyer: _Buyer,
+    plan: _Plan,
+    address: dict[str, str],
+    notes: str,
+    pending: PaymentRequiresAction,
 ) -> Order:
     """Write the ``pending_payment`` order of a charge that waits for the customer.
 
     Nothing is charged yet, so a failure to write the order gives the stock back and cancels
     the pending payment at the provider. A success webhook that arrived before the order was
     written (stored without an order) confirms it at once."""
-    assert isinstance(pending, PaymentRequiresAction)
     try:
         order = _finalize(
             buyer=buyer, plan=plan, address=address, notes=notes, charge=None, pending=pending

@@ -138,8 +138,9 @@ def _disputed(*, order: Order, event: WebhookEvent) -> str:
     OrderEvent.objects.create(
         order=order,
         type=OrderEventType.DISPUTE_OPENED,
-        note=f"The customer disputed {event.amount} {event.currency} with their bank "
-        f"(reason: {reason}); respond in the payment provider's dashboard.",
+        # Shown on the customer's timeline too; what staff must do is in their email.
+        note=f"Payment of {event.amount} {event.currency} disputed with the bank "
+        f"(reason: {reason}).",
     )
     payment_disputed.send(
         sender=Order,

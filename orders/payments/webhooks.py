@@ -8,16 +8,11 @@ redelivery does nothing) and applies it to the order it names (``orders.payments
 from django.db import IntegrityError, transaction
 
 from orders.models import Order, Payment, PaymentEvent
-from orders.payments.confirmation import apply_event
+from orders.payments.confirmation import DISPUTED, FAILED, REFUNDED, SUCCEEDED, apply_event
 from orders.payments.gateways import WebhookEvent
 
 #: The events the shop acts on; any other is stored and ignored.
-HANDLED = {
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.refunded",
-    "charge.dispute.created",
-}
+HANDLED = {SUCCEEDED, FAILED, REFUNDED, DISPUTED}
 
 
 def order_of(*, event: WebhookEvent) -> Order | None:
