@@ -62,7 +62,7 @@ ORDER_TOKEN_PARAM = OpenApiParameter(
     type=str,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="A guest's order_token (from the 201 of checkout), instead of auth. A wrong "
+    description="A guest's order_token (from the 201 or 202 of checkout), instead of auth. A wrong "
     "or missing token answers 404.",
 )
 CHECKOUT_SCOPE = "orders.create"

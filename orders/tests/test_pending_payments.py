@@ -387,3 +387,43 @@ def test_payments_of_an_order_are_one_pending_then_one_succeeded(stripe_api):
         (PaymentResult.PENDING, 1),
         (PaymentResult.SUCCEEDED, 2),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_event_delivered_four_times_at_once_confirms_the_order_once(stripe_api):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    order = pending_order()
+    finished = stripe_api.succeed(intent_of(stripe_api, order)["id"])
+    payload, signature = signed_event("payment_intent.succeeded", finished, "evt_race")
+    barrier = threading.Barrier(4)
+    duplicates: list[bool] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait(5)
+            response = Client().post(
+                WEBHOOK,
+                data=payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature,
+            )
+            duplicates.append(response.json()["duplicate"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(duplicates) == [False, True, True, True]
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (OrderStatus.RECEIVED, PaymentStatus.PAID)
+    assert order.invoices.filter(kind=InvoiceKind.INVOICE).count() == 1
+    assert Notification.objects.filter(kind=NotificationKind.ORDER_CONFIRMATION).count() == 1
+    assert PaymentEvent.objects.filter(event_id="evt_race").count() == 1
