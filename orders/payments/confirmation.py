@@ -92,6 +92,11 @@ def _paid(*, order: Order, charge_id: str, amount: Decimal | None, currency: str
         confirm_payment(order=order, note=f"Payment confirmed by the provider ({charge_id}).")
         return f"payment confirmed: order {order.number} received"
     if order.status == OrderStatus.CANCELLED and order.payment_status == PaymentStatus.UNPAID:
+        reference = void_reference(number=order.number)
+        if Payment.objects.filter(
+            reference=reference, kind=PaymentKind.REFUND, result=PaymentResult.SUCCEEDED
+        ).exists():
+            return f"late payment already refunded: order {order.number}"
         amount = order.total if amount is None else amount
         currency = currency or order.currency
         _record_charge(order=order, charge_id=charge_id, amount=amount, currency=currency)
@@ -99,7 +104,7 @@ def _paid(*, order: Order, charge_id: str, amount: Decimal | None, currency: str
             amount=amount,
             currency=currency,
             charge_id=charge_id,
-            reference=void_reference(number=order.number),
+            reference=reference,
             order=order,
         )
         OrderEvent.objects.create(

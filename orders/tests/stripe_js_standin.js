@@ -69,6 +69,14 @@
       dialog.setAttribute("role", "dialog");
       dialog.setAttribute("aria-label", "3-D Secure");
       dialog.setAttribute("data-testid", "stripe-3ds");
+      dialog.style.cssText =
+        "position:fixed;inset:30% 30% auto 30%;padding:1.5rem;background:#fff;" +
+        "border:1px solid #999;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;gap:1rem;" +
+        "flex-wrap:wrap;z-index:1000";
+      var title = document.createElement("p");
+      title.textContent = "Test bank: confirm this payment (3-D Secure).";
+      title.style.width = "100%";
+      dialog.appendChild(title);
       ["Complete", "Fail"].forEach(function (label) {
         var button = document.createElement("button");
         button.type = "button";

@@ -221,6 +221,10 @@ def test_a_payment_succeeding_after_the_order_was_cancelled_is_refunded(stripe_a
     (refund,) = stripe_api.refunds.values()
     assert (refund["payment_intent"], refund["amount"]) == (intent_id, 4500)
     assert order.payments.filter(kind=PaymentKind.REFUND, result=PaymentResult.SUCCEEDED).exists()
+    # Another event with the same news refunds nothing more.
+    assert webhook("payment_intent.succeeded", finished, "evt_late2").status_code == 200
+    assert len(stripe_api.refunds) == 1
+    assert order.payments.filter(kind=PaymentKind.REFUND).count() == 1
 
 
 def test_a_success_webhook_arriving_before_the_order_is_written_confirms_it(
