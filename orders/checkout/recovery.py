@@ -57,6 +57,10 @@ from orders.payments.services import persist_attempts, refund_with_retries
 logger = logging.getLogger(__name__)
 
 
+# How far back ``refund_unanswered_charges`` looks for charges whose every attempt failed.
+UNANSWERED_WINDOW = timedelta(hours=24)
+
+
 def void_reference(*, number: str) -> str:
     """Return the idempotency reference refunding the charge of a checkout that failed."""
     return f"{number}-void"
@@ -256,3 +260,62 @@ def recover_stale_checkouts(
             persist_attempts(attempts=exc.attempts)
             logger.error("Could not refund dead checkout of cart %s yet; will retry", pk)
     return recovered
+
+
+def refund_unanswered_charges(
+    *, older_than: timedelta | None = None, within: timedelta = UNANSWERED_WINDOW
+) -> list[str]:
+    """Refund charges the provider made although every attempt failed for us; return their
+    references.
+
+    A checkout whose attempts all failed transiently (``payment_unavailable``) gave its stock
+    back and ended, but the provider may have taken the money on an attempt whose answer was
+    lost. For each reference whose charge attempts (made between ``within`` and
+    ``older_than``, default ``CHECKOUT_TIMEOUT``, ago) all failed, with no order and no
+    checkout still in progress under it, ask the provider (``gateway.lookup``); a charge it
+    reports is recorded and refunded (reference ``<number>-void``, once however often this
+    runs). A reference the provider cannot be asked about now is left for the next run.
+    """
+    now = timezone.now()
+    cutoff = now - (CHECKOUT_TIMEOUT if older_than is None else older_than)
+    failed = (
+        Payment.objects.filter(
+            kind=PaymentKind.CHARGE,
+            result=PaymentResult.FAILED,
+            order__isnull=True,
+            created_at__lte=cutoff,
+            created_at__gte=now - within,
+        )
+        .order_by("reference")
+        .values_list("reference", flat=True)
+        .distinct()
+    )
+    refunded: list[str] = []
+    for number in list(failed):
+        settled = Payment.objects.filter(reference=number, kind=PaymentKind.CHARGE).exclude(
+            result=PaymentResult.FAILED
+        )
+        if (
+            settled.exists()
+            or Order.objects.filter(number=number).exists()
+            or stale_checkouts(started_before=now).filter(checkout_order_number=number).exists()
+        ):
+            continue  # its outcome is known, or the stale-checkout recovery owns it
+        refunds = Payment.objects.filter(
+            reference=void_reference(number=number),
+            kind=PaymentKind.REFUND,
+            result=PaymentResult.SUCCEEDED,
+        )
+        if refunds.exists():
+            continue
+        try:
+            with transaction.atomic():
+                _refund_orphan_charge(number)
+        except PaymentUnavailableError as exc:
+            persist_attempts(attempts=exc.attempts)
+            logger.error("Could not settle unanswered charge %s yet; will retry", number)
+            continue
+        if refunds.exists():
+            logger.warning("Refunded charge %s whose answer was lost", number)
+            refunded.append(number)
+    return refunded

@@ -40,6 +40,7 @@ import pytest
 
 STRIPE_GATEWAY = "orders.payments.stripe.StripeGateway"
 WEBHOOK_SECRET = "whsec_test_secret"
+LOSE_ANSWER = "lose"
 STRIPE_JS = Path(__file__).with_name("stripe_js_standin.js")
 # Stripe's test card numbers -> the PaymentMethod createPaymentMethod makes of them.
 TEST_CARD_NUMBERS = {
@@ -69,14 +70,15 @@ def _id(prefix: str) -> str:
 
 class StripeStandIn:
     """The server's state. ``fail_next`` holds statuses (500, 429, ...) to answer the next
-    requests with before anything runs; ``requests`` logs ``(method, path, idempotency_key)``."""
+    requests with before anything runs (``LOSE_ANSWER``: run it, then answer 500 as if the
+    answer were lost on the way); ``requests`` logs ``(method, path, idempotency_key)``."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.fail_next: list[int] = []
+        self.fail_next: list[int | str] = []
         self.requests: list[tuple[str, str, str]] = []
         # Called with a new intent that took money, before its answer is sent (a test may
         # kill the client there: the charge made, its answer never received).
@@ -172,16 +174,23 @@ class StripeStandIn:
     def handle(
         self, method: str, path: str, params: dict[str, Any], key: str
     ) -> tuple[int, dict[str, Any]]:
+        lost = False
         with self.lock:
             self.requests.append((method, path, key))
             if self.fail_next:
-                status = self.fail_next.pop(0)
-                return status, _error("api_error", "Injected failure.", status=status)
-            if method == "POST" and key and key in self.idempotent:
+                failure = self.fail_next.pop(0)
+                if failure != LOSE_ANSWER:
+                    status = int(failure)
+                    return status, _error("api_error", "Injected failure.", status=status)
+                lost = True
+            if method == "POST" and key and key in self.idempotent and not lost:
                 return self.idempotent[key]
             answer = self._route(method, path, params)
             if method == "POST" and key:
                 self.idempotent[key] = answer
+        if lost:
+            # Done, but the answer never reaches the client (it sees a server error).
+            return 500, _error("api_error", "Injected failure after the request ran.")
         status, body = answer
         if self.on_charge and path == "/v1/payment_intents" and body.get("status") == "succeeded":
             self.on_charge(body)

@@ -1,6 +1,7 @@
 """Recovery asks the provider: a checkout that died after the provider charged but before the
 charge (or the order) was recorded is found by its reference and refunded."""
 
+import io
 import os
 import signal
 import subprocess
@@ -176,3 +177,51 @@ def test_recovery_waits_when_the_provider_cannot_be_asked(stripe_api):
     assert StockItem.objects.get().allocated == 1
     assert recover_stale_checkouts() == [number]
     assert StockItem.objects.get().allocated == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_gateway")
+def test_a_charge_whose_answers_were_all_lost_is_found_and_refunded(stripe_api):
+    """Stripe charged on the first attempt but its answer was lost, and the retries found
+    Stripe unreachable: the shopper was told 503 and the stock given back. The recovery job
+    asks Stripe by the reference and refunds the money."""
+    from django.core.management import call_command
+
+    from orders.errors import PaymentUnavailableError
+    from orders.tests.factories import place
+    from orders.tests.stripe_server import LOSE_ANSWER
+
+    stripe_api.fail_next = [LOSE_ANSWER, 503, 503]
+    with pytest.raises(PaymentUnavailableError):
+        place(token="pm_card_visa")
+    (intent,) = stripe_api.charges()
+    number = intent["metadata"]["order_number"]
+    assert not Order.objects.exists()
+    assert StockItem.objects.get().allocated == 0
+    assert Cart.objects.get().status == "open"
+    assert [p.result for p in Payment.objects.order_by("id")] == [PaymentResult.FAILED] * 3
+
+    out = io.StringIO()
+    call_command("recover_checkouts", "--older-than", "0", stdout=out)
+    assert f"Refunded the unanswered charge of {number}." in out.getvalue()
+    (refund,) = stripe_api.refunds.values()
+    assert (refund["payment_intent"], refund["amount"]) == (intent["id"], intent["amount"])
+    # Once: the next runs find it settled.
+    call_command("recover_checkouts", "--older-than", "0", stdout=io.StringIO())
+    assert len(stripe_api.refunds) == 1
+    assert Payment.objects.filter(kind=PaymentKind.REFUND).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_gateway")
+def test_failed_attempts_that_charged_nothing_are_left_alone(stripe_api):
+    from orders.checkout.recovery import refund_unanswered_charges
+    from orders.errors import PaymentUnavailableError
+    from orders.tests.factories import place
+
+    stripe_api.fail_next = [503, 503, 503]
+    with pytest.raises(PaymentUnavailableError):
+        place(token="pm_card_visa")
+    assert refund_unanswered_charges(older_than=timedelta(0)) == []
+    assert stripe_api.refunds == {}
+    assert not Payment.objects.filter(kind=PaymentKind.REFUND).exists()
