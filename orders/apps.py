@@ -19,3 +19,6 @@ class OrdersConfig(AppConfig):
         from shop.middleware import register_csp_sources
 
         register_csp_sources(sources=payment_csp_sources)
+
+        # The Stripe settings join the fail-closed production checks (registered on import).
+        import orders.checks  # noqa: F401
