@@ -197,3 +197,18 @@ def low_stock_context(item, *, sku: str, available: int) -> dict:
             "admin_url": absolute_url(f"/admin/inventory/stockitem/{item.pk}/change/"),
         }
     }
+
+
+def payment_disputed_context(
+    order, *, amount: Any, currency: str, reason: str, dispute_id: str
+) -> dict:
+    return {
+        "order": order_summary(order),
+        "dispute": {
+            "id": dispute_id,
+            "amount": money(amount),
+            "currency": currency,
+            "reason": reason,
+            "admin_url": absolute_url(f"/admin/orders/order/{order.pk}/change/"),
+        },
+    }

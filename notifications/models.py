@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     REFUND_ISSUED = "refund_issued", "Refund issued"
     RETURN_REQUESTED = "return_requested", "Return instructions"
     LOW_STOCK = "low_stock", "Low stock alert"
+    PAYMENT_DISPUTED = "payment_disputed", "Payment dispute alert"
 
 
 class NotificationStatus(models.TextChoices):

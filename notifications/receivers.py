@@ -29,7 +29,13 @@ from notifications.services import create_notification
 from orders.models import Order, OrderStatus, ReturnLine, ReturnRequest
 from orders.returns.services import return_address_lines
 from orders.selectors import lines_with_images
-from orders.signals import order_placed, order_status_changed, refund_issued, return_requested
+from orders.signals import (
+    order_placed,
+    order_status_changed,
+    payment_disputed,
+    refund_issued,
+    return_requested,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +79,7 @@ def on_order_placed(sender, *, order_id: int, order_token: str | None = None, **
 
 @receiver(order_status_changed, dispatch_uid="notifications.order_status_changed")
 def on_order_status_changed(
-    sender, *, order_id: int, to_status: str, refund_amount=None, **kwargs
+    sender, *, order_id: int, to_status: str, from_status: str = "", refund_amount=None, **kwargs
 ) -> None:
     if to_status == OrderStatus.SHIPPED:
         order = Order.objects.prefetch_related(
@@ -85,7 +91,9 @@ def on_order_status_changed(
             context=contexts.order_shipped_context(order),
             event_key=f"order_shipped:{order.pk}",
         )
-    elif to_status == OrderStatus.CANCELLED:
+    elif to_status == OrderStatus.CANCELLED and from_status != OrderStatus.PENDING_PAYMENT:
+        # An order cancelled while its payment was pending was never confirmed to the
+        # customer (no confirmation email), so no cancellation email either.
         order = Order.objects.get(pk=order_id)
         create_notification(
             kind=NotificationKind.ORDER_CANCELLED,
@@ -123,6 +131,26 @@ def on_return_requested(sender, *, order_id: int, return_id: int, **kwargs) -> N
         ),
         event_key=f"return_requested:{return_id}",
     )
+
+
+@receiver(payment_disputed, dispatch_uid="notifications.payment_disputed")
+def on_payment_disputed(
+    sender, *, order_id: int, amount: str, currency: str, reason: str, dispute_id: str, **kwargs
+) -> None:
+    order = Order.objects.get(pk=order_id)
+    context = contexts.payment_disputed_context(
+        order, amount=amount, currency=currency, reason=reason, dispute_id=dispute_id
+    )
+    recipients = staff_recipients()
+    if not recipients:
+        logger.warning("Payment of %s disputed but no staff to alert", order.number)
+    for email in recipients:
+        create_notification(
+            kind=NotificationKind.PAYMENT_DISPUTED,
+            recipient=email,
+            context=context,
+            event_key=f"dispute:{order.pk}:{dispute_id}:{email.lower()}",
+        )
 
 
 def staff_recipients() -> list[str]:

@@ -11,21 +11,26 @@ from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
 from orders.fulfilment.couriers import get_courier
+from orders.invoices.services import issue_invoice
 from orders.models import (
     Order,
     OrderEvent,
     OrderEventType,
     OrderStatus,
     PackingTask,
+    PaymentStatus,
     Shipment,
     ShipmentStatus,
 )
 from orders.payments.refunds import credit_line, refund_order
-from orders.payments.services import persist_attempts
-from orders.signals import order_status_changed
+from orders.payments.services import persist_attempts, void_pending_payment
+from orders.pricing import tax_rate
+from orders.signals import order_placed, order_status_changed
 
 S = OrderStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Left only by the provider's answer (``orders.payments.confirmation``) or a cancellation.
+    S.PENDING_PAYMENT: frozenset({S.RECEIVED, S.CANCELLED}),
     S.RECEIVED: frozenset({S.PROCESSING, S.CANCELLED}),
     S.PROCESSING: frozenset({S.FULFILLED, S.CANCELLED}),
     S.FULFILLED: frozenset({S.SHIPPED, S.CANCELLED}),
@@ -33,8 +38,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.DELIVERED: frozenset(),
     S.CANCELLED: frozenset(),
 }
-CUSTOMER_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING})
-STAFF_CANCELLABLE = frozenset({S.RECEIVED, S.PROCESSING, S.FULFILLED})
+CUSTOMER_CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.RECEIVED, S.PROCESSING})
+STAFF_CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.RECEIVED, S.PROCESSING, S.FULFILLED})
+# Moves that only the payment provider's confirmation makes (never staff by hand).
+CONFIRMATION_ONLY = frozenset({S.RECEIVED})
 
 
 def allowed_targets(*, status: str) -> frozenset[str]:
@@ -44,8 +51,8 @@ def allowed_targets(*, status: str) -> frozenset[str]:
 
 def cancellable_statuses(*, user: User | None) -> frozenset[str]:
     """Return the statuses from which ``user`` may cancel an order: until ``fulfilled`` for
-    staff holding ``orders.cancel_order``, ``received``/``processing`` for anyone else
-    (``None``: a guest holding the order token)."""
+    staff holding ``orders.cancel_order``, ``pending_payment``/``received``/``processing`` for
+    anyone else (``None``: a guest holding the order token)."""
     if user is not None and has_staff_permission(user=user, permission="orders.cancel_order"):
         return STAFF_CANCELLABLE
     return CUSTOMER_CANCELLABLE
@@ -70,8 +77,16 @@ def stock_lines(*, order: Order) -> list[StockLine]:
     ]
 
 
-def _cancel_side_effects(order: Order) -> Decimal:
+def _cancel_side_effects(order: Order) -> Decimal | None:
     inventory.deallocate(lines=stock_lines(order=order), order_number=order.number)
+    if order.status == S.PENDING_PAYMENT:
+        # Nothing was charged: stop the pending payment at the provider (best effort; a
+        # payment that succeeds anyway is refunded when its webhook arrives).
+        void_pending_payment(order=order)
+        order.payment_status = PaymentStatus.UNPAID
+        order.payment_action = {}
+        order.pending_order_token = ""
+        return None
     return refund_order(
         order=order,
         amount=order.total - order.refunded_total,
@@ -81,6 +96,17 @@ def _cancel_side_effects(order: Order) -> Decimal:
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
     )
+
+
+def _confirm_side_effects(order: Order) -> None:
+    """The provider confirmed a pending payment: the order is paid and placed for good."""
+    order.payment_status = PaymentStatus.PAID
+    token = order.pending_order_token
+    order.payment_action = {}
+    order.pending_order_token = ""
+    issue_invoice(order=order, tax_rate=tax_rate())
+    # The confirmation email, now that the order is confirmed (a guest's links with its token).
+    order_placed.send(sender=Order, order_id=order.pk, order_token=token or None)
 
 
 def _ship_side_effects(
@@ -106,7 +132,9 @@ def _apply(
 ) -> None:
     from_status = order.status
     refund_amount: Decimal | None = None
-    if to_status == S.PROCESSING:
+    if to_status == S.RECEIVED:
+        _confirm_side_effects(order)
+    elif to_status == S.PROCESSING:
         PackingTask.objects.get_or_create(order=order)
     elif to_status == S.FULFILLED:
         PackingTask.objects.update_or_create(
@@ -119,7 +147,16 @@ def _apply(
     elif to_status == S.CANCELLED:
         refund_amount = _cancel_side_effects(order)
     order.status = to_status
-    order.save(update_fields=["status", "payment_status", "refunded_total", "updated_at"])
+    order.save(
+        update_fields=[
+            "status",
+            "payment_status",
+            "refunded_total",
+            "payment_action",
+            "pending_order_token",
+            "updated_at",
+        ]
+    )
     OrderEvent.objects.create(
         order=order,
         type=OrderEventType.STATUS_CHANGED,
@@ -156,10 +193,13 @@ def transition_order(
     and sets ``payment_status`` to refunded. Writes a ``status_changed`` event and sends
     ``order_status_changed`` inside the transaction.
 
-    Raises ``InvalidTransition`` (409) for a move not in the table, and
+    Raises ``InvalidTransition`` (409) for a move not in the table or to ``received`` (only
+    the payment provider's confirmation moves a ``pending_payment`` order there), and
     ``PaymentUnavailableError`` (503) if a cancellation's refund cannot go through (nothing
     changes; the refund attempts stay recorded).
     """
+    if to_status in CONFIRMATION_ONLY:
+        raise InvalidTransition(order.status, to_status)
     return _transition(
         order=order,
         to_status=to_status,
@@ -206,7 +246,8 @@ def cancel_order(*, order: Order, user: User | None, note: str = "") -> Order:
     """Cancel ``order`` on behalf of ``user`` (``None``: the guest holding its order token;
     the caller has checked the token) and return it.
 
-    Customers and guests may cancel while ``received`` or ``processing``; staff holding
+    Customers and guests may cancel while ``pending_payment``, ``received`` or ``processing``
+    (a pending payment is cancelled at the provider, nothing refunded); staff holding
     ``orders.cancel_order`` until ``fulfilled``.
     Otherwise raises ``InvalidTransition`` (409). Locks and side effects as
     ``transition_order`` (re-checked under the order lock).
@@ -217,4 +258,33 @@ def cancel_order(*, order: Order, user: User | None, note: str = "") -> Order:
         user=user,
         note=note or "Cancelled.",
         allowed_from=cancellable_statuses(user=user),
+    )
+
+
+def confirm_payment(*, order: Order, note: str) -> Order:
+    """Move a ``pending_payment`` order to ``received`` now that the provider confirmed its
+    payment, and return it: ``payment_status`` paid, invoice issued, ``order_placed`` sent (the
+    confirmation email; a guest's links with its order token), the pending-only fields
+    emptied. Locks and event as ``transition_order``; raises ``InvalidTransition`` (409) when
+    the order is no longer ``pending_payment``."""
+    return _transition(
+        order=order,
+        to_status=S.RECEIVED,
+        user=None,
+        note=note,
+        allowed_from=frozenset({S.PENDING_PAYMENT}),
+    )
+
+
+def cancel_unpaid_order(*, order: Order, note: str) -> Order:
+    """Cancel a ``pending_payment`` order whose payment failed or timed out, and return it:
+    stock released, the pending payment cancelled at the provider (best effort),
+    ``payment_status`` unpaid. Locks and event as ``transition_order``; raises
+    ``InvalidTransition`` (409) when the order is no longer ``pending_payment``."""
+    return _transition(
+        order=order,
+        to_status=S.CANCELLED,
+        user=None,
+        note=note,
+        allowed_from=frozenset({S.PENDING_PAYMENT}),
     )

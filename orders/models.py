@@ -4,6 +4,9 @@ from django.db.models import Q
 
 
 class OrderStatus(models.TextChoices):
+    # Placed, its stock allocated, waiting for the payment provider (3-D Secure): the
+    # provider's confirmation moves it to ``received``; a failure or the timeout cancels it.
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
     RECEIVED = "received", "Received"
     PROCESSING = "processing", "Processing"
     FULFILLED = "fulfilled", "Fulfilled"
@@ -13,6 +16,8 @@ class OrderStatus(models.TextChoices):
 
 
 class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending (waits for the customer)"
+    UNPAID = "unpaid", "Not paid (the pending payment failed or timed out)"
     PAID = "paid", "Paid"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
@@ -38,7 +43,7 @@ class Order(models.Model):
     email = models.EmailField()
     order_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
-        max_length=12, choices=OrderStatus.choices, default=OrderStatus.RECEIVED
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED
     )
     payment_status = models.CharField(
         max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PAID
@@ -51,6 +56,11 @@ class Order(models.Model):
     refunded_total = money_field(default=0)
     shipping_address = models.JSONField()
     notes = models.TextField(blank=True)
+    # While ``pending_payment`` only (emptied when the order leaves it): what the client needs
+    # to finish the payment (``{"client_secret", "next_action"}``), and a guest's order token,
+    # which the confirmation email sent at confirmation links with (only its hash is kept).
+    payment_action = models.JSONField(default=dict, blank=True, editable=False)
+    pending_order_token = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +125,7 @@ class OrderEventType(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURN_REQUESTED = "return_requested", "Return requested"
     REFUND_ISSUED = "refund_issued", "Refund issued"
+    DISPUTE_OPENED = "dispute_opened", "Payment disputed"
 
 
 class OrderEvent(models.Model):
@@ -122,8 +133,8 @@ class OrderEvent(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=OrderEventType.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     note = models.TextField(blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

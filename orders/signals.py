@@ -8,6 +8,8 @@ order_status_changed(sender, order_id: int, from_status: str, to_status: str, re
 refund_issued(sender, order_id: int, return_id: int, amount: str)
 return_requested(sender, order_id: int, return_id: int)
     The customer asked to send lines back: they are emailed the return instructions.
+payment_disputed(sender, order_id: int, amount: str, currency: str, reason: str, dispute_id: str)
+    The customer disputed the order's payment with their bank (staff must respond).
 
 Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
 (the notifications outbox) commit with it or not at all. A receiver must therefore write only
@@ -21,3 +23,4 @@ order_placed = Signal()
 order_status_changed = Signal()
 refund_issued = Signal()
 return_requested = Signal()
+payment_disputed = Signal()

@@ -44,8 +44,10 @@ EVENT_TITLES = {
     OrderEventType.PLACED: "Order placed",
     OrderEventType.RETURN_REQUESTED: "You asked to return items",
     OrderEventType.REFUND_ISSUED: "Refund issued",
+    OrderEventType.DISPUTE_OPENED: "Payment disputed with your bank",
 }
 STATUS_TITLES = {
+    OrderStatus.PENDING_PAYMENT: "Waiting for payment confirmation",
     OrderStatus.RECEIVED: "Order received",
     OrderStatus.PROCESSING: "We are preparing your order",
     OrderStatus.FULFILLED: "Your order is packed",

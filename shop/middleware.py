@@ -6,6 +6,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -74,8 +75,36 @@ class RequestIdMiddleware:
             _local.client_ip = "-"
 
 
+# Sources that higher apps add to the policy, e.g. the payment provider's script and frames
+# while its adapter is active (orders registers one in its AppConfig.ready()): each returns
+# ``{directive: [source, ...]}`` for the current settings, or nothing.
+CspSources = Callable[[], dict[str, list[str]]]
+_csp_sources: list[CspSources] = []
+
+
+def register_csp_sources(*, sources: CspSources) -> None:
+    """Have ``sources()`` extend the Content-Security-Policy of every response (once)."""
+    if sources not in _csp_sources:
+        _csp_sources.append(sources)
+
+
+def extend_policy(*, policy: str, extra: dict[str, list[str]]) -> str:
+    """Return ``policy`` with ``extra`` sources appended to their directives; a directive the
+    policy lacks starts from its ``default-src`` (what it fell back to)."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    for name, sources in extra.items():
+        current = directives.setdefault(name, list(directives.get("default-src", ["'self'"])))
+        current.extend(source for source in sources if source not in current)
+    return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
+
+
 class ContentSecurityPolicyMiddleware:
-    """Send the Content-Security-Policy from settings (same-origin scripts only)."""
+    """Send the Content-Security-Policy from settings (same-origin scripts only), extended by
+    the registered sources (``register_csp_sources``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -84,6 +113,12 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         policy = settings.CONTENT_SECURITY_POLICY
         if policy and "Content-Security-Policy" not in response:
+            extra: dict[str, list[str]] = {}
+            for sources in _csp_sources:
+                for name, values in (sources() or {}).items():
+                    extra.setdefault(name, []).extend(values)
+            if extra:
+                policy = extend_policy(policy=policy, extra=extra)
             response["Content-Security-Policy"] = policy
         return response
 

@@ -94,6 +94,36 @@ class GuestOrderSerializer(OrderSerializer):
         read_only_fields = fields
 
 
+class PaymentActionSerializer(serializers.Serializer):
+    client_secret = serializers.CharField(
+        help_text="Finish the payment with it (Stripe.js `handleNextAction`, or the mobile "
+        "SDK's `handleNextAction`); the order page needs nothing else."
+    )
+    next_action = serializers.DictField(
+        help_text="The provider's description of what the customer must do (3-D Secure)."
+    )
+
+
+class PendingOrderSerializer(OrderSerializer):
+    """An order waiting for the customer to finish the payment (the 202 of checkout)."""
+
+    payment = PaymentActionSerializer(source="payment_action", read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "payment"]
+        read_only_fields = fields
+
+
+class GuestPendingOrderSerializer(GuestOrderSerializer):
+    """A guest's order waiting for the payment, with its order token."""
+
+    payment = PaymentActionSerializer(source="payment_action", read_only=True)
+
+    class Meta(GuestOrderSerializer.Meta):
+        fields = [*GuestOrderSerializer.Meta.fields, "payment"]
+        read_only_fields = fields
+
+
 class PlaceOrderSerializer(serializers.Serializer):
     shipping_address = PostalAddressSerializer(required=False)
     address_id = serializers.IntegerField(required=False, min_value=1)

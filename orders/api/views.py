@@ -29,8 +29,10 @@ from cart.errors import CartNotFound
 from cart.services import get_cart_for
 from orders.api.serializers import (
     GuestOrderSerializer,
+    GuestPendingOrderSerializer,
     InvoiceSerializer,
     OrderSerializer,
+    PendingOrderSerializer,
     PlaceOrderSerializer,
     ReturnRequestInputSerializer,
     ReturnSerializer,
@@ -60,7 +62,7 @@ ORDER_TOKEN_PARAM = OpenApiParameter(
     type=str,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="A guest's order_token (from the 201 of checkout), instead of auth. A wrong "
+    description="A guest's order_token (from the 201 or 202 of checkout), instead of auth. A wrong "
     "or missing token answers 404.",
 )
 CHECKOUT_SCOPE = "orders.create"
@@ -184,7 +186,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "(a guest checkout: `email` required, the 201 carries `order_token`; idempotency "
             "keys are then scoped per cart token). Without auth or cart token: 401. "
             "`expected_total`: when the order's total differs, nothing is charged and the "
-            "answer is 409 `cart_changed` with the new `total`."
+            "answer is 409 `cart_changed` with the new `total`. When the payment provider "
+            "needs the customer (3-D Secure) the answer is 202: the order in "
+            "`pending_payment` (stock allocated) with `payment: {client_secret, next_action}`; "
+            "it becomes `received`/`paid` when the provider confirms, or `cancelled` after "
+            "`SHOP_PAYMENT_TIMEOUT`. A replay with the same key returns the same 202."
         ),
         parameters=[
             OpenApiParameter(
@@ -206,7 +212,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 type=str,
                 location=OpenApiParameter.HEADER,
                 enum=["true"],
-                response=[201],
+                response=[201, 202],
                 description="`true` when this is the stored response of an earlier request.",
             ),
         ],
@@ -215,6 +221,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             201: PolymorphicProxySerializer(
                 component_name="PlacedOrder",
                 serializers=[OrderSerializer, GuestOrderSerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            202: PolymorphicProxySerializer(
+                component_name="PendingPaymentOrder",
+                serializers=[PendingOrderSerializer, GuestPendingOrderSerializer],
                 resource_type_field_name=None,
                 many=False,
             ),
@@ -247,6 +259,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
         def placed(order) -> tuple[int, dict]:
             order = orders_for(user=user).get(pk=order.pk)
+            if order.status == OrderStatus.PENDING_PAYMENT:
+                return 202, PendingOrderSerializer(order, context={"request": request}).data
             return 201, OrderSerializer(order, context={"request": request}).data
 
         def action(order_number: str) -> tuple[int, dict]:
@@ -300,9 +314,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             token = order.order_token
             order = orders_with_details().get(pk=order.pk)
             order.order_token = token
-            return 201, GuestOrderSerializer(
-                order, context={"request": request, "guest": True}
-            ).data
+            context = {"request": request, "guest": True}
+            if order.status == OrderStatus.PENDING_PAYMENT:
+                return 202, GuestPendingOrderSerializer(order, context=context).data
+            return 201, GuestOrderSerializer(order, context=context).data
 
         def action(order_number: str) -> tuple[int, dict]:
             guest = place_guest_order(
@@ -332,8 +347,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(result.body, status=result.status, headers=headers)
 
     @extend_schema(
-        summary="Cancel an order (customer: received/processing; staff: until fulfilled)",
-        description="A guest cancels with the X-Order-Token header (while received or processing).",
+        summary="Cancel an order (customer: until processing; staff: until fulfilled)",
+        description=(
+            "Customers may cancel while pending_payment, received or processing; a guest "
+            "cancels with the X-Order-Token header."
+        ),
         parameters=[ORDER_TOKEN_PARAM],
         request=None,
         responses={

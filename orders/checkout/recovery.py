@@ -1,9 +1,11 @@
 """Undo stale checkouts: those whose process died between *prepare* and *finalize*.
 
 A dead checkout leaves its cart in checkout (``checkout_order_number`` = the order number),
-the cart lines' stock allocated, and perhaps a successful charge recorded as a ``Payment``
-row with that reference and no order. Recovering it refunds the charge, gives the allocation
-back and ends the cart's checkout (``cart.checkout.end_checkout``); if the order was in fact
+the cart lines' stock allocated, and perhaps a successful charge: recorded as a ``Payment``
+row with that reference and no order, or, if the process died while the provider answered,
+known only to the provider (found with ``gateway.lookup(reference=...)``: Stripe searches its
+PaymentIntents by ``metadata.order_number``, the mock reads its ledger). Recovering it refunds
+the charge, gives the allocation back and ends the cart's checkout (``cart.checkout.end_checkout``); if the order was in fact
 written, it only completes the checkout (``cart.checkout.complete_checkout``: cart
 ``ordered``).
 
@@ -44,9 +46,19 @@ from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
 from orders.models import Order, Payment, PaymentKind, PaymentResult
+from orders.payments.gateways import (
+    ChargeResult,
+    PaymentDeclined,
+    TransientPaymentError,
+    get_gateway,
+)
 from orders.payments.services import persist_attempts, refund_with_retries
 
 logger = logging.getLogger(__name__)
+
+
+# How far back ``refund_unanswered_charges`` looks for charges whose every attempt failed.
+UNANSWERED_WINDOW = timedelta(hours=24)
 
 
 def void_reference(*, number: str) -> str:
@@ -54,14 +66,14 @@ def void_reference(*, number: str) -> str:
     return f"{number}-void"
 
 
-def _refund_orphan_charge(number: str) -> None:
-    """Refund the successful charge of ``number`` unless its refund is already recorded.
-
-    Uses the reference ``<number>-void`` that ``checkout._compensate`` uses too, so however
-    often it runs the gateway refunds once. Raises ``PaymentUnavailableError`` (retry later);
-    a declined refund is logged for a manual refund.
-    """
-    charge = (
+def _orphan_charge(number: str) -> ChargeResult | None:
+    """Return the successful charge of checkout ``number``: the one recorded, else the one
+    the provider has under the reference (the process died before recording its answer). A
+    charge found only at the provider is recorded now (a ``Payment`` row without an order), so
+    the books show the money in before the refund takes it out. A payment still waiting for
+    the customer is cancelled at the provider. Raises ``PaymentUnavailableError`` when the
+    provider cannot be asked now."""
+    recorded = (
         Payment.objects.filter(
             reference=number,
             kind=PaymentKind.CHARGE,
@@ -71,19 +83,60 @@ def _refund_orphan_charge(number: str) -> None:
         .order_by("-id")
         .first()
     )
-    if charge is None:
-        return
+    if recorded is not None:
+        return ChargeResult(recorded.gateway_transaction_id, recorded.amount, recorded.currency)
+    gateway = get_gateway()
+    try:
+        found = gateway.lookup(reference=number)
+    except TransientPaymentError as exc:
+        raise PaymentUnavailableError(attempts=[]) from exc
+    attempts = Payment.objects.filter(reference=number, kind=PaymentKind.CHARGE)
+    if found is None:
+        pending = attempts.filter(result=PaymentResult.PENDING).exclude(gateway_transaction_id="")
+        for row in pending:
+            try:
+                gateway.cancel(charge_id=row.gateway_transaction_id, reference=number)
+            except (PaymentDeclined, TransientPaymentError):
+                logger.warning("Could not cancel pending payment %s", row.gateway_transaction_id)
+        return None
+    Payment.objects.create(
+        reference=number,
+        kind=PaymentKind.CHARGE,
+        result=PaymentResult.SUCCEEDED,
+        amount=found.amount,
+        currency=found.currency,
+        gateway=gateway.name,
+        gateway_transaction_id=found.charge_id,
+        attempt=attempts.count() + 1,
+        error="Found at the provider by recovery (the answer was lost).",
+    )
+    logger.warning("Checkout %s was charged at the provider without our record", number)
+    return found
+
+
+def _refund_orphan_charge(number: str) -> None:
+    """Refund the successful charge of ``number`` unless its refund is already recorded.
+
+    The charge is the one recorded, or the one the provider reports for the reference
+    (``gateway.lookup``) when the process died before recording it. Uses the reference
+    ``<number>-void`` that ``checkout._compensate`` uses too, so however often it runs the
+    gateway refunds once. Raises ``PaymentUnavailableError`` (retry later); a declined refund
+    is logged for a manual refund.
+    """
     reference = void_reference(number=number)
     refunded = Payment.objects.filter(
         reference=reference, kind=PaymentKind.REFUND, result=PaymentResult.SUCCEEDED
     ).exists()
     if refunded:
         return
+    charge = _orphan_charge(number)
+    if charge is None:
+        return
     try:
         refund_with_retries(
             amount=charge.amount,
             currency=charge.currency,
-            charge_id=charge.gateway_transaction_id,
+            charge_id=charge.charge_id,
             reference=reference,
         )
     except PaymentDeclinedError:
@@ -207,3 +260,62 @@ def recover_stale_checkouts(
             persist_attempts(attempts=exc.attempts)
             logger.error("Could not refund dead checkout of cart %s yet; will retry", pk)
     return recovered
+
+
+def refund_unanswered_charges(
+    *, older_than: timedelta | None = None, within: timedelta = UNANSWERED_WINDOW
+) -> list[str]:
+    """Refund charges the provider made although every attempt failed for us; return their
+    references.
+
+    A checkout whose attempts all failed transiently (``payment_unavailable``) gave its stock
+    back and ended, but the provider may have taken the money on an attempt whose answer was
+    lost. For each reference whose charge attempts (made between ``within`` and
+    ``older_than``, default ``CHECKOUT_TIMEOUT``, ago) all failed, with no order and no
+    checkout still in progress under it, ask the provider (``gateway.lookup``); a charge it
+    reports is recorded and refunded (reference ``<number>-void``, once however often this
+    runs). A reference the provider cannot be asked about now is left for the next run.
+    """
+    now = timezone.now()
+    cutoff = now - (CHECKOUT_TIMEOUT if older_than is None else older_than)
+    failed = (
+        Payment.objects.filter(
+            kind=PaymentKind.CHARGE,
+            result=PaymentResult.FAILED,
+            order__isnull=True,
+            created_at__lte=cutoff,
+            created_at__gte=now - within,
+        )
+        .order_by("reference")
+        .values_list("reference", flat=True)
+        .distinct()
+    )
+    refunded: list[str] = []
+    for number in list(failed):
+        settled = Payment.objects.filter(reference=number, kind=PaymentKind.CHARGE).exclude(
+            result=PaymentResult.FAILED
+        )
+        if (
+            settled.exists()
+            or Order.objects.filter(number=number).exists()
+            or stale_checkouts(started_before=now).filter(checkout_order_number=number).exists()
+        ):
+            continue  # its outcome is known, or the stale-checkout recovery owns it
+        refunds = Payment.objects.filter(
+            reference=void_reference(number=number),
+            kind=PaymentKind.REFUND,
+            result=PaymentResult.SUCCEEDED,
+        )
+        if refunds.exists():
+            continue
+        try:
+            with transaction.atomic():
+                _refund_orphan_charge(number)
+        except PaymentUnavailableError as exc:
+            persist_attempts(attempts=exc.attempts)
+            logger.error("Could not settle unanswered charge %s yet; will retry", number)
+            continue
+        if refunds.exists():
+            logger.warning("Refunded charge %s whose answer was lost", number)
+            refunded.append(number)
+    return refunded

@@ -60,7 +60,7 @@ from inventory.errors import InsufficientStock
 from inventory.models import StockHold
 from inventory.services import StockLine
 from orders.checkout.recovery import void_reference
-from orders.errors import CartChanged, CheckoutFailed, PaymentDeclinedError, PriceChanged
+from orders.errors import CartChanged, CheckoutFailed, PriceChanged
 from orders.guest_access import hash_order_token, new_order_token
 from orders.invoices.services import issue_invoice
 from orders.models import (
@@ -72,8 +72,10 @@ from orders.models import (
     Payment,
     PaymentStatus,
 )
-from orders.payments.gateways import ChargeResult, PaymentRequiresAction
+from orders.payments.confirmation import confirm_if_already_paid
+from orders.payments.gateways import ChargeResult, PaymentRequiresAction, get_gateway
 from orders.payments.services import charge_with_retries, refund_with_retries
+from orders.pricing import tax_rate
 from orders.signals import order_placed
 from shop.money import money
 
@@ -107,10 +109,6 @@ def compute_totals(*, subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     shipping = Decimal("0.00") if subtotal >= threshold else money(settings.SHOP_SHIPPING_FLAT_RATE)
     tax = money((subtotal + shipping) * tax_rate())
     return shipping, tax, money(subtotal + shipping + tax)
-
-
-def tax_rate() -> Decimal:
-    return Decimal(str(getattr(settings, "SHOP_TAX_RATE", 0)))
 
 
 def resolve_address(
@@ -280,9 +278,22 @@ class _Buyer:
 
 
 def _finalize(
-    *, buyer: _Buyer, plan: _Plan, address: dict[str, str], notes: str, charge: ChargeResult
+    *,
+    buyer: _Buyer,
+    plan: _Plan,
+    address: dict[str, str],
+    notes: str,
+    charge: ChargeResult | None,
+    pending: PaymentRequiresAction | None = None,
 ) -> Order:
     """Transaction 2: write the order and everything that goes with it.
+
+    With ``charge`` the order is ``received``/``paid``: its invoice is issued and
+    ``order_placed`` sent (the confirmation email). With ``pending`` instead (the provider
+    waits for the customer) the order is ``pending_payment``/``pending`` with its stock
+    allocated and what the client needs to finish the payment (``payment_action``); the
+    invoice and the confirmation wait for the provider's confirmation
+    (``orders.payments.confirmation``). Either way the cart's checkout is completed.
 
     Locks the cart row first and raises ``CheckoutRecovered`` if recovery has meanwhile undone
     this checkout (its stock is no longer allocated); the caller then refunds the charge.
@@ -291,13 +302,14 @@ def _finalize(
         cart = lock_cart_in_checkout(cart_id=plan.cart_id, order_number=plan.number)
         if cart is None:
             raise CheckoutRecovered(plan.number)
+        status = OrderStatus.PENDING_PAYMENT if pending else OrderStatus.RECEIVED
         order = Order.objects.create(
             number=plan.number,
             user=buyer.user,
             email=buyer.email,
             order_token_hash=hash_order_token(token=buyer.order_token) if buyer.order_token else "",
-            status=OrderStatus.RECEIVED,
-            payment_status=PaymentStatus.PAID,
+            status=status,
+            payment_status=PaymentStatus.PENDING if pending else PaymentStatus.PAID,
             currency=settings.SHOP_CURRENCY,
             subtotal=plan.subtotal,
             shipping_total=plan.shipping_total,
@@ -305,6 +317,12 @@ def _finalize(
             total=plan.total,
             shipping_address=address,
             notes=notes,
+            payment_action=(
+                {"client_secret": pending.client_secret, "next_action": pending.next_action}
+                if pending
+                else {}
+            ),
+            pending_order_token=buyer.order_token if pending else "",
         )
         OrderLine.objects.bulk_create(
             [
@@ -322,18 +340,26 @@ def _finalize(
             ]
         )
         Payment.objects.filter(reference=plan.number, order__isnull=True).update(order=order)
+        if pending:
+            note = (
+                f"Order placed; waiting for the customer to confirm the payment of "
+                f"{plan.total} {order.currency} ({pending.intent_id})."
+            )
+        else:
+            assert charge is not None
+            note = f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id})."
         OrderEvent.objects.create(
-            order=order,
-            type=OrderEventType.PLACED,
-            to_status=OrderStatus.RECEIVED,
-            user=buyer.user,
-            note=f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id}).",
+            order=order, type=OrderEventType.PLACED, to_status=status, user=buyer.user, note=note
         )
-        issue_invoice(order=order, tax_rate=tax_rate())
+        if not pending:
+            issue_invoice(order=order, tax_rate=tax_rate())
         complete_checkout(cart=cart)
-        # Inside the transaction: the confirmation email's outbox row commits with the order.
-        # A guest's token travels with the signal so the email can link to the order page.
-        order_placed.send(sender=Order, order_id=order.pk, order_token=buyer.order_token or None)
+        if not pending:
+            # Inside the transaction: the confirmation email's outbox row commits with the
+            # order. A guest's token travels with the signal so the email links to the order.
+            order_placed.send(
+                sender=Order, order_id=order.pk, order_token=buyer.order_token or None
+            )
     return order
 
 
@@ -349,6 +375,35 @@ def _compensate(*, plan: _Plan, charge: ChargeResult) -> None:
     except Exception:
         logger.exception("Compensating refund of %s failed; needs manual refund", plan.number)
     _abort(plan)
+
+
+def _place_pending(
+    *,
+    buyer: _Buyer,
+    plan: _Plan,
+    address: dict[str, str],
+    notes: str,
+    pending: PaymentRequiresAction,
+) -> Order:
+    """Write the ``pending_payment`` order of a charge that waits for the customer.
+
+    Nothing is charged yet, so a failure to write the order gives the stock back and cancels
+    the pending payment at the provider. A success webhook that arrived before the order was
+    written (stored without an order) confirms it at once."""
+    try:
+        order = _finalize(
+            buyer=buyer, plan=plan, address=address, notes=notes, charge=None, pending=pending
+        )
+    except BaseException as exc:
+        logger.exception("Checkout %s failed while waiting for the customer", plan.number)
+        _abort(plan)
+        try:
+            get_gateway().cancel(charge_id=pending.intent_id, reference=plan.number)
+        except Exception:
+            logger.exception("Could not cancel the pending payment of %s", plan.number)
+        raise CheckoutFailed() from exc
+    confirmed = confirm_if_already_paid(order=order)
+    return confirmed or order
 
 
 @dataclass(frozen=True)
@@ -397,6 +452,12 @@ def place_order(
     charges twice); writes the order with snapshot lines, address and totals, the invoice
     and a ``placed`` event; completes the cart's checkout (cart ``ordered``); sends
     ``order_placed`` in the same transaction (its receivers write the email's outbox row).
+
+    When the provider needs the customer first (3-D Secure: ``PaymentRequiresAction``), the
+    order is written ``pending_payment`` (``payment_status`` ``pending``, stock allocated, cart
+    ordered, ``payment_action`` = what the client needs) and returned; the provider's webhook
+    confirms it (``received``/``paid``, then the confirmation email) or fails it, and
+    ``cancel_expired_payments`` cancels it after ``SHOP_PAYMENT_TIMEOUT``.
 
     Raises ``CartEmpty`` (400), ``InsufficientStock`` (409, with the lines), ``PriceChanged``
     (409; the cart's snapshots are refreshed so a retry succeeds), ``CartChanged`` (409, with
@@ -494,14 +555,9 @@ def _place(
             reference=number,
         )
     except PaymentRequiresAction as exc:
-        # The order cannot wait for the customer yet (no pending-payment state): refuse the
-        # card like a decline, with the reason, and give the stock back. Nothing was charged.
-        _abort(plan)
-        raise PaymentDeclinedError(
-            "This card needs an extra authentication step (3-D Secure) that this shop cannot "
-            "complete yet; please use another card.",
-            attempts=getattr(exc, "attempts", []),
-        ) from exc
+        # The provider waits for the customer (3-D Secure): the order waits too, its stock
+        # allocated, until the provider confirms or the payment times out.
+        return _place_pending(buyer=buyer, plan=plan, address=address, notes=notes, pending=exc)
     except BaseException:
         _abort(plan)
         raise

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -60,7 +61,8 @@ from orders.errors import (
     OrderErrorCode,
 )
 from orders.guest_access import attach_guest_order, new_order_token
-from orders.models import Order
+from orders.models import Order, OrderStatus
+from orders.payments.csp import stripe_active
 from orders.payments.gateways import MockGateway, get_gateway
 from orders.selectors import lines_with_images
 from orders.views import remember_guest_order, session_guest_order, viewable_order
@@ -92,6 +94,14 @@ TEST_CARDS = [
     TestCard("tok_transient", "Mastercard •••• 4444", "Fails once, then succeeds on retry"),
     TestCard("tok_unavailable", "Amex •••• 0005", "Gateway unavailable"),
 ]
+
+
+def stripe_js() -> dict[str, str] | None:
+    """What the page needs to collect the card with Stripe.js, while the Stripe adapter is
+    the active gateway: the publishable key and the script's URL (``STRIPE_JS_URL``)."""
+    if not stripe_active():
+        return None
+    return {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "js_url": settings.STRIPE_JS_URL}
 
 
 def _test_cards() -> list[TestCard]:
@@ -141,6 +151,7 @@ def _render_checkout(
         "form": form,
         "addresses": form.addresses,
         "cards": _test_cards(),
+        "stripe": stripe_js(),
         "shipping_total": shipping,
         "tax_total": tax,
         "total": total,
@@ -162,11 +173,13 @@ def _place(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Idemp
     order_token = new_order_token() if guest else ""
 
     def placed(order: Order) -> tuple[int, dict]:
+        # 202: the order waits for the customer to finish the payment (3-D Secure).
+        status = 202 if order.status == OrderStatus.PENDING_PAYMENT else 201
         if guest:
             # ``order.order_token``: set by the action, or by run_idempotent for the order of
             # a request that died before answering.
-            return 201, {"number": order.number, "order_token": order.order_token}
-        return 201, {"number": order.number}
+            return status, {"number": order.number, "order_token": order.order_token}
+        return status, {"number": order.number}
 
     def action(order_number: str) -> tuple[int, dict]:
         if guest:
@@ -302,7 +315,7 @@ def _submit(request: HttpRequest, cart: Cart | None, form: CheckoutForm) -> Http
 
     code = None
     if result is not None:
-        if result.status == 201:
+        if result.status in (201, 202):
             number = result.body["number"]
             if result.body.get("order_token"):
                 remember_guest_order(request, number=number, token=result.body["order_token"])
@@ -340,7 +353,12 @@ def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     order, as_guest = viewable_order(
         request, number, Order.objects.prefetch_related(Prefetch("lines", lines_with_images()))
     )
-    context = {"order": order, "as_guest": as_guest, "account_form": GuestAccountForm()}
+    context = {
+        "order": order,
+        "as_guest": as_guest,
+        "account_form": GuestAccountForm(),
+        "stripe": stripe_js(),
+    }
     return render(request, "orders/confirmation.html", context)
 
 

@@ -106,6 +106,12 @@ class PaymentGateway:
         ``TransientPaymentError``."""
         raise NotImplementedError
 
+    def cancel(self, *, charge_id: str, reference: str) -> None:
+        """Cancel the payment ``charge_id`` that still waits for the customer (the order
+        gave up on it), so it can no longer succeed. Idempotent per ``reference``. Raises
+        ``PaymentDeclined`` when it cannot be cancelled (e.g. it succeeded meanwhile) or
+        ``TransientPaymentError``. Providers without pending payments need not override it."""
+
     def parse_webhook(self, *, payload: bytes, headers: dict[str, str]) -> WebhookEvent:
         """Verify a webhook request's signature and return its event. Raises
         ``InvalidWebhookSignature`` (bad or missing signature, unparsable body)."""
@@ -164,6 +170,7 @@ class MockGateway(PaymentGateway):
     """
 
     name = "mock"
+    # The mock never leaves a payment waiting for the customer: ``cancel`` has nothing to do.
     _charges = _Ledger(MockLedgerEntry.Kind.CHARGE)
     _refunds = _Ledger(MockLedgerEntry.Kind.REFUND)
     _transient_seen = _Ledger(MockLedgerEntry.Kind.TRANSIENT)
@@ -233,9 +240,17 @@ class MockGateway(PaymentGateway):
             else ChargeResult(entry.transaction_id, entry.amount, entry.currency)
         )
 
+    def cancel(self, *, charge_id: str, reference: str) -> None:
+        return None
+
+
+def gateway_class() -> type[PaymentGateway]:
+    """Return the gateway class named by ``settings.SHOP_PAYMENT_GATEWAY`` (a dotted path)."""
+    path = getattr(settings, "SHOP_PAYMENT_GATEWAY", "orders.payments.gateways.MockGateway")
+    cls: type[PaymentGateway] = import_string(path)
+    return cls
+
 
 def get_gateway() -> PaymentGateway:
     """Return the gateway named by ``settings.SHOP_PAYMENT_GATEWAY`` (a dotted path)."""
-    path = getattr(settings, "SHOP_PAYMENT_GATEWAY", "orders.payments.gateways.MockGateway")
-    gateway_class: type[PaymentGateway] = import_string(path)
-    return gateway_class()
+    return gateway_class()()

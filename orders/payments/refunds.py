@@ -3,7 +3,17 @@
 from decimal import Decimal
 
 from orders.invoices.services import InvoiceLine, issue_credit_note
-from orders.models import Order, OrderLine, Payment, PaymentKind, PaymentResult, PaymentStatus
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderLine,
+    Payment,
+    PaymentKind,
+    PaymentResult,
+    PaymentStatus,
+)
+from orders.payments.gateways import get_gateway
 from orders.payments.services import refund_with_retries
 from shop.money import money
 
@@ -72,4 +82,62 @@ def refund_order(
         else PaymentStatus.PARTIALLY_REFUNDED
     )
     order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
+    return amount
+
+
+def record_provider_refund(
+    *, order: Order, refunded_total: Decimal, transaction_id: str
+) -> Decimal:
+    """Record refunds made at the provider outside the shop (e.g. in its dashboard), as its
+    ``charge.refunded`` webhook reports them, and return the amount newly recorded.
+
+    ``refunded_total`` is the provider's running total for the charge; what exceeds the
+    order's ``refunded_total`` is recorded once: a succeeded refund ``Payment`` row, a credit
+    note for that amount, ``refunded_total`` and ``payment_status`` (refunded or partially
+    refunded) saved, and a ``refund_issued`` event. Call it inside the caller's transaction
+    with the order row locked (the shop's own refunds raise ``refunded_total`` under the same
+    lock, so they are never counted twice). Returns 0 when nothing is new.
+    """
+    amount = money(min(refunded_total, order.total) - order.refunded_total)
+    if amount <= 0:
+        return Decimal("0.00")
+    Payment.objects.create(
+        order=order,
+        reference=f"{order.number}-provider-{transaction_id}"[:64],
+        kind=PaymentKind.REFUND,
+        result=PaymentResult.SUCCEEDED,
+        amount=amount,
+        currency=order.currency,
+        gateway=get_gateway().name,
+        gateway_transaction_id=transaction_id,
+    )
+    issue_credit_note(
+        order=order,
+        lines=[
+            {
+                "sku": "",
+                "description": "Refund made at the payment provider",
+                "quantity": 1,
+                "unit_price": f"{amount:.2f}",
+                "line_total": f"{amount:.2f}",
+            }
+        ],
+        subtotal=amount,
+        shipping_total=Decimal("0.00"),
+        tax_total=Decimal("0.00"),
+        total=amount,
+    )
+    order.refunded_total += amount
+    order.payment_status = (
+        PaymentStatus.REFUNDED
+        if order.refunded_total >= order.total
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
+    OrderEvent.objects.create(
+        order=order,
+        type=OrderEventType.REFUND_ISSUED,
+        note=f"Refund of {amount} {order.currency} made at the payment provider "
+        f"({transaction_id}).",
+    )
     return amount

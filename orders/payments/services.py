@@ -11,6 +11,7 @@ with its amount and result. Callers decide where the rows are written:
   attempts and the caller re-records them after the rollback (``persist_attempts``).
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -29,6 +30,8 @@ from orders.payments.gateways import (
     TransientPaymentError,
     get_gateway,
 )
+
+logger = logging.getLogger(__name__)
 
 _Result = TypeVar("_Result", ChargeResult, RefundResult)
 
@@ -144,6 +147,35 @@ def refund_with_retries(
         gateway=gateway,
     )
     return result
+
+
+def pending_charge_id(*, order: Order) -> str:
+    """Return the provider's id of the order's payment that waits for the customer."""
+    row = (
+        Payment.objects.filter(
+            reference=order.number, kind=PaymentKind.CHARGE, result=PaymentResult.PENDING
+        )
+        .exclude(gateway_transaction_id="")
+        .order_by("-id")
+        .first()
+    )
+    return row.gateway_transaction_id if row else ""
+
+
+def void_pending_payment(*, order: Order) -> bool:
+    """Cancel the order's pending payment at the provider so it can no longer succeed; return
+    whether the provider cancelled it. Best effort, never raises: a payment that cannot be
+    cancelled (it succeeded meanwhile, or the provider is down) is logged, and its success
+    webhook refunds it (``orders.payments.confirmation``)."""
+    charge_id = pending_charge_id(order=order)
+    if not charge_id:
+        return False
+    try:
+        get_gateway().cancel(charge_id=charge_id, reference=order.number)
+    except (PaymentDeclined, TransientPaymentError) as exc:
+        logger.warning("Could not cancel the pending payment %s of %s: %s", charge_id, order, exc)
+        return False
+    return True
 
 
 def persist_attempts(*, attempts: Iterable[Payment]) -> None:

@@ -52,7 +52,7 @@ ZERO_DECIMAL = frozenset(
 THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
-def exponent(currency: str) -> int:
+def exponent(*, currency: str) -> int:
     """Return how many minor-unit digits ``currency`` has for Stripe."""
     code = currency.upper()
     return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
@@ -60,13 +60,13 @@ def exponent(currency: str) -> int:
 
 def to_minor(*, amount: Decimal, currency: str) -> int:
     """Return ``amount`` (major units) as Stripe's integer amount in minor units."""
-    scaled = amount.scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    scaled = amount.scaleb(exponent(currency=currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return int(scaled)
 
 
 def from_minor(*, amount: int, currency: str) -> Decimal:
     """Return Stripe's integer ``amount`` (minor units) in major units."""
-    places = exponent(currency)
+    places = exponent(currency=currency)
     return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
@@ -179,6 +179,19 @@ class StripeGateway(PaymentGateway):
             if intent["status"] == "succeeded":
                 return self._charge_result(intent)
         return None
+
+    # -- cancel -------------------------------------------------------------------------------
+    def cancel(self, *, charge_id: str, reference: str) -> None:
+        """Cancel a PaymentIntent that waits for the customer (``requires_action``); Stripe
+        refuses (``PaymentDeclined``) once it succeeded."""
+        try:
+            self.client.v1.payment_intents.cancel(
+                charge_id,
+                params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": f"cancel-{reference}"},
+            )
+        except stripe.StripeError as exc:
+            raise self._translate(exc) from exc
 
     # -- webhooks -----------------------------------------------------------------------------
     def parse_webhook(self, *, payload: bytes, headers: dict[str, str]) -> WebhookEvent:

@@ -19,12 +19,14 @@ from django.utils import timezone
 from catalog.models import Variant
 from inventory.models import StockItem
 from inventory.selectors import low_stock_condition, with_available
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 
 DAYS = 30
 TOP_PRODUCTS = 10
 LOW_STOCK_LIMIT = 50
 PACKING_LIMIT = 50
+# Orders whose money never came in.
+UNPAID = [PaymentStatus.PENDING, PaymentStatus.UNPAID]
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,16 @@ def sales_by_day(*, days: int = DAYS, today: date | None = None) -> list[DaySale
     """Return one entry per day (oldest first) with the orders placed and their net revenue.
 
     Net revenue is ``total - refunded_total``, so cancelled (fully refunded) orders count for
-    nothing and returns reduce the day the order was placed. Days without orders are zeros.
-    One query.
+    nothing and returns reduce the day the order was placed. Orders never paid (still waiting
+    for the payment, or cancelled before it went through) are left out. Days without orders
+    are zeros. One query.
     """
     tz = timezone.get_current_timezone()
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
     rows = (
         Order.objects.filter(created_at__date__gte=start, created_at__date__lte=today)
+        .exclude(payment_status__in=UNPAID)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
         .annotate(orders=Count("id"), revenue=Sum(F("total") - F("refunded_total")))
@@ -101,14 +105,14 @@ def top_products(
 ) -> list[ProductSales]:
     """Return the best sellers by units (net of returns) in orders of the last ``days`` days.
 
-    Cancelled orders do not count. Grouped by product (lines whose variant was deleted are
+    Cancelled orders and orders waiting for their payment do not count. Grouped by product (lines whose variant was deleted are
     grouped under their snapshot name). One query.
     """
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
     rows = (
         OrderLine.objects.filter(order__created_at__date__gte=start)
-        .exclude(order__status=OrderStatus.CANCELLED)
+        .exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT])
         .values("variant__product_id", "product_name")
         .annotate(
             units=Sum(F("quantity") - F("returned_quantity")),

@@ -20,6 +20,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from orders.tests.stripe_server import stripe_api  # noqa: F401 - a fixture for every test here
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -6,7 +6,12 @@ from accounts.tests.factories import StaffUserFactory, UserFactory
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem, StockMovement
 from orders.errors import InvalidTransition, PaymentUnavailableError
-from orders.lifecycle import ALLOWED_TRANSITIONS, cancel_order, transition_order
+from orders.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    CONFIRMATION_ONLY,
+    cancel_order,
+    transition_order,
+)
 from orders.models import InvoiceKind, OrderStatus, Payment, PaymentStatus
 from orders.payments.gateways import MockGateway
 from orders.signals import order_status_changed
@@ -18,6 +23,7 @@ S = OrderStatus
 
 def test_the_table_is_exactly_the_contract():
     assert dict(ALLOWED_TRANSITIONS) == {
+        S.PENDING_PAYMENT: {S.RECEIVED, S.CANCELLED},
         S.RECEIVED: {S.PROCESSING, S.CANCELLED},
         S.PROCESSING: {S.FULFILLED, S.CANCELLED},
         S.FULFILLED: {S.SHIPPED, S.CANCELLED},
@@ -27,14 +33,16 @@ def test_the_table_is_exactly_the_contract():
     }
 
 
-ALL_MOVES = [(a, b) for a in S.values for b in S.values]
+# Orders are walked there by staff; pending_payment orders (3-D Secure) are covered by
+# test_pending_payments (only the provider's answer confirms them).
+ALL_MOVES = [(a, b) for a in S.values for b in S.values if a != S.PENDING_PAYMENT]
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ALL_MOVES)
 def test_every_move_is_allowed_or_rejected_per_the_table(from_status, to_status):
     order = order_in(from_status)
     staff = StaffUserFactory()
-    if to_status in ALLOWED_TRANSITIONS[from_status]:
+    if to_status in ALLOWED_TRANSITIONS[from_status] and to_status not in CONFIRMATION_ONLY:
         moved = transition_order(order=order, to_status=to_status, user=staff, note="ok")
         assert moved.status == to_status
         event = moved.events.last()

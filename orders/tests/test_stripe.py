@@ -15,23 +15,10 @@ from orders.payments.gateways import (
 from orders.payments.services import charge_with_retries, refund_with_retries
 from orders.payments.stripe import StripeGateway, from_minor, to_minor
 from orders.tests.factories import fast_gateway, place  # noqa: F401
-from orders.tests.stripe_server import StripeStandIn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
 STRIPE = "orders.payments.stripe.StripeGateway"
-
-
-@pytest.fixture
-def stripe_api(settings):
-    """A running stand-in, with the shop's Stripe settings pointing at it."""
-    server = StripeStandIn().start()
-    settings.SHOP_PAYMENT_GATEWAY = STRIPE
-    settings.STRIPE_SECRET_KEY = "sk_test_shop"
-    settings.STRIPE_API_BASE = server.url
-    settings.STRIPE_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def charge(token="pm_card_visa", reference="SHOP-1", amount="12.34"):
@@ -189,14 +176,3 @@ def test_checkout_with_a_declined_stripe_card_places_nothing(stripe_api):
     with pytest.raises(PaymentDeclinedError):
         place(token="pm_card_chargeDeclined")
     assert not Order.objects.exists()
-
-
-def test_a_card_needing_3d_secure_is_refused_cleanly_and_the_stock_given_back(stripe_api):
-    from inventory.models import StockItem
-
-    with pytest.raises(PaymentDeclinedError, match="3-D Secure") as refused:
-        place(token="pm_card_threeDSecure2Required")
-    assert refused.value.status_code == 402
-    assert not Order.objects.exists()
-    assert StockItem.objects.get().allocated == 0
-    assert Payment.objects.get().result == PaymentResult.PENDING

@@ -402,6 +402,11 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
+# The Stripe.js the checkout page loads when the Stripe adapter is active (tests: the stand-in's).
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Seconds an order may wait in pending_payment (3-D Secure) before cancel_expired_payments
+# cancels it and releases its stock.
+SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)
 # Fail closed (shop/checks.py): with DEBUG=false start-up refuses the mock gateway and SQLite
 # unless these explicit opt-ins say otherwise.
 SHOP_ALLOW_TEST_PAYMENTS = env.bool("SHOP_ALLOW_TEST_PAYMENTS", default=False)

@@ -148,3 +148,29 @@ def test_the_test_settings_opt_in_explicitly(settings):
     assert settings.SHOP_ALLOW_TEST_PAYMENTS is True
     assert settings.SHOP_ALLOW_SQLITE is True
     assert production_errors() == []
+
+
+STRIPE = "orders.payments.stripe.StripeGateway"
+STRIPE_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_live_x",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
+    "STRIPE_WEBHOOK_SECRET": "whsec_x",
+}
+
+
+def test_stripe_with_its_keys_passes_in_production():
+    with production(SHOP_PAYMENT_GATEWAY=STRIPE, **STRIPE_KEYS):
+        assert ids() == []
+
+
+@pytest.mark.parametrize("missing", sorted(STRIPE_KEYS))
+def test_stripe_without_a_key_or_the_webhook_secret_is_refused_in_production(missing):
+    with production(SHOP_PAYMENT_GATEWAY=STRIPE, **{**STRIPE_KEYS, missing: ""}):
+        [error] = production_errors()
+    assert error.id == "orders.E001"
+    assert missing in error.msg
+
+
+def test_stripe_settings_are_not_checked_in_development():
+    with override_settings(DEBUG=True, SHOP_PAYMENT_GATEWAY=STRIPE, STRIPE_SECRET_KEY=""):
+        assert "orders.E001" not in ids()

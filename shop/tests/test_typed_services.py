@@ -32,8 +32,10 @@ WORKFLOW_MODULES = frozenset(
         "orders.checkout.recovery",
         "orders.fulfilment.couriers",
         "orders.lifecycle",
+        "orders.payments.confirmation",
         "orders.payments.gateways",
         "orders.payments.refunds",
+        "orders.payments.stripe",
         "orders.reports.dashboard",
     }
 )

@@ -2,14 +2,15 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from orders.checkout.recovery import recover_stale_checkouts
+from orders.checkout.recovery import recover_stale_checkouts, refund_unanswered_charges
 
 
 class Command(BaseCommand):
     help = (
         "Undo stale checkouts, which died between the charge and the order (older than "
         "CHECKOUT_TIMEOUT, or --older-than seconds): refund, deallocate, end the cart's "
-        "checkout. Safe to run from cron every minute, even twice at once."
+        "checkout; then refund charges the provider made although every attempt failed for "
+        "us (found by their reference). Safe to run from cron every minute, even twice at once."
     )
 
     def add_arguments(self, parser) -> None:
@@ -29,3 +30,5 @@ class Command(BaseCommand):
         for number in numbers:
             self.stdout.write(f"Recovered checkout {number}.")
         self.stdout.write(f"Recovered {len(numbers)} checkout(s).")
+        for number in refund_unanswered_charges(older_than=age):
+            self.stdout.write(f"Refunded the unanswered charge of {number}.")
