@@ -129,6 +129,10 @@ def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
     return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
 
 
+def return_rejected_context(order, *, return_id: int, reason: str) -> dict:
+    return {"order": order_summary(order), "return_id": return_id, "reason": reason}
+
+
 def low_stock_context(item, *, sku: str, available: int) -> dict:
     variant = item.variant
     return {

@@ -9,6 +9,7 @@ class NotificationKind(models.TextChoices):
     ORDER_SHIPPED = "order_shipped", "Order shipped"
     ORDER_CANCELLED = "order_cancelled", "Order cancelled"
     REFUND_ISSUED = "refund_issued", "Refund issued"
+    RETURN_REJECTED = "return_rejected", "Return rejected"
     LOW_STOCK = "low_stock", "Low stock alert"
 
 

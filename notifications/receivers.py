@@ -26,7 +26,7 @@ from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.services import create_notification
 from orders.models import Order, OrderStatus
-from orders.signals import order_placed, order_status_changed, refund_issued
+from orders.signals import order_placed, order_status_changed, refund_issued, return_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,17 @@ def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs)
         recipient=order.email,
         context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
         event_key=f"refund:{return_id}",
+    )
+
+
+@receiver(return_rejected, dispatch_uid="notifications.return_rejected")
+def on_return_rejected(sender, *, order_id: int, return_id: int, reason: str, **kwargs) -> None:
+    order = Order.objects.get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.RETURN_REJECTED,
+        recipient=order.email,
+        context=contexts.return_rejected_context(order, return_id=return_id, reason=reason),
+        event_key=f"return_rejected:{return_id}",
     )
 
 

@@ -12,12 +12,10 @@ from orders.models import (
     OrderStatus,
     PackingTask,
     Payment,
-    ReturnLine,
-    ReturnRequest,
-    ReturnStatus,
     Shipment,
 )
-from orders.returns.services import receive_return
+from orders.payments import admin as payments_admin  # noqa: F401 - registers its admins
+from orders.returns import admin as returns_admin  # noqa: F401 - registers its admins
 from shop.errors import DomainError
 
 
@@ -133,50 +131,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-class ReturnLineInline(ReadOnlyInline):
-    model = ReturnLine
-    fields = ["order_line", "quantity"]
-    readonly_fields = fields
-
-
-@admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
-    list_display = ["id", "order", "status", "refund_amount", "created_at", "received_at"]
-    list_filter = ["status"]
-    search_fields = ["order__number", "order__email"]
-    list_select_related = ["order"]
-    readonly_fields = [
-        "order",
-        "status",
-        "reason",
-        "refund_amount",
-        "created_at",
-        "received_at",
-        "received_by",
-    ]
-    inlines = [ReturnLineInline]
-    actions = ["receive"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_receive_permission(self, request) -> bool:
-        return request.user.has_perm("orders.receive_return")
-
-    @admin.action(
-        description="Receive items: restock, refund, credit note", permissions=["receive"]
-    )
-    def receive(self, request, queryset):
-        done = 0
-        for rr in queryset.filter(status=ReturnStatus.REQUESTED).order_by("pk"):
-            try:
-                receive_return(return_request=rr, user=request.user)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"Return {rr.pk}: {exc.detail}", messages.ERROR)
-        self.message_user(request, f"{done} return(s) received and refunded.", messages.SUCCESS)
 
 
 class PackingStateFilter(admin.SimpleListFilter):

@@ -6,6 +6,7 @@ order_placed(sender, order_id: int, order_token: str | None)
 order_status_changed(sender, order_id: int, from_status: str, to_status: str, refund_amount: str | None)
     For a cancellation, ``refund_amount`` is the amount refunded (decimal string).
 refund_issued(sender, order_id: int, return_id: int, amount: str)
+return_rejected(sender, order_id: int, return_id: int, reason: str)
 
 Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
 (the notifications outbox) commit with it or not at all. A receiver must therefore write only
@@ -18,3 +19,4 @@ from django.dispatch import Signal
 order_placed = Signal()
 order_status_changed = Signal()
 refund_issued = Signal()
+return_rejected = Signal()

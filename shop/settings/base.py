@@ -403,6 +403,8 @@ SHOP_ALLOW_SQLITE = env.bool("SHOP_ALLOW_SQLITE", default=False)
 # seed_shop creates the admin@shop.com superuser with this password; unset, only with DEBUG=true
 # (demo password) and production uses `createsuperuser`.
 SHOP_SEED_ADMIN_PASSWORD = env.str("SHOP_SEED_ADMIN_PASSWORD", default="")
+# Customers may open a return this many days after delivery (API: 400 return_window_closed).
+SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=30)
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
