@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -36,3 +37,21 @@ def get_courier() -> Courier:
     path = getattr(settings, "SHOP_COURIER", "orders.fulfilment.couriers.MockCourier")
     courier_class: type[Courier] = import_string(path)
     return courier_class()
+
+
+#: Carriers staff can pick when they enter a tracking number themselves, with the public
+#: tracking page of each (``{}`` is the tracking number).
+TRACKING_URLS: dict[str, str] = {
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={}",
+    "DPD": "https://track.dpd.co.uk/parcels/{}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/{}",
+    "UPS": "https://www.ups.com/track?tracknum={}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+}
+
+
+def tracking_url(*, carrier: str, tracking_number: str) -> str:
+    """Return the carrier's public tracking page for ``tracking_number`` ('' if unknown)."""
+    pattern = TRACKING_URLS.get(carrier)
+    return pattern.format(quote(tracking_number, safe="")) if pattern else ""
