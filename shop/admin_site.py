@@ -9,8 +9,11 @@ only open for, superusers: they are for debugging, not for daily work.
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest
+from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import reverse
 
 SALES, CATALOGUE, STOCK, CUSTOMERS, SETTINGS, LIBRARY = (
     "Sales",
@@ -49,6 +52,21 @@ class ShopAdminSite(admin.AdminSite):
     """The admin with the shop's name and the task grouping (see module docstring)."""
 
     index_title = "Back office"
+    #: The form of the admin's "change password" page; the accounts app sets its own (which
+    #: also clears ``must_change_password``) from its admin module.
+    password_change_form: type[PasswordChangeForm] | None = None
+
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context=None
+    ) -> HttpResponseBase:
+        """The admin's password change page, with ``password_change_form`` (a redirect once
+        the password is changed)."""
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=self.password_change_form or AdminPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     @property
     def site_header(self) -> str:  # type: ignore[override]
@@ -107,13 +125,3 @@ def tuck_away_library_tables(site: admin.AdminSite) -> None:
         cls = type(model_admin)
         site.unregister(model)
         site.register(model, type(f"SuperuserOnly{cls.__name__}", (SuperuserOnlyAdmin, cls), {}))
-
-
-class ShopAdminConfig(AdminConfig):
-    """``django.contrib.admin`` with ``ShopAdminSite`` as the default site."""
-
-    default_site = "shop.admin_site.ShopAdminSite"
-
-    def ready(self) -> None:
-        super().ready()
-        tuck_away_library_tables(admin.site)
