@@ -8,12 +8,15 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
 
 from catalog import services, thumbnails
 from catalog.admin_forms import ProductForm, VariantForm, VariantInlineForm
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from catalog.resources import VariantResource
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
+from shop.admin_io import SPREADSHEET_FORMATS
 
 
 @admin.register(Category)
@@ -196,8 +199,18 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
+class VariantAdmin(ImportExportMixin, admin.ModelAdmin):
+    """Variants; "Import" and "Export" take products and variants as CSV or XLSX (one row per
+    SKU, ``catalog.resources``), with a preview of every row's errors before anything is
+    written."""
+
     form = VariantForm
+    resource_classes = [VariantResource]
+    formats = SPREADSHEET_FORMATS
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
     list_display = ["sku", "product", "name", "price_money", "is_active"]
     list_select_related = ["product"]
     list_filter = ["is_active"]

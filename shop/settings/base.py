@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "django_countries",
+    "import_export",
     "django_tasks",
     "django_tasks_db",
     "shop",
@@ -361,6 +362,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# CSV/XLSX import and export in the admin (django-import-export). Importing needs the model's
+# "add" permission, exporting its "view" one; an import is previewed (dry run, in a rolled-back
+# transaction) and written only when confirmed without row errors.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Cells starting with =, +, - or @ are escaped in exports (no formulas from customer data).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
