@@ -5,7 +5,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, PasswordChangeForm,
 
 from accounts.addresses.forms import CountryChoiceField
 from accounts.models import Address, User
+from accounts.resources import CustomerResource
 from accounts.services import change_password, normalize_email
+from shop.admin_io import StreamedExportMixin
 
 
 class StaffPasswordChangeForm(PasswordChangeForm):
@@ -75,9 +77,11 @@ class AddressInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(StreamedExportMixin, DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserCreationForm
+    resource_classes = [CustomerResource]
+    export_name = "customers"
     inlines = [AddressInline]
     list_display = (
         "email",

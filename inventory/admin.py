@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 from inventory import services
 from inventory.errors import InsufficientStock
 from inventory.models import MovementReason, StockHold, StockItem, StockMovement
+from inventory.resources import StockLevelResource
 from inventory.selectors import is_low_stock, low_stock_condition, with_available
+from shop.admin_io import StreamedExportMixin
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -103,7 +105,7 @@ class StockMovementInline(admin.TabularInline):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(admin.ModelAdmin):
+class StockItemAdmin(StreamedExportMixin, admin.ModelAdmin):
     list_display = [
         "sku",
         "product_name",
@@ -131,6 +133,8 @@ class StockItemAdmin(admin.ModelAdmin):
     ordering = ["variant__sku"]
     show_full_result_count = False
     change_form_template = "admin/inventory/stockitem/change_form.html"
+    resource_classes = [StockLevelResource]
+    export_name = "stock-levels"
 
     def get_queryset(self, request):
         return with_available(

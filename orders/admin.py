@@ -31,8 +31,10 @@ from orders.models import (
     PackingTask,
 )
 from orders.payments import admin as payments_admin  # noqa: F401 - registers its admins
+from orders.resources import OrderResource
 from orders.returns import admin as returns_admin  # noqa: F401 - registers its admins
 from orders.selectors import customer_summary
+from shop.admin_io import StreamedExportMixin
 from shop.errors import DomainError
 
 
@@ -125,7 +127,7 @@ def format_address(address: object) -> list[str]:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
     list_display = ["number", "customer", "status", "payment_status", "total_money", "created_at"]
     list_display_links = ["number"]
     list_filter = ["status", "payment_status", "created_at"]
@@ -144,6 +146,8 @@ class OrderAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     show_full_result_count = False
     change_form_template = "admin/orders/order/change_form.html"
+    resource_classes = [OrderResource]
+    export_name = "orders"
     fields = ["number", "status", "payment_status", "created_at", "updated_at", "notes"]
     readonly_fields = fields
     actions = [
