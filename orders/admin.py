@@ -148,7 +148,7 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
     resource_classes = [OrderResource]
     export_name = "orders"
-    fields = ["number", "status", "payment_status", "created_at", "updated_at", "notes"]
+    fields = ["created_at", "updated_at", "notes"]
     readonly_fields = fields
     actions = [
         _move_action(OrderStatus.PROCESSING, "Start processing (creates packing task)"),
