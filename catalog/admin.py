@@ -73,6 +73,11 @@ class VariantInline(admin.TabularInline):
         # A new product gets one empty variant row to fill in the same pass.
         return 1 if obj is None else 0
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # A new product's variants have no stock yet: only their starting stock.
+        return [f for f in fields if f != "stock_on_hand"] if obj is None else fields
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("stock")
 

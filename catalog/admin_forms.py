@@ -22,10 +22,14 @@ class AttributeRowsWidget(forms.Widget):
 
     template_name = "admin/widgets/attribute_rows.html"
 
+    def __init__(self, attrs: dict | None = None, blank_rows: int = BLANK_ROWS) -> None:
+        super().__init__(attrs)
+        self.blank_rows = blank_rows
+
     def get_context(self, name: str, value: Any, attrs: dict | None) -> dict:
         context = super().get_context(name, value, attrs)
         pairs = list(value.items()) if isinstance(value, dict) else list(value or [])
-        context["rows"] = [*pairs, *([("", "")] * BLANK_ROWS)]
+        context["rows"] = [*pairs, *([("", "")] * self.blank_rows)]
         return context
 
     def _render(self, template_name: str, context: dict, renderer=None) -> SafeString:
@@ -78,25 +82,25 @@ class AttributesField(forms.Field):
 class VariantInlineForm(forms.ModelForm):
     """A variant row; a new variant also takes its starting stock (``inventory.services``)."""
 
-    attributes = AttributesField(required=False)
+    attributes = AttributesField(required=False, widget=AttributeRowsWidget(blank_rows=1))
     starting_stock = forms.IntegerField(
         min_value=0,
         max_value=1_000_000,
         required=False,
         initial=0,
         help_text="Units on hand (new variants only).",
-        widget=forms.NumberInput(attrs={"style": "width: 6em"}),
     )
 
     class Meta:
         model = Variant
         fields = ["sku", "name", "price", "attributes", "is_active", "position"]
-        widgets = {
-            "sku": forms.TextInput(attrs={"size": 14}),
-            "name": forms.TextInput(attrs={"size": 12}),
-            "price": forms.NumberInput(attrs={"style": "width: 7em", "step": "0.01"}),
-            "position": forms.NumberInput(attrs={"style": "width: 4em"}),
-        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # An existing variant's stock changes in Stock, never here.
+            self.fields["starting_stock"].widget = forms.HiddenInput()
+            self.fields["starting_stock"].disabled = True
 
 
 class ProductForm(forms.ModelForm):
