@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
+from import_export.admin import ImportMixin
 
 from inventory import services
 from inventory.errors import InsufficientStock
@@ -105,7 +106,7 @@ class StockMovementInline(admin.TabularInline):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(StreamedExportMixin, admin.ModelAdmin):
+class StockItemAdmin(ImportMixin, StreamedExportMixin, admin.ModelAdmin):
     list_display = [
         "sku",
         "product_name",
@@ -135,6 +136,14 @@ class StockItemAdmin(StreamedExportMixin, admin.ModelAdmin):
     change_form_template = "admin/inventory/stockitem/change_form.html"
     resource_classes = [StockLevelResource]
     export_name = "stock-levels"
+    import_export_change_list_template = "admin/shop/change_list_import_export_streamed.html"
+
+    def has_import_permission(self, request) -> bool:
+        # Counted quantities change stock: the same permission as adjusting it.
+        return self.has_adjust_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def get_queryset(self, request):
         return with_available(

@@ -160,3 +160,9 @@ def test_fulfilment_may_export_but_not_import_products(client):
     client.force_login(StaffUserFactory(roles=[FULFILMENT]))
     assert client.get(reverse(IMPORT)).status_code == 403
     assert client.get(reverse("admin:catalog_variant_export")).status_code == 200
+
+
+def test_the_product_list_links_to_import_and_export(manager):
+    page = manager.get(reverse("admin:catalog_product_changelist")).content.decode()
+    assert reverse(IMPORT) in page
+    assert reverse("admin:catalog_variant_export") in page
