@@ -26,6 +26,7 @@ from accounts.addresses.rules import ADDRESS_FIELD_NAMES
 from orders.fulfilment.couriers import TRACKING_URLS, tracking_url
 from orders.lifecycle import allowed_targets, cancel_order, transition_order
 from orders.models import (
+    InvoiceKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -85,7 +86,6 @@ MOVE_LABELS = {
     OrderStatus.DELIVERED: "Mark delivered",
     OrderStatus.CANCELLED: "Cancel and refund",
 }
-OTHER_CARRIER = "__other__"
 
 
 class ShipForm(forms.Form):
@@ -254,7 +254,8 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
                 for s in order.shipments.all()
             ],
             "payments": list(order.payments.all()) if can_see_payments else None,
-            "refunds": [i for i in order.invoices.all() if i.kind == "credit_note"],
+            "refunds": [i for i in order.invoices.all() if i.kind == InvoiceKind.CREDIT_NOTE],
+            "refundable": order.total - order.refunded_total,
             "panels": [html for panel in ORDER_PANELS if (html := panel(request, order))],
             **(extra_context or {}),
         }
@@ -273,6 +274,11 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
             )
             return self._back(order)
         carrier = tracking = ""
+        if to_status == OrderStatus.CANCELLED and not request.POST.get("confirm"):
+            self.message_user(
+                request, "Tick the box to confirm the cancellation and refund.", messages.ERROR
+            )
+            return self._back(order)
         if to_status == OrderStatus.SHIPPED:
             form = ShipForm(request.POST)
             if not form.is_valid():

@@ -98,7 +98,11 @@ def test_customer_service_cancels_but_cannot_move(client):
     move(client, order, OrderStatus.PROCESSING)
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED
-    move(client, order, OrderStatus.CANCELLED)
+    response = move(client, order, OrderStatus.CANCELLED)
+    assert "Tick the box to confirm" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
+    move(client, order, OrderStatus.CANCELLED, confirm="1")
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
 

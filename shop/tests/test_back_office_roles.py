@@ -62,7 +62,10 @@ def test_fulfilment_moves_orders_and_receives_returns_but_does_not_cancel_or_edi
     assert status(client, "orders_order_move", order.pk, method="post", data=move) == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
-    client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "cancelled"})
+    client.post(
+        reverse("admin:orders_order_move", args=[order.pk]),
+        {"to_status": "cancelled", "confirm": "1"},
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
     assert status(client, "orders_return_receive", shop["return"].pk, method="post") == 302
@@ -82,7 +85,10 @@ def test_customer_service_cancels_and_sees_customers_but_moves_nothing(client, s
     client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "processing"})
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED
-    client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "cancelled"})
+    client.post(
+        reverse("admin:orders_order_move", args=[order.pk]),
+        {"to_status": "cancelled", "confirm": "1"},
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     reject = {"reason": "No"}
