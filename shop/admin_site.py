@@ -35,6 +35,17 @@ GROUPS: dict[str, str] = {
     "notifications": CUSTOMERS,
     "auth": SETTINGS,
 }
+#: Models listed first in their group, in this order (the daily work first); others follow
+#: alphabetically.
+FIRST = (
+    "orders.Order",
+    "orders.ReturnRequest",
+    "orders.PackingTask",
+    "catalog.Product",
+    "catalog.Variant",
+    "inventory.StockItem",
+    "accounts.User",
+)
 #: Apps whose tables are library internals: superusers only.
 LIBRARY_APPS = frozenset(
     {"axes", "token_blacklist", "django_tasks_database", "easy_thumbnails", "sites"}
@@ -46,6 +57,11 @@ def group_of(*, app_label: str, object_name: str) -> str:
     if app_label in LIBRARY_APPS:
         return LIBRARY
     return GROUPS.get(f"{app_label}.{object_name}", GROUPS.get(app_label, SETTINGS))
+
+
+def _position(model: dict) -> tuple[int, str]:
+    label = model["_label"]
+    return (FIRST.index(label) if label in FIRST else len(FIRST), str(model["name"]))
 
 
 class ShopAdminSite(admin.AdminSite):
@@ -83,8 +99,11 @@ class ShopAdminSite(admin.AdminSite):
         grouped: dict[str, list[dict]] = {}
         for app in apps:
             for model in app["models"]:
+                label = f"{app['app_label']}.{model['object_name']}"
                 group = group_of(app_label=app["app_label"], object_name=model["object_name"])
-                grouped.setdefault(group, []).append(model)
+                grouped.setdefault(group, []).append({**model, "_label": label})
+        for models in grouped.values():
+            models.sort(key=_position)
         return [
             {
                 "name": group,

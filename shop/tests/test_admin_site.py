@@ -66,3 +66,13 @@ def test_addresses_are_named_correctly(client):
 def test_unknown_models_fall_back_to_settings():
     assert group_of(app_label="webhooks", object_name="Endpoint") == "Settings"
     assert group_of(app_label="orders", object_name="Anything") == "Sales"
+
+
+def test_daily_work_comes_first_in_its_group(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    sales = client.get(reverse("admin:index")).context["app_list"][0]
+    assert [m["object_name"] for m in sales["models"]][:3] == [
+        "Order",
+        "ReturnRequest",
+        "PackingTask",
+    ]
