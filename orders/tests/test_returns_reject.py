@@ -133,3 +133,16 @@ def test_api_reject_needs_the_receive_permission(delivered):
     client.force_authenticate(StaffUserFactory(roles=[CUSTOMER_SERVICE]))
     response = client.post(f"/api/v1/returns/{rr.pk}/reject/", {"reason": "No"}, format="json")
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+
+
+def test_order_page_says_when_returns_closed_and_why_a_return_was_refused(client, delivered):
+    rr = requested(delivered)
+    reject_return(return_request=rr, user=StaffUserFactory(), reason="Worn outdoors")
+    client.force_login(delivered.user)
+    page = client.get(f"/orders/{delivered.number}/").content.decode()
+    assert "Not accepted: Worn outdoors" in page
+    assert 'data-testid="returns-closed"' not in page
+    age_delivery(delivered, 45)
+    page = client.get(f"/orders/{delivered.number}/").content.decode()
+    assert 'data-testid="returns-closed"' in page
+    assert "Request a return" not in page
