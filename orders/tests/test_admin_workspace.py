@@ -184,3 +184,27 @@ def test_order_list_is_constant_in_queries(client, django_assert_max_num_queries
         place()
     with django_assert_max_num_queries(12):
         client.get(reverse("admin:orders_order_changelist"))
+
+
+@pytest.mark.parametrize("lines", [1, 6])
+def test_order_page_is_constant_in_queries(client, django_assert_max_num_queries, lines):
+    client.force_login(StaffUserFactory(roles=[FINANCE, CUSTOMER_SERVICE]))
+    items = [(make_variant(on_hand=5), 1) for _ in range(lines)]
+    order = order_in(OrderStatus.SHIPPED, items=items)
+    with django_assert_max_num_queries(21):
+        page_of(client, order)
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_returns_list_is_constant_in_queries(client, django_assert_max_num_queries, count):
+    from orders.returns.services import request_return
+
+    client.force_login(StaffUserFactory(roles=[FULFILMENT]))
+    for _ in range(count):
+        order = order_in(OrderStatus.DELIVERED)
+        request_return(
+            order=order, user=order.user, lines=[{"sku": order.lines.first().sku, "quantity": 1}]
+        )
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("admin:orders_returnrequest_changelist"))
+    assert response.status_code == 200
