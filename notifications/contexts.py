@@ -184,6 +184,10 @@ def return_requested_context(return_request, *, address_lines: list[str]) -> dic
     }
 
 
+def return_rejected_context(order, *, return_id: int, reason: str) -> dict:
+    return {"order": order_summary(order), "return_id": return_id, "reason": reason}
+
+
 def low_stock_context(item, *, sku: str, available: int) -> dict:
     variant = item.variant
     return {

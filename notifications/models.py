@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     ORDER_CANCELLED = "order_cancelled", "Order cancelled"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     RETURN_REQUESTED = "return_requested", "Return instructions"
+    RETURN_REJECTED = "return_rejected", "Return rejected"
     LOW_STOCK = "low_stock", "Low stock alert"
     PAYMENT_DISPUTED = "payment_disputed", "Payment dispute alert"
 

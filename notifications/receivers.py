@@ -34,6 +34,7 @@ from orders.signals import (
     order_status_changed,
     payment_disputed,
     refund_issued,
+    return_rejected,
     return_requested,
 )
 
@@ -151,6 +152,17 @@ def on_payment_disputed(
             context=context,
             event_key=f"dispute:{order.pk}:{dispute_id}:{email.lower()}",
         )
+
+
+@receiver(return_rejected, dispatch_uid="notifications.return_rejected")
+def on_return_rejected(sender, *, order_id: int, return_id: int, reason: str, **kwargs) -> None:
+    order = Order.objects.get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.RETURN_REJECTED,
+        recipient=order.email,
+        context=contexts.return_rejected_context(order, return_id=return_id, reason=reason),
+        event_key=f"return_rejected:{return_id}",
+    )
 
 
 def staff_recipients() -> list[str]:

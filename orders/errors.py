@@ -21,6 +21,7 @@ class OrderErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     RETURN_NOT_ALLOWED = "return_not_allowed"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
     CHECKOUT_FAILED = "checkout_failed"
     INVALID_SIGNATURE = "invalid_signature"
     CART_CHANGED = "cart_changed"
@@ -121,6 +122,14 @@ class ReturnNotAllowed(DomainError):
     default_detail = "This order cannot be returned."
 
 
+class ReturnWindowClosed(DomainError):
+    """The order was delivered more than ``SHOP_RETURN_WINDOW_DAYS`` days ago."""
+
+    code = OrderErrorCode.RETURN_WINDOW_CLOSED
+    status_code = 400
+    default_detail = "The return window for this order has closed."
+
+
 class InvalidSignatureError(DomainError):
     """A payment provider's webhook whose signature is missing or does not verify."""
 
@@ -144,4 +153,5 @@ __all__ = [
     "PaymentUnavailableError",
     "PriceChanged",
     "ReturnNotAllowed",
+    "ReturnWindowClosed",
 ]

@@ -243,6 +243,10 @@ class ReturnRequestInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class ReturnRejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
 class ReturnLineSerializer(serializers.Serializer):
     sku = serializers.CharField(source="order_line.sku")
     quantity = serializers.IntegerField()
@@ -265,5 +269,6 @@ class ReturnSerializer(serializers.ModelSerializer):
             "currency",
             "created_at",
             "received_at",
+            "rejection_reason",
         ]
         read_only_fields = fields

@@ -34,6 +34,7 @@ from orders.api.serializers import (
     OrderSerializer,
     PendingOrderSerializer,
     PlaceOrderSerializer,
+    ReturnRejectInputSerializer,
     ReturnRequestInputSerializer,
     ReturnSerializer,
     TransitionSerializer,
@@ -43,7 +44,7 @@ from orders.checkout.services import place_guest_order, place_order
 from orders.guest_access import guest_order, new_order_token
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
-from orders.returns.services import receive_return, request_return
+from orders.returns.services import receive_return, reject_return, request_return
 from orders.selectors import orders_for, orders_with_details, returns_list
 from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
@@ -456,7 +457,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=ReturnRequestInputSerializer,
         responses={
             201: ReturnSerializer,
-            400: VALIDATION,
+            400: error("Invalid lines (validation_error), or return_window_closed"),
             401: UNAUTHENTICATED,
             403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
@@ -499,6 +500,7 @@ class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     required_permissions = {
         "list": ("orders.view_returnrequest",),
         "receive": ("orders.receive_return",),
+        "reject": ("orders.receive_return",),
     }
     filter_backends: list = []
     lookup_value_regex = "[^/]+"
@@ -528,4 +530,28 @@ class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         rr = receive_return(return_request=self.get_object(), user=request.user)
+        return Response(ReturnSerializer(returns_list().get(pk=rr.pk)).data)
+
+    @extend_schema(
+        summary="Reject a requested return with a reason, emailed to the customer (staff)",
+        request=ReturnRejectInputSerializer,
+        responses={
+            200: ReturnSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: INVALID_TRANSITION,
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        serializer = ReturnRejectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rr = reject_return(
+            return_request=self.get_object(),
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+        )
         return Response(ReturnSerializer(returns_list().get(pk=rr.pk)).data)
