@@ -22,6 +22,7 @@ from catalog import thumbnails
 from catalog.cache import bump_catalog_version
 from catalog.errors import CategoryCycle, InvalidImage, InvalidVariant, SkuTaken, SlugTaken
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant, unique_slug
+from catalog.signals import product_updated
 from inventory import services as inventory
 
 PRODUCT_FIELDS = ("name", "slug", "description", "category", "attributes", "status")
@@ -179,6 +180,7 @@ def update_product(*, product: Product, **changes: Any) -> Product:
     for name, value in changes.items():
         setattr(product, name, value)
     product.save()
+    product_updated.send(sender=Product, product_id=product.pk)
     return product
 
 
@@ -204,14 +206,17 @@ def update_variant(
     _save_variant(variant)
     if low_stock_threshold is not None:
         inventory.set_low_stock_threshold(variant=variant, threshold=low_stock_threshold)
+    product_updated.send(sender=Product, product_id=variant.product_id)
     return variant
 
 
+@transaction.atomic
 def archive_product(*, product: Product) -> Product:
     """Archive ``product``: it disappears from the shop but stays for orders and reports."""
     if product.status != ProductStatus.ARCHIVED:
         product.status = ProductStatus.ARCHIVED
         product.save(update_fields=["status", "updated_at"])
+        product_updated.send(sender=Product, product_id=product.pk)
     return product
 
 

@@ -14,7 +14,6 @@ committed order whose confirmation can never be sent is what the outbox exists t
 import hashlib
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.dispatch import receiver
@@ -24,6 +23,7 @@ from inventory.models import StockItem
 from inventory.signals import stock_low
 from notifications import contexts
 from notifications.models import Notification, NotificationKind
+from notifications.selectors import staff_recipients
 from notifications.services import create_notification
 from orders.models import Order, OrderStatus
 from orders.signals import order_placed, order_status_changed, refund_issued
@@ -99,23 +99,6 @@ def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs)
         context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
         event_key=f"refund:{return_id}",
     )
-
-
-def staff_recipients() -> list[str]:
-    """Return who gets staff alerts: ``SHOP_STAFF_EMAILS``, else every active staff user."""
-    emails = list(getattr(settings, "SHOP_STAFF_EMAILS", None) or [])
-    if not emails:
-        emails = list(
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True)
-            .exclude(email="")
-            .order_by("pk")
-            .values_list("email", flat=True)
-        )
-    unique: dict[str, str] = {}
-    for email in emails:
-        unique.setdefault(email.strip().lower(), email.strip())
-    return list(unique.values())
 
 
 def _next_low_stock_episode(stock_item_id: int) -> int:
