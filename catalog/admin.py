@@ -4,18 +4,25 @@ Changelists select/annotate what they show so a 10,000-product catalog lists in 
 constant number of queries. Archiving and deleting go through ``catalog.services``.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils.html import format_html
 
 from catalog import services, thumbnails
+from catalog.concurrency import VersionedFormMixin
 from catalog.models import Category, Product, ProductImage, Variant
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
 
 
+class VersionedForm(VersionedFormMixin, forms.ModelForm):
+    """Refuses a stale save (someone saved the row after the page was opened)."""
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = VersionedForm
     list_display = ["tree_name", "slug", "parent", "position", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -71,6 +78,7 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = VersionedForm
     list_display = ["name", "category", "status", "price_from", "variant_count", "created_at"]
     list_select_related = ["category"]
     list_filter = ["status", "category"]
@@ -147,6 +155,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
+    form = VersionedForm
     list_display = ["sku", "product", "name", "price", "is_active"]
     list_select_related = ["product"]
     list_filter = ["is_active"]
