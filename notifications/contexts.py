@@ -125,8 +125,13 @@ def order_cancelled_context(order, *, refund_amount: Any) -> dict:
     return {"order": order_summary(order), "refund_amount": money(amount)}
 
 
-def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
-    return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
+def refund_issued_context(order, *, return_id: int | None, amount: Any, reason: str = "") -> dict:
+    return {
+        "order": order_summary(order),
+        "return_id": return_id,
+        "amount": money(amount),
+        "reason": reason,
+    }
 
 
 def low_stock_context(item, *, sku: str, available: int) -> dict:

@@ -91,13 +91,19 @@ def on_order_status_changed(
 
 
 @receiver(refund_issued, dispatch_uid="notifications.refund_issued")
-def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs) -> None:
+def on_refund_issued(
+    sender, *, order_id: int, return_id: int | None, amount, reason: str = "", **kwargs
+) -> None:
     order = Order.objects.get(pk=order_id)
+    # A return's refund, or a goodwill refund (no return; ``refund_id`` names it).
+    key = f"refund:{return_id}" if return_id else f"refund:goodwill:{kwargs['refund_id']}"
     create_notification(
         kind=NotificationKind.REFUND_ISSUED,
         recipient=order.email,
-        context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
-        event_key=f"refund:{return_id}",
+        context=contexts.refund_issued_context(
+            order, return_id=return_id, amount=amount, reason=reason
+        ),
+        event_key=key,
     )
 
 

@@ -60,6 +60,8 @@ class Order(models.Model):
             ("transition_order", "Can move orders through fulfilment (process, pack, ship)"),
             ("cancel_order", "Can cancel orders (releases stock, refunds the payment)"),
             ("view_sales_dashboard", "Can view the sales dashboard"),
+            ("edit_order", "Can edit orders before fulfilment (lines; charges or refunds)"),
+            ("refund_order", "Can issue goodwill refunds"),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_user_created"),
@@ -115,6 +117,10 @@ class OrderEventType(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURN_REQUESTED = "return_requested", "Return requested"
     REFUND_ISSUED = "refund_issued", "Refund issued"
+    LINE_ADDED = "line_added", "Line added"
+    LINE_CHANGED = "line_changed", "Line quantity changed"
+    LINE_REMOVED = "line_removed", "Line removed"
+    GOODWILL_REFUND = "goodwill_refund", "Goodwill refund"
 
 
 class OrderEvent(models.Model):

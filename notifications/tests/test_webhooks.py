@@ -222,3 +222,23 @@ def test_a_cancelled_order_sends_cancelled_and_refunded(
         order_in(OrderStatus.CANCELLED)
     assert webhook_receiver.types() == ["order.cancelled", "order.refunded"]
     assert webhook_receiver.received[1].payload["data"]["refund"]["reason"] == "cancelled"
+
+
+def test_a_goodwill_refund_sends_order_refunded_and_emails_the_customer(
+    webhook_receiver, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from orders.editing.services import issue_goodwill_refund
+
+    endpoint_for(webhook_receiver, events=["order.refunded"])
+    order = place()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_goodwill_refund(
+            order=order, amount=Decimal("3.00"), reason="Scratched box", user=StaffUserFactory()
+        )
+    (hook,) = webhook_receiver.received
+    assert hook.payload["data"]["refund"] == {"amount": "3.00", "reason": "Scratched box"}
+    email = Notification.objects.get(kind=NotificationKind.REFUND_ISSUED)
+    assert email.recipient == order.email
+    assert email.context["reason"] == "Scratched box"
