@@ -163,3 +163,5 @@ def test_admin_registers_an_endpoint_through_the_service(client, settings):
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.events == ["order.paid"]
     assert len(endpoint.secret) == 64
+    change = reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk])
+    assert endpoint.secret.encode() in client.get(change).content  # to set up the receiver

@@ -49,7 +49,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "events_display", "is_active", "failing_since", "disabled_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
-    readonly_fields = ["failing_since", "disabled_at", "created_at", "updated_at"]
+    readonly_fields = ["signing_secret", "failing_since", "disabled_at", "created_at", "updated_at"]
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj: WebhookEndpoint) -> str:
+        """The secret the receiver verifies ``X-Shop-Signature`` with (set it up there)."""
+        return format_html("<code>{}</code>", obj.secret) if obj.pk else "(generated on save)"
 
     @admin.display(description="events")
     def events_display(self, obj: WebhookEndpoint) -> str:
