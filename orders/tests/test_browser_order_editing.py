@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.tests.factories import DEFAULT_PASSWORD, StaffUserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD
 from catalog.tests.factories import make_variant
 from orders.models import Order, OrderEventType
-from orders.tests.factories import fast_gateway, place  # noqa: F401
+from orders.tests.factories import fast_gateway, place, staff_in  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,7 +23,7 @@ def test_staff_edit_an_order_before_fulfilment_and_issue_a_goodwill_refund(
     lamp = make_variant(product__name="Fjell Lamp", sku="LAMP-1", on_hand=10, price=Decimal("20"))
     make_variant(product__name="Striped Mug", sku="MUG-1", on_hand=10, price=Decimal("7.50"))
     order = place(items=[(lamp, 2)])
-    staff = StaffUserFactory(email="finance@example.com", roles=["Finance"])
+    staff = staff_in("Finance", email="finance@example.com")
 
     page.goto("/admin/")
     page.fill("input[name=username]", staff.email)

@@ -24,7 +24,7 @@ from orders.models import (
     PaymentResult,
     PaymentStatus,
 )
-from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import fast_gateway, order_in, place, staff_in  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_gateway")
 
@@ -135,7 +135,7 @@ def test_a_goodwill_refund_never_exceeds_what_is_left(order):
 
 
 def staff_client(api_client, *roles):
-    api_client.force_authenticate(StaffUserFactory(roles=list(roles)))
+    api_client.force_authenticate(staff_in(*roles))
     return api_client
 
 

@@ -5,10 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import StaffUserFactory
 from catalog.tests.factories import make_variant
 from orders.models import Order, OrderEventType, OrderStatus
-from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import fast_gateway, order_in, place, staff_in  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -24,7 +23,7 @@ def url(order) -> str:
 
 def test_finance_changes_a_line_adds_one_and_refunds_from_the_page(client, order):
     make_variant(sku="MUG-1", on_hand=5, price=Decimal("7.50"))
-    client.force_login(StaffUserFactory(roles=["Finance"]))
+    client.force_login(staff_in("Finance"))
     page = client.get(url(order))
     assert page.status_code == 200
     assert b"csrfmiddlewaretoken" in page.content
@@ -50,7 +49,7 @@ def test_finance_changes_a_line_adds_one_and_refunds_from_the_page(client, order
 
 
 def test_a_refused_change_is_shown_as_a_message_and_nothing_changes(client, order):
-    client.force_login(StaffUserFactory(roles=["Finance"]))
+    client.force_login(staff_in("Finance"))
     response = client.post(
         url(order),
         {"action": "refund", "amount": "1000.00", "reason": "Too generous"},
@@ -67,20 +66,20 @@ def test_a_refused_change_is_shown_as_a_message_and_nothing_changes(client, orde
 
 
 def test_customer_service_edits_but_cannot_refund_and_fulfilment_sees_nothing(client, order):
-    client.force_login(StaffUserFactory(roles=["Customer service"]))
+    client.force_login(staff_in("Customer service"))
     page = client.get(url(order))
     assert b"Goodwill refund" not in page.content
     assert (
         client.post(url(order), {"action": "refund", "amount": "1", "reason": "x"}).status_code
         == 403
     )
-    client.force_login(StaffUserFactory(roles=["Fulfilment"]))
+    client.force_login(staff_in("Fulfilment"))
     assert client.get(url(order)).status_code == 403
 
 
 def test_the_page_offers_no_line_forms_once_fulfilment_started(client):
     shipped = order_in(OrderStatus.SHIPPED)
-    client.force_login(StaffUserFactory(roles=["Finance"]))
+    client.force_login(staff_in("Finance"))
     page = client.get(url(shipped))
     assert b'value="change"' not in page.content
     assert b"only before fulfilment" in page.content
