@@ -4,6 +4,7 @@ Changelists select/annotate what they show so a 10,000-product catalog lists in 
 constant number of queries. Archiving and deleting go through ``catalog.services``.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Subquery
@@ -12,6 +13,7 @@ from import_export.admin import ImportExportMixin
 
 from catalog import services, thumbnails
 from catalog.admin_forms import ProductForm, VariantForm, VariantInlineForm
+from catalog.concurrency import VersionedFormMixin
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
 from catalog.resources import VariantResource
 from inventory import services as inventory
@@ -19,8 +21,13 @@ from inventory.admin import StockMovementInline
 from shop.admin_io import SPREADSHEET_FORMATS
 
 
+class VersionedForm(VersionedFormMixin, forms.ModelForm):
+    """Refuses a stale save (someone saved the row after the page was opened)."""
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = VersionedForm
     list_display = ["tree_name", "slug", "parent", "position", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]

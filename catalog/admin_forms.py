@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from catalog.concurrency import VersionedFormMixin
 from catalog.models import Product, Variant
 
 #: Blank rows offered under the existing attributes.
@@ -79,7 +80,7 @@ class AttributesField(forms.Field):
             return True
 
 
-class VariantInlineForm(forms.ModelForm):
+class VariantInlineForm(VersionedFormMixin, forms.ModelForm):
     """A variant row; a new variant also takes its starting stock (``inventory.services``)."""
 
     attributes = AttributesField(required=False, widget=AttributeRowsWidget(blank_rows=1))
@@ -103,7 +104,7 @@ class VariantInlineForm(forms.ModelForm):
             self.fields["starting_stock"].disabled = True
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(VersionedFormMixin, forms.ModelForm):
     attributes = AttributesField(required=False)
 
     class Meta:
@@ -111,7 +112,7 @@ class ProductForm(forms.ModelForm):
         fields = ["name", "slug", "description", "category", "attributes", "status"]
 
 
-class VariantForm(forms.ModelForm):
+class VariantForm(VersionedFormMixin, forms.ModelForm):
     """The variant's own page (its stock is changed in Stock, through inventory.services)."""
 
     attributes = AttributesField(required=False)

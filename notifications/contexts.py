@@ -161,8 +161,13 @@ def order_cancelled_context(order, *, refund_amount: Any) -> dict:
     return {"order": order_summary(order), "refund_amount": money(amount)}
 
 
-def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
-    return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
+def refund_issued_context(order, *, return_id: int | None, amount: Any, reason: str = "") -> dict:
+    return {
+        "order": order_summary(order),
+        "return_id": return_id,
+        "amount": money(amount),
+        "reason": reason,
+    }
 
 
 def return_requested_context(return_request, *, address_lines: list[str]) -> dict:

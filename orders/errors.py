@@ -25,6 +25,7 @@ class OrderErrorCode(StrEnum):
     CHECKOUT_FAILED = "checkout_failed"
     INVALID_SIGNATURE = "invalid_signature"
     CART_CHANGED = "cart_changed"
+    ORDER_NOT_EDITABLE = "order_not_editable"
 
 
 class PriceChanged(DomainError):
@@ -155,3 +156,11 @@ __all__ = [
     "ReturnNotAllowed",
     "ReturnWindowClosed",
 ]
+
+
+class OrderNotEditable(DomainError):
+    """Lines can be changed only before fulfilment (``received`` or ``processing``)."""
+
+    code = OrderErrorCode.ORDER_NOT_EDITABLE
+    status_code = 409
+    default_detail = "This order can no longer be edited: fulfilment has started or ended."

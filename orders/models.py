@@ -70,6 +70,8 @@ class Order(models.Model):
             ("transition_order", "Can move orders through fulfilment (process, pack, ship)"),
             ("cancel_order", "Can cancel orders (releases stock, refunds the payment)"),
             ("view_sales_dashboard", "Can view the sales dashboard"),
+            ("edit_order", "Can edit orders before fulfilment (lines; charges or refunds)"),
+            ("refund_order", "Can issue goodwill refunds"),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_user_created"),
@@ -127,6 +129,10 @@ class OrderEventType(models.TextChoices):
     RETURN_REJECTED = "return_rejected", "Return rejected"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     DISPUTE_OPENED = "dispute_opened", "Payment disputed"
+    LINE_ADDED = "line_added", "Line added"
+    LINE_CHANGED = "line_changed", "Line quantity changed"
+    LINE_REMOVED = "line_removed", "Line removed"
+    GOODWILL_REFUND = "goodwill_refund", "Goodwill refund"
 
 
 class OrderEvent(models.Model):

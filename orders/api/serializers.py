@@ -177,6 +177,38 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class OrderLineAddSerializer(serializers.Serializer):
+    """``POST /orders/{number}/lines/``: add units of a SKU (staff)."""
+
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+    payment_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Charges the difference when the total goes up (required then).",
+    )
+
+
+class OrderLineChangeSerializer(serializers.Serializer):
+    """``PATCH /orders/{number}/lines/{sku}/``: set a line's quantity (0 removes it)."""
+
+    quantity = serializers.IntegerField(min_value=0, max_value=999)
+    payment_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Charges the difference when the total goes up (required then).",
+    )
+
+
+class GoodwillRefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    reason = serializers.CharField(max_length=500)
+
+
 class InvoiceLineSerializer(serializers.Serializer):
     """A line copied onto the invoice (a JSON dict); ``currency`` is the invoice's."""
 

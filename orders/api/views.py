@@ -28,9 +28,12 @@ from cart.api.views import TOKEN_HEADER as CART_TOKEN_HEADER
 from cart.errors import CartNotFound
 from cart.services import get_cart_for
 from orders.api.serializers import (
+    GoodwillRefundSerializer,
     GuestOrderSerializer,
     GuestPendingOrderSerializer,
     InvoiceSerializer,
+    OrderLineAddSerializer,
+    OrderLineChangeSerializer,
     OrderSerializer,
     PendingOrderSerializer,
     PlaceOrderSerializer,
@@ -41,9 +44,15 @@ from orders.api.serializers import (
 )
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_guest_order, place_order
+from orders.editing.services import (
+    add_order_line,
+    change_order_line,
+    issue_goodwill_refund,
+    remove_order_line,
+)
 from orders.guest_access import guest_order, new_order_token
 from orders.lifecycle import cancel_order, transition_order
-from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
+from orders.models import InvoiceKind, Order, OrderLine, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, reject_return, request_return
 from orders.selectors import orders_for, orders_with_details, returns_list
 from shop.api.permissions import HasStaffPermission
@@ -75,6 +84,20 @@ ANOTHER_CUSTOMERS_ORDER = error(
     "password_change_required, or permission_denied: staff acting on another customer's "
     "order without the permission it needs"
 )
+
+
+SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH)
+STAFF_EDIT_RESPONSES = {
+    200: OrderSerializer,
+    400: VALIDATION,
+    401: UNAUTHENTICATED,
+    402: error("The difference could not be charged (payment_declined)"),
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: error("Fulfilment has started (order_not_editable) or insufficient_stock"),
+    429: THROTTLED,
+    503: error("Payment gateway unavailable after retries (payment_unavailable)"),
+}
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -112,7 +135,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
     # Staff-only actions; the customers' actions check the staff path themselves.
-    required_permissions = {"transition": ("orders.transition_order",)}
+    required_permissions = {
+        "transition": ("orders.transition_order",),
+        "add_line": ("orders.edit_order",),
+        "edit_line": ("orders.edit_order",),
+        "refunds": ("orders.refund_order",),
+    }
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filter_backends: list = []
@@ -415,6 +443,97 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             tracking_number=data["tracking_number"],
             carrier=data["carrier"],
         )
+        return self._order_response(order)
+
+    @extend_schema(
+        summary="Add units of a SKU to an order before fulfilment (staff)",
+        description=(
+            "Needs `orders.edit_order`. Allocates the stock; the higher total is charged with "
+            "`payment_token`; an event is recorded. Only while `received` or `processing`."
+        ),
+        request=OrderLineAddSerializer,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="lines",
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def add_line(self, request, number=None):
+        order = self.get_object()
+        serializer = OrderLineAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = add_order_line(order=order, user=request.user, **serializer.validated_data)
+        return self._order_response(order)
+
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change an order line's quantity before fulfilment (staff); 0 removes it",
+        description=(
+            "Needs `orders.edit_order`. Stock is allocated or released; a higher total is "
+            "charged with `payment_token`, a lower one refunded with a credit note."
+        ),
+        parameters=[SKU_PARAM],
+        request=OrderLineChangeSerializer,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove an order line before fulfilment (staff): stock released, refunded",
+        parameters=[SKU_PARAM],
+        request=None,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path=r"lines/(?P<sku>[^/]+)",
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def edit_line(self, request, number=None, sku=None):
+        order = self.get_object()
+        try:
+            if request.method == "DELETE":
+                order = remove_order_line(order=order, sku=sku, user=request.user)
+            else:
+                serializer = OrderLineChangeSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                order = change_order_line(
+                    order=order, sku=sku, user=request.user, **serializer.validated_data
+                )
+        except OrderLine.DoesNotExist as exc:
+            raise Http404 from exc
+        return self._order_response(order)
+
+    @extend_schema(
+        summary="Issue a goodwill refund (staff)",
+        description=(
+            "Needs `orders.refund_order`. Never more than is left to refund (400 "
+            "`validation_error` on `amount`); a credit note is issued and the customer emailed."
+        ),
+        request=GoodwillRefundSerializer,
+        responses={
+            200: OrderSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            402: error("The refund was refused (payment_declined)"),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+            503: error("Refund could not go through (payment_unavailable)"),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def refunds(self, request, number=None):
+        order = self.get_object()
+        serializer = GoodwillRefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = issue_goodwill_refund(order=order, user=request.user, **serializer.validated_data)
         return self._order_response(order)
 
     @extend_schema(

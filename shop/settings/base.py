@@ -270,7 +270,7 @@ TASKS = {
         "BACKEND": env.str(
             "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
         ),
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "webhooks"],
     }
 }
 
@@ -429,6 +429,10 @@ SHOP_SEED_ADMIN_PASSWORD = env.str("SHOP_SEED_ADMIN_PASSWORD", default="")
 SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=30)
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
+# Outgoing webhooks: private/loopback targets and plain http only when allowed (dev, tests).
+SHOP_WEBHOOKS_ALLOW_PRIVATE = env.bool("SHOP_WEBHOOKS_ALLOW_PRIVATE", default=False)
+SHOP_WEBHOOK_DISABLE_AFTER_DAYS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_DAYS", default=3)
+SHOP_WEBHOOK_TIMEOUT = env.float("SHOP_WEBHOOK_TIMEOUT", default=10.0)
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
 # A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
 # keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.
