@@ -257,6 +257,8 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
             "refunds": [i for i in order.invoices.all() if i.kind == InvoiceKind.CREDIT_NOTE],
             "refundable": order.total - order.refunded_total,
             "panels": [html for panel in ORDER_PANELS if (html := panel(request, order))],
+            "can_edit_or_refund": request.user.has_perm("orders.edit_order")
+            or request.user.has_perm("orders.refund_order"),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)

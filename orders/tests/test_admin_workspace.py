@@ -11,7 +11,7 @@ from catalog.tests.factories import make_variant
 from orders.admin import format_address
 from orders.lifecycle import cancel_order
 from orders.models import Order, OrderStatus
-from orders.tests.factories import ADDRESS, fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import ADDRESS, fast_gateway, order_in, place, staff_in  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -208,3 +208,12 @@ def test_returns_list_is_constant_in_queries(client, django_assert_max_num_queri
     with django_assert_max_num_queries(10):
         response = client.get(reverse("admin:orders_returnrequest_changelist"))
     assert response.status_code == 200
+
+
+def test_the_order_page_links_to_line_editing_only_for_staff_who_may_edit_or_refund(client):
+    order = place()
+    client.force_login(staff_in(FINANCE))
+    edit_url = reverse("orders:staff-edit", args=[order.number])
+    assert edit_url in page_of(client, order)
+    client.force_login(staff_in(FULFILMENT))
+    assert edit_url not in page_of(client, order)
