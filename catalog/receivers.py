@@ -9,6 +9,7 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 
 from catalog.cache import bump_catalog_version
 from catalog.models import Category, Product, ProductImage, Variant
+from catalog.search import refresh_search_index
 from inventory.models import StockHold, StockItem
 from inventory.signals import stock_changed
 
@@ -21,6 +22,18 @@ DELETED = (Category, Product, ProductImage, Variant, StockItem)
 def catalog_changed(sender, using=None, **kwargs) -> None:
     """Bump the catalog version after the transaction that changed ``sender`` commits."""
     bump_catalog_version(using=using)
+
+
+def product_saved(sender, instance: Product, raw: bool = False, **kwargs) -> None:
+    """Keep the product's full-text document current (name, description)."""
+    if not raw:
+        refresh_search_index(product_ids=[instance.pk])
+
+
+def variant_saved(sender, instance: Variant, raw: bool = False, **kwargs) -> None:
+    """A SKU is part of its product's full-text document."""
+    if not raw:
+        refresh_search_index(product_ids=[instance.product_id])
 
 
 def stock_changed_receiver(sender, **kwargs) -> None:
@@ -37,6 +50,8 @@ def connect(app_config) -> None:
     """Connect the receivers (called once, from ``CatalogConfig.ready()``)."""
     post_migrate.connect(database_reset, sender=app_config, dispatch_uid="catalog-cache-reset")
     stock_changed.connect(stock_changed_receiver, dispatch_uid="catalog-cache-stock-changed")
+    post_save.connect(product_saved, sender=Product, dispatch_uid="catalog-search-product")
+    post_save.connect(variant_saved, sender=Variant, dispatch_uid="catalog-search-variant")
     for model in SAVED:
         post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
     for model in DELETED:

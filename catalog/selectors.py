@@ -16,6 +16,7 @@ from django.db.models import (
     CharField,
     Exists,
     ExpressionWrapper,
+    F,
     Func,
     OuterRef,
     Prefetch,
@@ -28,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, Variant, VariantQuerySet
+from catalog.search import apply_search
 from inventory.selectors import available_quantity, is_low_stock
 
 IN_STOCK = "in_stock"
@@ -92,8 +94,9 @@ def product_listing(
     active variant with stock available), ``first_image`` / ``first_image_alt`` (storage
     name and alt text of the first image, ``""`` if none) and its ``category`` (joined).
     ``category`` includes its descendants. Products without an active variant are not
-    listed (nothing to buy). ``ordering`` is one of ``ORDERINGS`` (``""`` = by name);
-    anything else raises ``ValueError``.
+    listed (nothing to buy). ``search`` matches and ranks as ``catalog.search`` says.
+    ``ordering`` is one of ``ORDERINGS`` (``""`` = by relevance when searching, else by
+    name); anything else raises ``ValueError``.
     """
     if ordering and ordering not in ORDERINGS:
         raise ValueError(f"Unknown ordering: {ordering}")
@@ -131,17 +134,15 @@ def product_listing(
         )
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(name__icontains=search)
-            | Q(description__icontains=search)
-            | Exists(Variant.objects.filter(product_id=OuterRef("pk"), sku__icontains=search))
-        )
+        qs = apply_search(qs, text=search)
     if min_price is not None:
         qs = qs.filter(price_from__gte=min_price)
     if max_price is not None:
         qs = qs.filter(price_from__lte=max_price)
     if in_stock is not None:
         qs = qs.filter(in_stock=in_stock)
+    if not ordering and search:
+        return qs.order_by(F("search_rank").desc(), "name", "id")
     return qs.order_by(*ORDERINGS.get(ordering, ("name", "id")))
 
 

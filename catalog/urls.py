@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.category_page, name="category"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggestions, name="suggest"),
     path("p/<slug:slug>/", views.product_page, name="product"),
 ]

@@ -17,6 +17,7 @@ from django.utils.cache import patch_vary_headers
 
 from catalog.cache import CachedListingPaginator, cached
 from catalog.models import Category, Product
+from catalog.search import suggestions
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
 from catalog.templatetags.catalog_tags import root_categories
 
@@ -189,6 +190,13 @@ def search(request: HttpRequest) -> HttpResponse:
     return _listing(
         request, category=None, extra={"title": title, "base_url": reverse("catalog:search")}
     )
+
+
+def search_suggestions(request: HttpRequest) -> HttpResponse:
+    """Render the header's suggestions for ``?q=`` (HTMX): up to 8 product links, cached."""
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    items = cached("suggest", query.lower(), partial(suggestions, text=query))
+    return render(request, "catalog/suggestions.html", {"suggestions": items})
 
 
 def _product_and_ancestors(slug: str, cart_token: UUID | None = None) -> tuple[Product, list]:
