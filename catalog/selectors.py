@@ -25,7 +25,8 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, Variant, VariantQuerySet
@@ -86,6 +87,7 @@ def product_listing(
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
     in_stock: bool | None = None,
+    attributes: dict[str, list[str]] | None = None,
     ordering: str = "",
 ) -> QuerySet[Product]:
     """Return active products for a grid, filtered and ordered; one query per page.
@@ -95,7 +97,8 @@ def product_listing(
     name and alt text of the first image, ``""`` if none) and its ``category`` (joined).
     ``category`` includes its descendants. Products without an active variant are not
     listed (nothing to buy). ``search`` matches and ranks as ``catalog.search`` says.
-    ``ordering`` is one of ``ORDERINGS`` (``""`` = by relevance when searching, else by
+    ``attributes`` (``{"size": ["M", "L"]}``) keeps products with an active variant having,
+    for every name, one of its values. ``ordering`` is one of ``ORDERINGS`` (``""`` = by relevance when searching, else by
     name); anything else raises ``ValueError``.
     """
     if ordering and ordering not in ORDERINGS:
@@ -135,6 +138,8 @@ def product_listing(
     search = (search or "").strip()
     if search:
         qs = apply_search(qs, text=search)
+    if attributes:
+        qs = qs.filter(Exists(_variants_with(attributes)))
     if min_price is not None:
         qs = qs.filter(price_from__gte=min_price)
     if max_price is not None:
@@ -144,6 +149,17 @@ def product_listing(
     if not ordering and search:
         return qs.order_by(F("search_rank").desc(), "name", "id")
     return qs.order_by(*ORDERINGS.get(ordering, ("name", "id")))
+
+
+def _variants_with(attributes: dict[str, list[str]]) -> QuerySet[Variant]:
+    """Active variants of the outer product whose attributes match (one variant, all names)."""
+    variants = _active_variants()
+    for index, (name, values) in enumerate(sorted(attributes.items())):
+        alias = f"attr_{index}"
+        # Cast: SQLite would compare JSON values; PostgreSQL's ->> is text already.
+        value = Cast(KeyTextTransform(name, "attributes"), output_field=CharField())
+        variants = variants.alias(**{alias: value}).filter(**{f"{alias}__in": values})
+    return variants
 
 
 def variants_with_stock(*, cart_token: UUID | None = None) -> VariantQuerySet:

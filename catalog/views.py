@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 
 from catalog.cache import CachedListingPaginator, cached
+from catalog.facets import Facets, attribute_filters, listing_facets
 from catalog.models import Category, Product
 from catalog.search import suggestions
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
@@ -128,36 +129,71 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _listing(request: HttpRequest, *, category: Category | None, extra: dict) -> HttpResponse:
+def _facet_links(facets: Facets, attributes: dict[str, list[str]]) -> list[dict]:
+    """Return the attribute facets as checkbox groups, the chosen values checked."""
+    return [
+        {
+            "name": name,
+            "param": f"attr_{name}",
+            "label": name.replace("_", " ").capitalize(),
+            "values": [
+                {**item, "checked": item["value"] in attributes.get(name, ())} for item in values
+            ],
+        }
+        for name, values in sorted(facets["attributes"].items())
+    ]
+
+
+def _listing(
+    request: HttpRequest,
+    *,
+    category: Category | None,
+    extra: dict,
+    within: Category | None = None,
+) -> HttpResponse:
     form = ListingFilterForm(request.GET)
     form.is_valid()
     data = form.cleaned_data
+    attributes, attribute_errors = attribute_filters(request.GET)
     filters = {
-        "category": category,
+        "category": category or within,
         "search": data.get("q", ""),
         "min_price": data.get("min_price"),
         "max_price": data.get("max_price"),
         "in_stock": True if data.get("in_stock") else None,
+        "attributes": attributes,
         "ordering": data.get("sort") or "",
     }
-    # The count and each page's rows are cached per catalog version (catalog.cache); the
-    # rows are the same annotated Product objects the queryset gives.
-    key = tuple((name, getattr(value, "pk", value)) for name, value in filters.items())
-    paginator = CachedListingPaginator(
-        partial(product_listing, **filters), PAGE_SIZE, key=("listing", key)
+    # The count, each page's rows and the facets are cached per catalog version
+    # (catalog.cache); the rows are the same annotated Product objects the queryset gives.
+    key = tuple(
+        (name, getattr(value, "pk", value if not isinstance(value, dict) else repr(value)))
+        for name, value in filters.items()
     )
+    build = partial(product_listing, **filters)
+    paginator = CachedListingPaginator(build, PAGE_SIZE, key=("listing", key))
     page = paginator.get_page(request.GET.get("page"))
     fragment = _wants_fragment(request)
+    # The filters (and their facets) are outside the grid an HTMX swap replaces.
+    facets: Facets = (
+        {"categories": [], "attributes": {}, "price": {"min": None, "max": None}}
+        if fragment
+        else cached("facets", key, lambda: listing_facets(listing=paginator.listing))
+    )
     context = {
         "category": category,
         "form": form,
-        "filter_problems": form.problems(),
+        "facets": facets,
+        "attribute_facets": _facet_links(facets, attributes),
+        "filter_problems": form.problems()
+        + [f"We ignored {name}: {' '.join(errors)}" for name, errors in attribute_errors.items()],
         "page": page,
         "page_numbers": _page_numbers(page),
         "products": page.object_list,
         "sort_choices": SORT_CHOICES,
         "query": data.get("q", ""),
-        "has_filters": any(
+        "has_filters": bool(attributes)
+        or any(
             data.get(name) not in (None, "", False)
             for name in ("min_price", "max_price", "in_stock")
         ),
@@ -184,11 +220,24 @@ def category_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Render products matching ``?q=`` (name, description, SKU); every product without it."""
+    """Render products matching ``?q=`` (ranked, typo-tolerant; ``catalog.search``), or all.
+
+    ``?category=<slug>`` (the category facet) narrows them to a category and its subtree; an
+    unknown slug is ignored.
+    """
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     title = f"Results for “{query}”" if query else "All products"
+    slug = request.GET.get("category", "")[:140]
+    category = Category.objects.filter(slug=slug).first() if slug else None
     return _listing(
-        request, category=None, extra={"title": title, "base_url": reverse("catalog:search")}
+        request,
+        category=None,
+        extra={
+            "title": title,
+            "base_url": reverse("catalog:search"),
+            "within": category,
+        },
+        within=category,
     )
 
 

@@ -28,6 +28,7 @@ from catalog.api.serializers import (
     VariantWithProductSerializer,
 )
 from catalog.cache import CachedCountPaginator, cached
+from catalog.facets import listing_facets
 from catalog.models import Category, Product, Variant
 from catalog.selectors import product_detail, variants_with_stock
 from shop.api.pagination import PageNumberPagination
@@ -41,14 +42,62 @@ from shop.api.schema import (
 )
 
 TAGS = ["catalog"]
+_COUNTED = {"type": "integer", "minimum": 0}
+FACETS_SCHEMA = {
+    "type": "object",
+    "description": "Facets of the whole filtered listing (all pages), with product counts.",
+    "required": ["categories", "attributes", "price"],
+    "properties": {
+        "categories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["slug", "name", "count"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "count": _COUNTED,
+                },
+            },
+        },
+        "attributes": {
+            "type": "object",
+            "description": "Variant attribute name -> its values; filter with attr_<name>=<value>.",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["value", "count"],
+                    "properties": {"value": {"type": "string"}, "count": _COUNTED},
+                },
+            },
+        },
+        "price": {
+            "type": "object",
+            "required": ["min", "max"],
+            "properties": {
+                "min": {"type": "string", "format": "decimal", "nullable": True},
+                "max": {"type": "string", "format": "decimal", "nullable": True},
+            },
+        },
+    },
+}
 # A SKU or slug already in use is a 400 too: ``validation_error`` on its field.
 STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
 
 
 class ProductPagination(PageNumberPagination):
-    """The shop's pagination; with a ``count_key`` the COUNT is cached (``catalog.cache``)."""
+    """The shop's pagination; with a ``count_key`` the COUNT is cached (``catalog.cache``).
+
+    The product list adds ``facets`` beside ``results`` (``catalog.facets``).
+    """
 
     count_key = None
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["facets"] = FACETS_SCHEMA
+        return paginated
 
     def django_paginator_class(self, object_list, per_page):
         if self.count_key is None:
@@ -60,6 +109,17 @@ def _filter_values(request, names) -> tuple:
     """Return the query parameters among ``names`` that are set, as a hashable cache key."""
     params = request.query_params
     return tuple((name, params[name]) for name in names if name in params)
+
+
+def _listing_key(request) -> tuple:
+    """Return the listing's filters (``LISTING_PARAMS`` and every ``attr_*``) as a cache key."""
+    params = request.query_params
+    attributes = tuple(
+        (name, tuple(sorted(params.getlist(name))))
+        for name in sorted(params)
+        if name.startswith("attr_")
+    )
+    return (*_filter_values(request, LISTING_PARAMS), *attributes)
 
 
 class StaffWritesMixin:
@@ -138,6 +198,18 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(
         tags=TAGS,
         summary="List products",
+        description=(
+            "`search` ranks by relevance and tolerates small typos. `attr_<name>=<value>` keeps "
+            "products with an active variant having that attribute value (repeat a name for "
+            "any of several values). The answer carries `facets` beside `results`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "attr_<name>",
+                OpenApiTypes.STR,
+                description="Variant attribute filter, e.g. `attr_size=M` (repeatable).",
+            )
+        ],
         responses={200: ProductSummarySerializer(many=True), 400: VALIDATION},
     ),
     retrieve=extend_schema(
@@ -190,17 +262,21 @@ class ProductViewSet(
     def list(self, request, *args, **kwargs):
         """Shoppers' pages are cached per catalog version; staff always read the database."""
         if self.is_staff():
-            return super().list(request, *args, **kwargs)
-        filters = _filter_values(request, LISTING_PARAMS)
+            return Response(self._list_data())
+        filters = _listing_key(request)
         self.paginator.count_key = ("product-list", filters)
         page = _filter_values(request, ("page", self.paginator.page_size_query_param))
         key = (request.build_absolute_uri("/"), filters, page)
         return Response(cached("product-list", key, self._list_data))
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        listing = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(listing)
         data = self.get_serializer(page, many=True).data
-        return dict(self.get_paginated_response(data).data)
+        return {
+            **self.get_paginated_response(data).data,
+            "facets": listing_facets(listing=listing),
+        }
 
     def retrieve(self, request, *args, **kwargs):
         """Shoppers' product pages are cached per catalog version; staff's never."""
