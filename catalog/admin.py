@@ -4,12 +4,15 @@ Changelists select/annotate what they show so a 10,000-product catalog lists in 
 constant number of queries. Archiving and deleting go through ``catalog.services``.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Min, OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from catalog import services, thumbnails
-from catalog.models import Category, Product, ProductImage, Variant
+from catalog import reviews, services, thumbnails
+from catalog.models import Category, Product, ProductImage, Review, Variant
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
 
@@ -154,3 +157,72 @@ class VariantAdmin(admin.ModelAdmin):
     autocomplete_fields = ["product"]
     inlines = [StockMovementInline]
     show_full_result_count = False
+
+
+class RejectReviewsForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept with the review."
+    )
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Moderation: publish or reject (with a reason) through ``catalog.reviews``."""
+
+    list_display = ["product", "user", "rating", "title", "status", "verified_buyer", "created_at"]
+    list_filter = ["status", "verified_buyer", "rating"]
+    list_select_related = ["product", "user"]
+    search_fields = ["product__name", "user__email", "title"]
+    raw_id_fields = ["product", "user"]
+    readonly_fields = [
+        "product",
+        "user",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "verified_buyer",
+        "rejection_reason",
+        "moderated_at",
+        "created_at",
+    ]
+    actions = ["publish", "reject"]
+    ordering = ["status", "-created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # shoppers write reviews; staff moderate them
+
+    def delete_model(self, request, obj) -> None:
+        reviews.delete_review(review=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for review in queryset:
+            reviews.delete_review(review=review)
+
+    @admin.action(description="Publish selected reviews", permissions=["change"])
+    def publish(self, request, queryset):
+        count = reviews.publish_reviews(review_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Published {count} review(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject selected reviews (with a reason)", permissions=["change"])
+    def reject(self, request, queryset):
+        form = RejectReviewsForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            count = reviews.reject_reviews(
+                review_ids=queryset.values_list("pk", flat=True),
+                reason=form.cleaned_data["reason"],
+            )
+            self.message_user(request, f"Rejected {count} review(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/catalog/review/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject reviews",
+                "form": form,
+                "reviews": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

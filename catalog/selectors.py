@@ -18,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Func,
+    OrderBy,
     OuterRef,
     Prefetch,
     Q,
@@ -37,12 +38,15 @@ IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
 OUT_OF_STOCK = "out_of_stock"
 
-ORDERINGS: dict[str, tuple[str, ...]] = {
+ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "price": ("price_from", "name", "id"),
     "-price": ("-price_from", "name", "id"),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
     "newest": ("-created_at", "-id"),
+    # Summaries kept by catalog.reviews and catalog.popularity (indexed, never summed here).
+    "-rating": (F("rating_average").desc(nulls_last=True), "-rating_count", "name", "id"),
+    "-popularity": ("-units_sold_30d", "name", "id"),
 }
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("search/suggest/", views.search_suggestions, name="suggest"),
     path("p/<slug:slug>/", views.product_page, name="product"),
+    path("p/<slug:slug>/reviews/", views.review_product, name="review"),
 ]

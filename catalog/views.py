@@ -10,17 +10,22 @@ from functools import partial
 from uuid import UUID
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
 
+from catalog import reviews
 from catalog.cache import CachedListingPaginator, cached
 from catalog.facets import Facets, attribute_filters, listing_facets
-from catalog.models import Category, Product
+from catalog.models import Category, Product, Review, ReviewStatus
 from catalog.search import suggestions
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
 from catalog.templatetags.catalog_tags import root_categories
+from shop.errors import DomainError
 
 PAGE_SIZE = 24
 FEATURED_COUNT = 8
@@ -30,6 +35,8 @@ SORT_CHOICES = [
     ("price", "Price: low to high"),
     ("-price", "Price: high to low"),
     ("newest", "Newest first"),
+    ("-rating", "Top rated"),
+    ("-popularity", "Best selling"),
 ]
 FIELD_LABELS = {
     "q": "search",
@@ -253,7 +260,65 @@ def _product_and_ancestors(slug: str, cart_token: UUID | None = None) -> tuple[P
     return product, list(product.category.ancestors())
 
 
-def product_page(request: HttpRequest, slug: str) -> HttpResponse:
+class ReviewForm(forms.Form):
+    """The product page's review form; the rules are ``catalog.reviews``'."""
+
+    rating = forms.TypedChoiceField(choices=[(n, n) for n in range(1, 6)], coerce=int)
+    title = forms.CharField(required=False, max_length=reviews.TITLE_MAX_LENGTH)
+    body = forms.CharField(min_length=reviews.BODY_MIN_LENGTH, max_length=reviews.BODY_MAX_LENGTH)
+
+
+REVIEWS_SHOWN = 10
+
+
+def _product_reviews(product: Product) -> list[dict]:
+    return [
+        {
+            "rating": review.rating,
+            "title": review.title,
+            "body": review.body,
+            "author": reviews.author_name(review=review),
+            "verified_buyer": review.verified_buyer,
+            "created_at": review.created_at,
+        }
+        for review in reviews.published_reviews(product=product)[:REVIEWS_SHOWN]
+    ]
+
+
+@require_POST
+def review_product(request: HttpRequest, slug: str) -> HttpResponse:
+    """Submit the signed-in shopper's review (``catalog.reviews.submit_review``).
+
+    Redirects to the product's reviews with a message; an invalid form shows the page again
+    with its errors.
+    """
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("catalog:product", args=[slug]) + "#reviews")
+    product = get_object_or_404(Product.objects.purchasable(), slug=slug)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            review = reviews.submit_review(
+                user=request.user,  # type: ignore[arg-type]
+                product=product,
+                **form.cleaned_data,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(
+                request,
+                "Thank you! Your review will appear once it has been checked."
+                if review.status == ReviewStatus.PENDING
+                else "Thank you! Your review is published.",
+            )
+        return redirect(reverse("catalog:product", args=[slug]) + "#reviews")
+    return product_page(request, slug, review_form=form)
+
+
+def product_page(
+    request: HttpRequest, slug: str, review_form: ReviewForm | None = None
+) -> HttpResponse:
     """Render a product: images, description, attributes and the add-to-cart form.
 
     For a viewer without a cart the product (variants, stock, images) is cached per catalog
@@ -294,5 +359,13 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "ancestors": [*ancestors, category],
             "current_root_id": (category.ancestor_ids() or [category.pk])[0],
             "add_url": _add_to_cart_url(),
+            "reviews": cached("product-reviews", slug, partial(_product_reviews, product)),
+            "own_review": (
+                Review.objects.filter(product=product, user=request.user).first()
+                if request.user.is_authenticated
+                else None
+            ),
+            "review_form": review_form or ReviewForm(),
         },
+        status=400 if review_form is not None else 200,
     )

@@ -142,3 +142,18 @@ def low_stock_context(item, *, sku: str, available: int) -> dict:
             "admin_url": absolute_url(f"/admin/inventory/stockitem/{item.pk}/change/"),
         }
     }
+
+
+def review_pending_context(review) -> dict:
+    """A review waiting for moderation: what staff need to judge it, and where."""
+    return {
+        "review": {
+            "id": review.pk,
+            "product_name": review.product.name,
+            "rating": review.rating,
+            "title": review.title,
+            "body": review.body[:1000],
+            "verified_buyer": review.verified_buyer,
+            "admin_url": absolute_url(f"/admin/catalog/review/{review.pk}/change/"),
+        }
+    }

@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     ORDER_CANCELLED = "order_cancelled", "Order cancelled"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     LOW_STOCK = "low_stock", "Low stock alert"
+    REVIEW_PENDING = "review_pending", "Review awaiting moderation"
 
 
 class NotificationStatus(models.TextChoices):

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
+from catalog.models import Review
+from catalog.signals import review_submitted
 from inventory.models import StockItem
 from inventory.signals import stock_low
 from notifications import contexts
@@ -144,3 +146,16 @@ def on_stock_low(sender, *, stock_item_id: int, sku: str, available: int, **kwar
                 context=context,
                 event_key=f"low_stock:{item.pk}:{episode}:{email.lower()}",
             )
+
+
+@receiver(review_submitted, dispatch_uid="notifications.review_submitted")
+def on_review_submitted(sender, *, review_id: int, **kwargs) -> None:
+    review = Review.objects.select_related("product").get(pk=review_id)
+    context = contexts.review_pending_context(review)
+    for email in staff_recipients():
+        create_notification(
+            kind=NotificationKind.REVIEW_PENDING,
+            recipient=email,
+            context=context,
+            event_key=f"review_pending:{review.pk}:{email.lower()}",
+        )

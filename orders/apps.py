@@ -12,3 +12,8 @@ class OrdersConfig(AppConfig):
         from orders.checkout.recovery import recover_stale_checkout
 
         register_stale_checkout_recovery(recovery=recover_stale_checkout)
+
+        # Verified buyers for reviews and the best-selling summary (orders.catalog_hooks).
+        from orders import catalog_hooks
+
+        catalog_hooks.connect()

@@ -8,11 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
-from catalog import services
+from catalog import reviews, services
 from catalog.api.filters import LISTING_PARAMS, ProductFilter
 from catalog.api.serializers import (
     CategoryDetailSerializer,
@@ -21,6 +22,9 @@ from catalog.api.serializers import (
     ProductInputSerializer,
     ProductSummarySerializer,
     ProductUpdateSerializer,
+    ReviewCreatedSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
     StaffProductSerializer,
     StaffVariantWithProductSerializer,
     VariantInputSerializer,
@@ -39,6 +43,7 @@ from shop.api.schema import (
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION,
+    error,
 )
 
 TAGS = ["catalog"]
@@ -307,6 +312,54 @@ class ProductViewSet(
             raise Http404 from exc
         self.check_object_permissions(self.request, product)
         return product
+
+    def get_permissions(self):
+        if self.action == "reviews" and self.request.method == "POST":
+            return [IsAuthenticated(), PasswordChangeNotRequired()]
+        if self.action == "reviews":
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return super().get_permissions()
+
+    @extend_schema(
+        methods=["GET"],
+        tags=TAGS,
+        summary="A product's published reviews, newest first",
+        responses={200: ReviewSerializer(many=True), 400: VALIDATION, 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        tags=TAGS,
+        summary="Review a product (signed in; once per product)",
+        description=(
+            "Published at once, or after moderation when `SHOP_REVIEWS_MODERATED` is on "
+            "(`status: pending`). `verified_buyer` is true when the user bought the product."
+        ),
+        request=ReviewInputSerializer,
+        responses={
+            201: ReviewCreatedSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error("You have already reviewed this product (`already_reviewed`)"),
+            429: error("Throttled, or too many reviews in the last hour (`too_many_reviews`)"),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="reviews", filter_backends=[])
+    def reviews(self, request, slug=None):
+        product = get_object_or_404(Product.objects.purchasable(), slug=slug)
+        if request.method == "GET":
+            paginator = PageNumberPagination()
+            page = paginator.paginate_queryset(
+                reviews.published_reviews(product=product), request, view=self
+            )
+            data = ReviewSerializer(page, many=True).data
+            return paginator.get_paginated_response(data)
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = reviews.submit_review(
+            user=request.user, product=product, **serializer.validated_data
+        )
+        return Response(ReviewCreatedSerializer(review).data, status=status.HTTP_201_CREATED)
 
     def _staff_response(self, product: Product, status_code=status.HTTP_200_OK) -> Response:
         fresh = product_detail(slug=product.slug, include_inactive=True)

@@ -126,6 +126,7 @@ def test_product_summary_has_exactly_the_contract_fields(api_client):
         "currency": "USD",
         "in_stock": True,
         "image_url": "http://testserver/media/products/trail.png",
+        "rating": {"average": None, "count": 0},
     }
 
 
@@ -218,6 +219,7 @@ def test_product_detail_shape_hides_counts(api_client):
         "attributes",
         "images",
         "variants",
+        "rating",
     }
     assert body["attributes"] == {"brand": "Acme"}
     assert body["images"] == [{"url": "http://testserver/media/products/k.png", "alt": "Kettle"}]

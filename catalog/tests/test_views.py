@@ -525,8 +525,8 @@ def test_product_page_query_count_is_constant(
         make_variant(product=product, on_hand=i)
     for _ in range(images):
         ProductImageFactory(product=product)
-    # product, variants, images, ancestors, menu
-    with django_assert_max_num_queries(5):
+    # product, variants, images, ancestors, menu, published reviews
+    with django_assert_max_num_queries(6):
         assert client.get(f"/p/{product.slug}/").status_code == 200
 
 
