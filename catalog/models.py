@@ -271,3 +271,20 @@ class ProductSales(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} on {self.day}: {self.units}"
+
+
+class WishlistItem(models.Model):
+    """A product a signed-in shopper saved for later (once per user and product)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="wishlist")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wishlisted")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="catalog_wishlist_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.user_id}'s wishlist"

@@ -11,4 +11,6 @@ urlpatterns = [
     path("search/suggest/", views.search_suggestions, name="suggest"),
     path("p/<slug:slug>/", views.product_page, name="product"),
     path("p/<slug:slug>/reviews/", views.review_product, name="review"),
+    path("wishlist/", views.wishlist_page, name="wishlist"),
+    path("wishlist/<slug:slug>/toggle/", views.wishlist_toggle, name="wishlist-toggle"),
 ]

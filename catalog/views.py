@@ -11,14 +11,16 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from catalog import reviews
+from catalog import reviews, wishlist
 from catalog.cache import CachedListingPaginator, cached
 from catalog.facets import Facets, attribute_filters, listing_facets
 from catalog.models import Category, Product, Review, ReviewStatus
@@ -269,6 +271,7 @@ class ReviewForm(forms.Form):
 
 
 REVIEWS_SHOWN = 10
+WISHLIST_PAGE_SIZE = 200
 
 
 def _product_reviews(product: Product) -> list[dict]:
@@ -369,3 +372,37 @@ def product_page(
         },
         status=400 if review_form is not None else 200,
     )
+
+
+@login_required
+def wishlist_page(request: HttpRequest) -> HttpResponse:
+    """Render the signed-in shopper's wishlist (products still for sale), newest first."""
+    products = list(wishlist.wishlist_products(user=request.user)[:WISHLIST_PAGE_SIZE])  # type: ignore[arg-type]
+    return render(request, "catalog/wishlist.html", {"products": products})
+
+
+@require_POST
+def wishlist_toggle(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save or unsave a product (the heart). HTMX gets the button back; a plain form post is
+    redirected to ``next`` (a local URL) or the product page. Signed out: to sign in.
+    """
+    product = get_object_or_404(Product.objects.purchasable(), slug=slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("catalog:product", args=[slug]))
+    saved = wishlist.toggle_wishlist(user=request.user, product=product)  # type: ignore[arg-type]
+    if _wants_fragment(request):
+        return render(
+            request, "catalog/includes/wishlist_button.html", {"product": product, "saved": saved}
+        )
+    messages.success(
+        request,
+        f"Saved {product.name} to your wishlist."
+        if saved
+        else f"Removed {product.name} from your wishlist.",
+    )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("catalog:product", args=[slug])
+    return redirect(target)

@@ -415,3 +415,27 @@ class ReviewCreatedSerializer(serializers.ModelSerializer):
         model = Review
         fields = ["id", "status", "verified_buyer"]
         read_only_fields = fields
+
+
+# ---- wishlist --------------------------------------------------------------------------
+
+
+class WishlistEntrySerializer(serializers.Serializer):
+    """A wishlist entry; expects a ``catalog.wishlist.wishlist_products`` row (a product)."""
+
+    product = ProductSummarySerializer(read_only=True)
+    added_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Product) -> dict:
+        return {
+            "product": ProductSummarySerializer(instance, context=self.context).data,
+            "added_at": self.fields["added_at"].to_representation(instance.added_at),
+        }
+
+
+class WishlistInputSerializer(serializers.Serializer):
+    product = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Product.objects.purchasable(),
+        help_text="The product's slug.",
+    )

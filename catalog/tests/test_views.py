@@ -105,8 +105,9 @@ def test_home_query_count_for_a_signed_in_shopper_is_constant(
 ):
     _catalog(size)
     client.force_login(UserFactory())
-    # session, user, open cart token-free badge count, categories, featured products
-    with django_assert_max_num_queries(5):
+    # session, user, open cart token-free badge count, categories, featured products, the
+    # viewer's wishlist (the hearts)
+    with django_assert_max_num_queries(6):
         assert client.get("/").status_code == 200
 
 
