@@ -288,3 +288,51 @@ class WishlistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} in {self.user_id}'s wishlist"
+
+
+class StockAlertStatus(models.TextChoices):
+    ACTIVE = "active", "Waiting for stock"
+    NOTIFIED = "notified", "Emailed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    EXPIRED = "expired", "Expired"
+
+
+class StockAlert(models.Model):
+    """ "Email me when it is back": one per address and variant while waiting.
+
+    Written by ``catalog.alerts``. ``token`` is the secret of the one-click unsubscribe link.
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="stock_alerts")
+    email = models.EmailField(max_length=254)
+    user = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stock_alerts",
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=12, choices=StockAlertStatus.choices, default=StockAlertStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "email"],
+                condition=models.Q(status="active"),
+                name="catalog_alert_one_active",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "variant"], name="catalog_alert_due"),
+            models.Index(fields=["email", "created_at"], name="catalog_alert_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} for {self.variant_id} ({self.status})"

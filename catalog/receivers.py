@@ -7,6 +7,7 @@ models are imported to listen to them, never to write them. Stock services write
 
 from django.db.models.signals import post_delete, post_migrate, post_save
 
+from catalog.alerts import send_due_alerts
 from catalog.cache import bump_catalog_version
 from catalog.models import Category, Product, ProductImage, Variant
 from catalog.search import refresh_search_index
@@ -41,6 +42,14 @@ def stock_changed_receiver(sender, **kwargs) -> None:
     bump_catalog_version()
 
 
+def stock_alerts_receiver(sender, **kwargs) -> None:
+    """Stock changed (after commit): email one batch of back-in-stock alerts now due.
+
+    The only write here: it goes through ``catalog.alerts`` (the catalogue's own table).
+    """
+    send_due_alerts()
+
+
 def database_reset(sender, using=None, **kwargs) -> None:
     """``flush`` and ``migrate`` rewrite tables without model signals: start a new version."""
     bump_catalog_version(using=using)
@@ -50,6 +59,7 @@ def connect(app_config) -> None:
     """Connect the receivers (called once, from ``CatalogConfig.ready()``)."""
     post_migrate.connect(database_reset, sender=app_config, dispatch_uid="catalog-cache-reset")
     stock_changed.connect(stock_changed_receiver, dispatch_uid="catalog-cache-stock-changed")
+    stock_changed.connect(stock_alerts_receiver, dispatch_uid="catalog-stock-alerts")
     post_save.connect(product_saved, sender=Product, dispatch_uid="catalog-search-product")
     post_save.connect(variant_saved, sender=Variant, dispatch_uid="catalog-search-variant")
     for model in SAVED:

@@ -20,10 +20,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog import alerts as stock_alerts
 from catalog import reviews, wishlist
 from catalog.cache import CachedListingPaginator, cached
 from catalog.facets import Facets, attribute_filters, listing_facets
-from catalog.models import Category, Product, Review, ReviewStatus
+from catalog.models import Category, Product, Review, ReviewStatus, StockAlert, Variant
 from catalog.search import suggestions
 from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
 from catalog.templatetags.catalog_tags import root_categories
@@ -358,6 +359,7 @@ def product_page(
             "variants": variants,
             "selected": selected,
             "sold_out": not buyable,
+            "sold_out_variants": [v for v in variants if not v.can_buy],
             "attributes": _attribute_rows(product.attributes),
             "ancestors": [*ancestors, category],
             "current_root_id": (category.ancestor_ids() or [category.pk])[0],
@@ -406,3 +408,64 @@ def wishlist_toggle(request: HttpRequest, slug: str) -> HttpResponse:
     ):
         target = reverse("catalog:product", args=[slug])
     return redirect(target)
+
+
+class StockAlertForm(forms.Form):
+    sku = forms.CharField(max_length=64)
+    email = forms.EmailField(max_length=254)
+
+
+@require_POST
+def stock_alert_subscribe(request: HttpRequest) -> HttpResponse:
+    """ "Email me when it is back" (``catalog.alerts.subscribe``), guest or signed in.
+
+    Redirects to the product page with a message (HTMX: the message fragment only).
+    """
+    data = request.POST.copy()
+    if request.user.is_authenticated and not data.get("email"):
+        data["email"] = request.user.email
+    form = StockAlertForm(data)
+    variant = None
+    if form.is_valid():
+        variant = (
+            Variant.objects.purchasable()
+            .select_related("product")
+            .filter(sku__iexact=form.cleaned_data["sku"])
+            .first()
+        )
+    if variant is None:
+        messages.error(request, "Enter a valid email address to be told when it is back.")
+        return redirect(request.POST.get("next") or reverse("catalog:search"))
+    try:
+        stock_alerts.subscribe(
+            variant=variant,
+            email=form.cleaned_data["email"],
+            user=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+        )
+    except DomainError as exc:
+        text, ok = exc.detail, False
+    else:
+        text, ok = f"We will email {form.cleaned_data['email']} when it is back in stock.", True
+    if _wants_fragment(request):
+        return render(request, "catalog/includes/alert_result.html", {"text": text, "ok": ok})
+    (messages.success if ok else messages.error)(request, text)
+    url = reverse("catalog:product", args=[variant.product.slug])
+    return redirect(f"{url}?sku={variant.sku}")
+
+
+def stock_alert_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One-click unsubscribe from a back-in-stock alert: GET confirms, POST stops it.
+
+    POST also serves mail clients' one-click unsubscribe (RFC 8058). Unknown token: 404.
+    """
+    if request.method == "POST":
+        alert = stock_alerts.unsubscribe(token=token[:64])
+        done = True
+    else:
+        alert = (
+            StockAlert.objects.select_related("variant__product").filter(token=token[:64]).first()
+        )
+        done = False
+    if alert is None:
+        raise Http404("No such alert.")
+    return render(request, "catalog/alert_unsubscribe.html", {"alert": alert, "done": done})

@@ -157,3 +157,17 @@ def review_pending_context(review) -> dict:
             "admin_url": absolute_url(f"/admin/catalog/review/{review.pk}/change/"),
         }
     }
+
+
+def back_in_stock_context(alert) -> dict:
+    """A variant the shopper waited for is back: where to buy it, how to stop these emails."""
+    variant = alert.variant
+    return {
+        "item": {
+            "product_name": variant.product.name,
+            "variant_name": variant.name,
+            "sku": variant.sku,
+            "url": absolute_url(f"/p/{variant.product.slug}/?sku={variant.sku}"),
+        },
+        "unsubscribe_url": absolute_url(f"/alerts/unsubscribe/{alert.token}/"),
+    }

@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     REFUND_ISSUED = "refund_issued", "Refund issued"
     LOW_STOCK = "low_stock", "Low stock alert"
     REVIEW_PENDING = "review_pending", "Review awaiting moderation"
+    BACK_IN_STOCK = "back_in_stock", "Back in stock"
 
 
 class NotificationStatus(models.TextChoices):

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
-from catalog.models import Review
-from catalog.signals import review_submitted
+from catalog.models import Review, StockAlert
+from catalog.signals import back_in_stock, review_submitted
 from inventory.models import StockItem
 from inventory.signals import stock_low
 from notifications import contexts
@@ -158,4 +158,16 @@ def on_review_submitted(sender, *, review_id: int, **kwargs) -> None:
             recipient=email,
             context=context,
             event_key=f"review_pending:{review.pk}:{email.lower()}",
+        )
+
+
+@receiver(back_in_stock, dispatch_uid="notifications.back_in_stock")
+def on_back_in_stock(sender, *, alert_ids: list[int], **kwargs) -> None:
+    alerts = StockAlert.objects.filter(pk__in=alert_ids).select_related("variant__product")
+    for alert in alerts.order_by("pk"):
+        create_notification(
+            kind=NotificationKind.BACK_IN_STOCK,
+            recipient=alert.email,
+            context=contexts.back_in_stock_context(alert),
+            event_key=f"back_in_stock:{alert.pk}",
         )

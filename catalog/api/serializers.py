@@ -439,3 +439,17 @@ class WishlistInputSerializer(serializers.Serializer):
         queryset=Product.objects.purchasable(),
         help_text="The product's slug.",
     )
+
+
+# ---- back-in-stock alerts ----------------------------------------------------------------
+
+
+class StockAlertInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254, required=False, help_text="Required unless signed in (then: yours)."
+    )
+
+
+class StockAlertSerializer(serializers.Serializer):
+    status = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)

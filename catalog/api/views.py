@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
+from catalog import alerts as stock_alerts
 from catalog import reviews, services
 from catalog.api.filters import LISTING_PARAMS, ProductFilter
 from catalog.api.serializers import (
@@ -27,6 +28,8 @@ from catalog.api.serializers import (
     ReviewSerializer,
     StaffProductSerializer,
     StaffVariantWithProductSerializer,
+    StockAlertInputSerializer,
+    StockAlertSerializer,
     VariantInputSerializer,
     VariantUpdateSerializer,
     VariantWithProductSerializer,
@@ -436,7 +439,7 @@ class VariantViewSet(
 ):
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list = []
     required_permissions = {"partial_update": ("catalog.change_variant",)}
     staff_view_permission = "catalog.view_variant"
@@ -451,6 +454,42 @@ class VariantViewSet(
         return (
             StaffVariantWithProductSerializer if self.is_staff() else VariantWithProductSerializer
         )
+
+    def get_permissions(self):
+        if self.action == "alerts":
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return super().get_permissions()
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Email me when this variant is back in stock (guest or signed in)",
+        description=(
+            "`202` for an out-of-stock variant: one email when it is restocked, with a "
+            "one-click unsubscribe link; the alert expires after 90 days. Asking again "
+            "changes nothing."
+        ),
+        request=StockAlertInputSerializer,
+        responses={
+            202: StockAlertSerializer,
+            400: VALIDATION,
+            404: NOT_FOUND,
+            409: error("The variant is in stock: buy it now (`in_stock`)"),
+            429: error("Throttled, or too many alerts for this address (`too_many_alerts`)"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="alerts")
+    def alerts(self, request, sku=None):
+        variant = Variant.objects.purchasable().filter(sku__iexact=sku).first()
+        if variant is None:
+            raise Http404
+        serializer = StockAlertInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated else None
+        email = serializer.validated_data.get("email") or (user.email if user else "")
+        if not email:
+            raise ValidationError({"email": ["This field is required."]})
+        alert = stock_alerts.subscribe(variant=variant, email=email, user=user)
+        return Response(StockAlertSerializer(alert).data, status=status.HTTP_202_ACCEPTED)
 
     def get_object(self) -> Variant:
         variant = self.get_queryset().filter(sku__iexact=self.kwargs["sku"]).first()
