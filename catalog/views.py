@@ -21,12 +21,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from catalog import alerts as stock_alerts
-from catalog import reviews, wishlist
+from catalog import reviews, seo, wishlist
 from catalog.cache import CachedListingPaginator, cached
 from catalog.facets import Facets, attribute_filters, listing_facets
 from catalog.models import Category, Product, Review, ReviewStatus, StockAlert, Variant
 from catalog.search import suggestions
-from catalog.selectors import OUT_OF_STOCK, product_detail, product_listing, stock_hint
+from catalog.selectors import (
+    OUT_OF_STOCK,
+    image_url,
+    product_detail,
+    product_listing,
+    stock_hint,
+)
 from catalog.templatetags.catalog_tags import root_categories
 from shop.errors import DomainError
 
@@ -135,7 +141,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalog/home.html",
-        {"categories": root_categories(request), "featured": featured},
+        {
+            "categories": root_categories(request),
+            "featured": featured,
+            "canonical_url": request.build_absolute_uri("/"),
+        },
     )
 
 
@@ -213,6 +223,15 @@ def _listing(
         context["ancestors"] = list(category.ancestors())
         context["subcategories"] = list(category.children.order_by("position", "name"))
         context["current_root_id"] = (category.ancestor_ids() or [category.pk])[0]
+    if category is not None:
+        # Filters and sorting never make a canonical of their own; page N is its own page.
+        canonical = reverse("catalog:category", args=[category.slug])
+        if page.number > 1:
+            canonical += f"?page={page.number}"
+        context["canonical_url"] = request.build_absolute_uri(canonical)
+        context["noindex"] = bool(context["has_filters"] or data.get("sort"))
+    else:
+        context["noindex"] = True  # search results: endless combinations of the catalogue
     template = "catalog/listing.html#product-grid" if fragment else "catalog/listing.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
@@ -350,12 +369,15 @@ def product_page(
     selected = next((v for v in buyable if v.sku.lower() == wanted_sku), None)
     selected = selected or (buyable[0] if buyable else (variants[0] if variants else None))
     category = product.category
+    images = list(product.images.all())
+    first_image = image_url(name=images[0].image.name) if images else None
+    og_image = request.build_absolute_uri(first_image) if first_image else None
     return render(
         request,
         "catalog/product.html",
         {
             "product": product,
-            "images": list(product.images.all()),
+            "images": images,
             "variants": variants,
             "selected": selected,
             "sold_out": not buyable,
@@ -371,6 +393,13 @@ def product_page(
                 else None
             ),
             "review_form": review_form or ReviewForm(),
+            "canonical_url": request.build_absolute_uri(reverse("catalog:product", args=[slug])),
+            "og_image": og_image,
+            "json_ld": seo.json_ld(
+                seo.product_json_ld(
+                    request=request, product=product, variants=variants, images=images
+                )
+            ),
         },
         status=400 if review_form is not None else 200,
     )
