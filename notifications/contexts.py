@@ -171,3 +171,20 @@ def back_in_stock_context(alert) -> dict:
         },
         "unsubscribe_url": absolute_url(f"/alerts/unsubscribe/{alert.token}/"),
     }
+
+
+def cart_reminder_context(cart, *, opt_out_token: str) -> dict:
+    """What is still in an abandoned cart, the way back to it, and how to stop reminders."""
+    lines = [
+        {
+            "product_name": line.variant.product.name,
+            "variant_name": line.variant.name,
+            "quantity": line.quantity,
+        }
+        for line in cart.lines.all()
+    ]
+    return {
+        "cart": {"lines": lines[:20], "more": max(0, len(lines) - 20)},
+        "cart_url": absolute_url("/cart/"),
+        "opt_out_url": absolute_url(f"/cart/reminders/opt-out/{opt_out_token}/"),
+    }

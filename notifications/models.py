@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     LOW_STOCK = "low_stock", "Low stock alert"
     REVIEW_PENDING = "review_pending", "Review awaiting moderation"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
+    CART_REMINDER = "cart_reminder", "Abandoned-cart reminder"
 
 
 class NotificationStatus(models.TextChoices):

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
+from cart.models import Cart
+from cart.signals import cart_abandoned
 from catalog.models import Review, StockAlert
 from catalog.signals import back_in_stock, review_submitted
 from inventory.models import StockItem
@@ -170,4 +172,21 @@ def on_back_in_stock(sender, *, alert_ids: list[int], **kwargs) -> None:
             recipient=alert.email,
             context=contexts.back_in_stock_context(alert),
             event_key=f"back_in_stock:{alert.pk}",
+        )
+
+
+@receiver(cart_abandoned, dispatch_uid="notifications.cart_abandoned")
+def on_cart_abandoned(sender, *, reminders: list[dict], **kwargs) -> None:
+    carts = Cart.objects.prefetch_related("lines__variant__product").in_bulk(
+        [item["cart_id"] for item in reminders]
+    )
+    for item in reminders:
+        cart = carts.get(item["cart_id"])
+        if cart is None:
+            continue
+        create_notification(
+            kind=NotificationKind.CART_REMINDER,
+            recipient=item["email"],
+            context=contexts.cart_reminder_context(cart, opt_out_token=item["opt_out_token"]),
+            event_key=f"cart_reminder:{cart.pk}",
         )

@@ -138,3 +138,10 @@ def test_a_cart_changed_in_another_tab_is_not_charged_and_the_new_total_is_shown
     again = submit(client, response)
     assert again.status_code == 302
     assert Order.objects.get().total == Decimal("60.00")
+
+
+def test_the_guest_email_is_kept_on_the_cart_for_the_abandoned_cart_reminder(client, teapot):
+    from cart.models import Cart
+
+    guest_form(client)
+    assert Cart.objects.get(status="open").email == "guest@example.com"

@@ -411,6 +411,7 @@ SHOP_REVIEWS_MODERATED = env.bool("SHOP_REVIEWS_MODERATED", default=True)
 SHOP_REVIEWS_PER_HOUR = env.int("SHOP_REVIEWS_PER_HOUR", default=5)
 SHOP_STOCK_ALERT_BATCH = env.int("SHOP_STOCK_ALERT_BATCH", default=50)
 SHOP_STOCK_ALERT_DAYS = env.int("SHOP_STOCK_ALERT_DAYS", default=90)
+SHOP_CART_REMINDER_HOURS = env.int("SHOP_CART_REMINDER_HOURS", default=24)
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
 # A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
 # keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.
