@@ -186,8 +186,12 @@
     var current = box.querySelector("[aria-selected=true]");
     var index = options.indexOf(current);
     if (event.key === "Escape") {
-      box.replaceChildren();
-      syncSuggestions(input);
+      // The first Escape closes the suggestions (and keeps the text); the next one clears.
+      if (options.length) {
+        event.preventDefault();
+        box.replaceChildren();
+        syncSuggestions(input);
+      }
       return;
     }
     if (event.key === "Enter" && current) {
