@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from catalog import reviews, services, thumbnails
-from catalog.models import Category, Product, ProductImage, Review, Variant
+from catalog.models import Category, Product, ProductImage, Review, StockAlert, Variant
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
 
@@ -226,3 +226,21 @@ class ReviewAdmin(admin.ModelAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(admin.ModelAdmin):
+    """Back-in-stock alerts, read only: shoppers create them, ``catalog.alerts`` sends them."""
+
+    list_display = ["email", "variant", "status", "created_at", "notified_at", "expires_at"]
+    list_filter = ["status"]
+    list_select_related = ["variant__product"]
+    search_fields = ["email", "variant__sku", "variant__product__name"]
+    raw_id_fields = ["variant", "user"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -65,18 +65,22 @@ def attribute_filters(params: Any) -> tuple[dict[str, list[str]], dict[str, list
     return wanted, errors
 
 
+# The listed product ids first (materialized): joining them to the variants keeps PostgreSQL
+# from re-checking the listing's filters once per variant.
 _ATTRIBUTE_SQL = {
     "postgresql": (
-        "SELECT a.key, a.value, COUNT(DISTINCT v.product_id) FROM catalog_variant v "
+        "WITH listed (id) AS MATERIALIZED ({products}) "
+        "SELECT a.key, a.value, COUNT(DISTINCT v.product_id) FROM listed "
+        "JOIN catalog_variant v ON v.product_id = listed.id "
         "CROSS JOIN LATERAL jsonb_each_text(v.attributes) AS a(key, value) "
-        "WHERE v.is_active AND jsonb_typeof(v.attributes) = 'object' "
-        "AND v.product_id IN ({products}) GROUP BY a.key, a.value"
+        "WHERE v.is_active AND jsonb_typeof(v.attributes) = 'object' GROUP BY a.key, a.value"
     ),
     "sqlite": (
-        "SELECT a.key, a.value, COUNT(DISTINCT v.product_id) FROM catalog_variant v, "
-        "json_each(v.attributes) AS a WHERE v.is_active AND json_type(v.attributes) = 'object' "
-        "AND a.type IN ('text', 'integer', 'real') "
-        "AND v.product_id IN ({products}) GROUP BY a.key, a.value"
+        "WITH listed (id) AS ({products}) "
+        "SELECT a.key, a.value, COUNT(DISTINCT v.product_id) FROM listed "
+        "JOIN catalog_variant v ON v.product_id = listed.id, json_each(v.attributes) AS a "
+        "WHERE v.is_active AND json_type(v.attributes) = 'object' "
+        "AND a.type IN ('text', 'integer', 'real') GROUP BY a.key, a.value"
     ),
 }
 

@@ -107,10 +107,14 @@ def _searched(qs: QuerySet[Product], *, text: str) -> QuerySet[Product]:
     query = SearchQuery(text, search_type="websearch", config=CONFIG) | SearchQuery(
         text, search_type="websearch", config="simple"
     )
+    matches = Q(search_vector=query) | Q(name_similarity__gte=TRIGRAM_THRESHOLD)
+    # Part of a SKU ("KET-00") is matched as text only when the text looks like a code (a
+    # digit in it): a per-product subquery that plain words do not need to pay for.
+    if any(ch.isdigit() for ch in text):
+        matches |= sku_match
     return (
         qs.annotate(name_similarity=TrigramWordSimilarity(text, "name"))
-        # A part of a SKU ("KET-00") is matched as text, as staff type codes.
-        .filter(Q(search_vector=query) | Q(name_similarity__gte=TRIGRAM_THRESHOLD) | sku_match)
+        .filter(matches)
         .annotate(
             search_rank=Coalesce(
                 SearchRank(F("search_vector"), query), Value(0.0), output_field=FloatField()

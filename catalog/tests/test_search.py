@@ -99,3 +99,13 @@ def test_the_header_search_box_asks_for_suggestions(client):
     body = client.get("/").content.decode()
     assert 'hx-get="/search/suggest/"' in body
     assert 'role="combobox"' in body
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_a_search_request_takes_constant_queries(api_client, size, django_assert_max_num_queries):
+    for n in range(size):
+        _product(f"Lamp model {n}", description="A lamp")
+    # count + page + the two facet queries, whatever the catalogue size
+    with django_assert_max_num_queries(4):
+        response = api_client.get("/api/v1/products/", {"search": "lamb", "page_size": 24})
+    assert response.status_code == 200
