@@ -463,8 +463,13 @@ def stock_alert_subscribe(request: HttpRequest) -> HttpResponse:
             .first()
         )
     if variant is None:
-        messages.error(request, "Enter a valid email address to be told when it is back.")
-        return redirect(request.POST.get("next") or reverse("catalog:search"))
+        text = "Enter a valid email address to be told when it is back."
+        if _wants_fragment(request):
+            return render(
+                request, "catalog/includes/alert_result.html", {"text": text, "ok": False}
+            )
+        messages.error(request, text)
+        return redirect(reverse("catalog:search"))
     try:
         stock_alerts.subscribe(
             variant=variant,

@@ -86,5 +86,5 @@ def test_the_wishlist_page_lists_saved_products(lamp, client):
 
 def test_signed_out_shoppers_get_a_sign_in_link_instead_of_the_heart(lamp, client):
     page = client.get("/p/desk-lamp/").content.decode()
-    assert "Sign in to save Desk lamp to your wishlist" in page
+    assert "Sign in to save this to your wishlist" in page
     assert client.post("/wishlist/desk-lamp/toggle/").status_code == 302
