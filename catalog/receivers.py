@@ -1,8 +1,14 @@
-"""Invalidate cached catalog reads when a row shoppers can see changes (see catalog.cache).
+"""The catalogue's receivers, connected in ``CatalogConfig.ready()``.
 
-Connected in ``CatalogConfig.ready()``. Only reads and cache bumps happen here: the stock
-models are imported to listen to them, never to write them. Stock services write with
-``.update()``, which sends no model signals: they send ``inventory.signals.stock_changed``.
+- Invalidate cached catalog reads when a row shoppers can see changes (see catalog.cache).
+- Keep a product's full-text document current when it or a variant is saved
+  (``catalog.search.refresh_search_index``).
+- After a committed stock change, email one batch of back-in-stock alerts now due
+  (``catalog.alerts.send_due_alerts``).
+
+The stock models are imported to listen to them, never to write them; the only writes here go
+through the catalogue's own modules. Stock services write with ``.update()``, which sends no
+model signals: they send ``inventory.signals.stock_changed``.
 """
 
 from django.db.models.signals import post_delete, post_migrate, post_save
