@@ -101,6 +101,8 @@ class ProductPagination(PageNumberPagination):
     """
 
     count_key = None
+    #: The listing's total when already known (the facets' category counts add up to it).
+    known_count: int | None = None
 
     def get_paginated_response_schema(self, schema):
         paginated = super().get_paginated_response_schema(schema)
@@ -109,8 +111,12 @@ class ProductPagination(PageNumberPagination):
 
     def django_paginator_class(self, object_list, per_page):
         if self.count_key is None:
-            return Paginator(object_list, per_page)
-        return CachedCountPaginator(object_list, per_page, count_key=self.count_key)
+            paginator = Paginator(object_list, per_page)
+        else:
+            paginator = CachedCountPaginator(object_list, per_page, count_key=self.count_key)
+        if self.known_count is not None:
+            paginator.count = self.known_count  # type: ignore[misc]
+        return paginator
 
 
 def _filter_values(request, names) -> tuple:
@@ -279,12 +285,12 @@ class ProductViewSet(
 
     def _list_data(self) -> dict:
         listing = self.filter_queryset(self.get_queryset())
+        facets = listing_facets(listing=listing)
+        # Every listed product is in one category: the facet counts add up to the total.
+        self.paginator.known_count = sum(item["count"] for item in facets["categories"])
         page = self.paginate_queryset(listing)
         data = self.get_serializer(page, many=True).data
-        return {
-            **self.get_paginated_response(data).data,
-            "facets": listing_facets(listing=listing),
-        }
+        return {**self.get_paginated_response(data).data, "facets": facets}
 
     def retrieve(self, request, *args, **kwargs):
         """Shoppers' product pages are cached per catalog version; staff's never."""
