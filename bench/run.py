@@ -474,7 +474,39 @@ def get_scenarios(catalog: Catalog) -> list[tuple[str, str, list[str]]]:
             [f"/c/{slug}/" for slug in catalog.categories[:8]],
         ),
         ("product_page", "product page /p/<slug>/", [f"/p/{slug}/" for slug in products]),
+        ("search_page", "search page /search/?q= (words and typos)", search_paths(catalog)),
+        (
+            "search_api",
+            "product list API, search= (words and typos)",
+            [
+                path.replace("/search/?q=", "/api/v1/products/?page_size=24&search=")
+                for path in search_paths(catalog)
+            ],
+        ),
     ]
+
+
+def search_paths(catalog: Catalog, count: int = 60) -> list[str]:
+    """Search pages for words of the catalogue's product names, half of them misspelt.
+
+    The words come from the product slugs (``oak-desk-lamp-17``); a typo drops one inner
+    letter ("lamp" -> "lmp" is too short, "saucepan" -> "sacepan"), as shoppers mistype.
+    """
+    words = sorted(
+        {
+            part
+            for slug in catalog.products
+            for part in slug.split("-")
+            if part.isalpha() and len(part) >= 4
+        }
+    )
+    paths = []
+    for index, word in enumerate(words[:count]):
+        if index % 2:
+            middle = len(word) // 2
+            word = word[:middle] + word[middle + 1 :]
+        paths.append(f"/search/?q={word}")
+    return paths
 
 
 def availability(base: str, path: str) -> str:

@@ -49,6 +49,10 @@ class Cart(models.Model):
     holds_started_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Abandoned-cart reminder (cart.reminders): a guest's email from checkout, and when the
+    # one reminder was sent.
+    email = models.EmailField(max_length=254, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -87,3 +91,13 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.variant_id}"
+
+
+class CartReminderOptOut(models.Model):
+    """An address that asked for no abandoned-cart reminders (the link in every reminder)."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from cart import views
 
@@ -9,4 +10,9 @@ urlpatterns = [
     path("add/", views.cart_add, name="add"),
     path("lines/<int:line_id>/", views.line_update, name="line-update"),
     path("lines/<int:line_id>/remove/", views.line_remove, name="line-remove"),
+    path(
+        "reminders/opt-out/<str:token>/",
+        csrf_exempt(views.reminder_opt_out),
+        name="reminder-opt-out",
+    ),
 ]

@@ -9,13 +9,13 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from cart import services
+from cart import reminders, services
 from cart.errors import CartNotFound
 from cart.models import MAX_LINE_QUANTITY, Cart
 from cart.receivers import CART_COOKIE
@@ -197,3 +197,18 @@ def line_remove(request: HttpRequest, line_id: int) -> HttpResponse:
         except (DomainError, ValidationError) as exc:
             error = error_message(exc)
     return _after_line_change(request, cart, error)
+
+
+def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """The "no more reminders" link of the abandoned-cart email: GET asks, POST opts out.
+
+    POST also serves mail clients' one-click unsubscribe (RFC 8058), so it needs no CSRF
+    token: the signed token is the proof. A token we did not sign is a 404.
+    """
+    email = reminders.email_from_token(token=token[:300])
+    if email is None:
+        raise Http404("Unknown link.")
+    done = request.method == "POST"
+    if done:
+        reminders.opt_out(email=email)
+    return render(request, "cart/reminder_opt_out.html", {"email": email, "done": done})

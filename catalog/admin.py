@@ -7,14 +7,24 @@ constant number of queries. Archiving and deleting go through ``catalog.services
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Min, OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from catalog import services, thumbnails
+from catalog import reviews, services, thumbnails
 from catalog.admin_forms import ProductForm, VariantForm, VariantInlineForm
 from catalog.concurrency import VersionedFormMixin
-from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Review,
+    StockAlert,
+    Variant,
+)
 from catalog.resources import VariantResource
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
@@ -234,3 +244,90 @@ class VariantAdmin(ImportExportMixin, admin.ModelAdmin):
     @admin.display(description="price", ordering="price")
     def price_money(self, obj: Variant) -> str:
         return f"{obj.price:,.2f} {settings.SHOP_CURRENCY}"
+
+
+class RejectReviewsForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept with the review."
+    )
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Moderation: publish or reject (with a reason) through ``catalog.reviews``."""
+
+    list_display = ["product", "user", "rating", "title", "status", "verified_buyer", "created_at"]
+    list_filter = ["status", "verified_buyer", "rating"]
+    list_select_related = ["product", "user"]
+    search_fields = ["product__name", "user__email", "title"]
+    raw_id_fields = ["product", "user"]
+    readonly_fields = [
+        "product",
+        "user",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "verified_buyer",
+        "rejection_reason",
+        "moderated_at",
+        "created_at",
+    ]
+    actions = ["publish", "reject"]
+    ordering = ["status", "-created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # shoppers write reviews; staff moderate them
+
+    def delete_model(self, request, obj) -> None:
+        reviews.delete_review(review=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for review in queryset:
+            reviews.delete_review(review=review)
+
+    @admin.action(description="Publish selected reviews", permissions=["change"])
+    def publish(self, request, queryset):
+        count = reviews.publish_reviews(review_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Published {count} review(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject selected reviews (with a reason)", permissions=["change"])
+    def reject(self, request, queryset):
+        form = RejectReviewsForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            count = reviews.reject_reviews(
+                review_ids=queryset.values_list("pk", flat=True),
+                reason=form.cleaned_data["reason"],
+            )
+            self.message_user(request, f"Rejected {count} review(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/catalog/review/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject reviews",
+                "form": form,
+                "reviews": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(admin.ModelAdmin):
+    """Back-in-stock alerts, read only: shoppers create them, ``catalog.alerts`` sends them."""
+
+    list_display = ["email", "variant", "status", "created_at", "notified_at", "expires_at"]
+    list_filter = ["status"]
+    list_select_related = ["variant__product"]
+    search_fields = ["email", "variant__sku", "variant__product__name"]
+    raw_id_fields = ["variant", "user"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -13,6 +13,12 @@ class CatalogErrorCode(StrEnum):
     INVALID_IMAGE = "invalid_image"
     PRECONDITION_FAILED = "precondition_failed"
     CATEGORY_NOT_EMPTY = "category_not_empty"
+    # Shopper features: reviews, back-in-stock alerts.
+    ALREADY_REVIEWED = "already_reviewed"
+    TOO_MANY_REVIEWS = "too_many_reviews"
+    INVALID_REVIEW = "invalid_review"
+    IN_STOCK = "in_stock"
+    TOO_MANY_ALERTS = "too_many_alerts"
 
 
 class SkuTaken(DomainError):
@@ -88,3 +94,43 @@ class CategoryNotEmpty(DomainError):
     code = CatalogErrorCode.CATEGORY_NOT_EMPTY
     status_code = 409
     default_detail = "Move or delete its subcategories and products first."
+
+
+class AlreadyReviewed(DomainError):
+    """The shopper has already reviewed this product (one review per user and product)."""
+
+    code = CatalogErrorCode.ALREADY_REVIEWED
+    status_code = 409
+    default_detail = "You have already reviewed this product."
+
+
+class TooManyReviews(DomainError):
+    """The shopper wrote ``SHOP_REVIEWS_PER_HOUR`` reviews in the last hour (abuse limit)."""
+
+    code = CatalogErrorCode.TOO_MANY_REVIEWS
+    status_code = 429
+    default_detail = "You have written many reviews recently. Please try again later."
+
+
+class InvalidReview(DomainError):
+    """A rating outside 1-5, or a title or text of the wrong length."""
+
+    code = CatalogErrorCode.INVALID_REVIEW
+    status_code = 400
+    default_detail = "The review is invalid."
+
+
+class InStock(DomainError):
+    """A back-in-stock alert was asked for a variant that can be bought now."""
+
+    code = CatalogErrorCode.IN_STOCK
+    status_code = 409
+    default_detail = "This item is in stock: you can buy it now."
+
+
+class TooManyAlerts(DomainError):
+    """One email address asked for too many back-in-stock alerts in the last day."""
+
+    code = CatalogErrorCode.TOO_MANY_ALERTS
+    status_code = 429
+    default_detail = "Too many stock alerts for this address today. Please try again later."

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Value
@@ -107,6 +108,16 @@ class Product(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; ETag and stale-save check."
     )
+    # Full-text document (PostgreSQL only; see catalog.search). Null on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Summaries kept by catalog.reviews and catalog.popularity, never computed per request.
+    rating_average = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, blank=True, editable=False
+    )
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    units_sold_30d = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Units sold in the last 30 days."
+    )
 
     objects = ProductQuerySet.as_manager()
 
@@ -116,6 +127,11 @@ class Product(models.Model):
             models.Index(fields=["status", "category"], name="catalog_prod_status_cat"),
             models.Index(fields=["status", "name"], name="catalog_prod_status_name"),
             models.Index(fields=["status", "-created_at"], name="catalog_prod_status_new"),
+            models.Index(
+                fields=["status", "-rating_average", "-rating_count"],
+                name="catalog_prod_status_rating",
+            ),
+            models.Index(fields=["status", "-units_sold_30d"], name="catalog_prod_status_sold"),
         ]
 
     def __str__(self) -> str:
@@ -204,3 +220,128 @@ def unique_slug(model: type[models.Model], text: str, max_length: int = 200) -> 
         slug = f"{base}-{n}"
         n += 1
     return slug
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for moderation"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+
+
+class Review(models.Model):
+    """A shopper's rating (1-5) and review of a product: one per user and product.
+
+    Written by ``catalog.reviews``; only published reviews count in the product's rating.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120, blank=True)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    verified_buyer = models.BooleanField(default=False)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "user"], name="catalog_review_once"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="catalog_review_rating_1_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product", "status", "-created_at"], name="catalog_review_list"),
+            models.Index(fields=["status", "created_at"], name="catalog_review_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.product_id} by {self.user_id} ({self.status})"
+
+
+class ProductSales(models.Model):
+    """Units of a product sold on one day: the window behind ``Product.units_sold_30d``."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="daily_sales")
+    day = models.DateField()
+    units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "product sales"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "day"], name="catalog_sales_product_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="catalog_sales_day")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} on {self.day}: {self.units}"
+
+
+class WishlistItem(models.Model):
+    """A product a signed-in shopper saved for later (once per user and product)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="wishlist")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wishlisted")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="catalog_wishlist_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.user_id}'s wishlist"
+
+
+class StockAlertStatus(models.TextChoices):
+    ACTIVE = "active", "Waiting for stock"
+    NOTIFIED = "notified", "Emailed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    EXPIRED = "expired", "Expired"
+
+
+class StockAlert(models.Model):
+    """ "Email me when it is back": one per address and variant while waiting.
+
+    Written by ``catalog.alerts``. ``token`` is the secret of the one-click unsubscribe link.
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="stock_alerts")
+    email = models.EmailField(max_length=254)
+    user = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stock_alerts",
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=12, choices=StockAlertStatus.choices, default=StockAlertStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "email"],
+                condition=models.Q(status="active"),
+                name="catalog_alert_one_active",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "variant"], name="catalog_alert_due"),
+            models.Index(fields=["email", "created_at"], name="catalog_alert_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} for {self.variant_id} ({self.status})"

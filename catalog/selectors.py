@@ -16,7 +16,9 @@ from django.db.models import (
     CharField,
     Exists,
     ExpressionWrapper,
+    F,
     Func,
+    OrderBy,
     OuterRef,
     Prefetch,
     Q,
@@ -24,22 +26,27 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, Variant, VariantQuerySet
+from catalog.search import apply_search
 from inventory.selectors import available_quantity, is_low_stock
 
 IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
 OUT_OF_STOCK = "out_of_stock"
 
-ORDERINGS: dict[str, tuple[str, ...]] = {
+ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "price": ("price_from", "name", "id"),
     "-price": ("-price_from", "name", "id"),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
     "newest": ("-created_at", "-id"),
+    # Summaries kept by catalog.reviews and catalog.popularity (indexed, never summed here).
+    "-rating": (F("rating_average").desc(nulls_last=True), "-rating_count", "name", "id"),
+    "-popularity": ("-units_sold_30d", "name", "id"),
 }
 
 
@@ -84,6 +91,7 @@ def product_listing(
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
     in_stock: bool | None = None,
+    attributes: dict[str, list[str]] | None = None,
     ordering: str = "",
 ) -> QuerySet[Product]:
     """Return active products for a grid, filtered and ordered; one query per page.
@@ -93,8 +101,10 @@ def product_listing(
     ``first_image_alt`` (storage name and alt text of the first image, ``""`` if none) and
     its ``category`` (joined).
     ``category`` includes its descendants. Products without an active variant are not
-    listed (nothing to buy). ``ordering`` is one of ``ORDERINGS`` (``""`` = by name);
-    anything else raises ``ValueError``.
+    listed (nothing to buy). ``search`` matches and ranks as ``catalog.search`` says.
+    ``attributes`` (``{"size": ["M", "L"]}``) keeps products with an active variant having,
+    for every name, one of its values. ``ordering`` is one of ``ORDERINGS`` (``""`` = by relevance when searching, else by
+    name); anything else raises ``ValueError``.
     """
     if ordering and ordering not in ORDERINGS:
         raise ValueError(f"Unknown ordering: {ordering}")
@@ -134,18 +144,29 @@ def product_listing(
         )
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(name__icontains=search)
-            | Q(description__icontains=search)
-            | Exists(Variant.objects.filter(product_id=OuterRef("pk"), sku__icontains=search))
-        )
+        qs = apply_search(qs, text=search)
+    if attributes:
+        qs = qs.filter(Exists(_variants_with(attributes)))
     if min_price is not None:
         qs = qs.filter(price_from__gte=min_price)
     if max_price is not None:
         qs = qs.filter(price_from__lte=max_price)
     if in_stock is not None:
         qs = qs.filter(in_stock=in_stock)
+    if not ordering and search:
+        return qs.order_by(F("search_rank").desc(), "name", "id")
     return qs.order_by(*ORDERINGS.get(ordering, ("name", "id")))
+
+
+def _variants_with(attributes: dict[str, list[str]]) -> QuerySet[Variant]:
+    """Active variants of the outer product whose attributes match (one variant, all names)."""
+    variants = _active_variants()
+    for index, (name, values) in enumerate(sorted(attributes.items())):
+        alias = f"attr_{index}"
+        # Cast: SQLite would compare JSON values; PostgreSQL's ->> is text already.
+        value = Cast(KeyTextTransform(name, "attributes"), output_field=CharField())
+        variants = variants.alias(**{alias: value}).filter(**{f"{alias}__in": values})
+    return variants
 
 
 def variants_with_stock(*, cart_token: UUID | None = None) -> VariantQuerySet:

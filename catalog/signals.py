@@ -1,4 +1,13 @@
-"""Signals the catalogue emits.
+"""Signals the catalogue emits (the notifications app listens; catalog never imports it).
+
+review_submitted(sender, review_id: int)
+    A review waits for moderation (``SHOP_REVIEWS_MODERATED``). Sent inside the transaction
+    that wrote it, so the staff email's outbox row commits with the review or not at all.
+
+back_in_stock(sender, alert_ids: list[int])
+    These back-in-stock alerts are due: their variant can be bought again. Sent inside the
+    transaction that marks them notified (one batch, ``SHOP_STOCK_ALERT_BATCH`` at most), so
+    each alert gets exactly one email row.
 
 product_updated(sender, product_id: int)
     A product or one of its variants was changed by a catalogue service (update, archive).
@@ -11,3 +20,5 @@ product_updated(sender, product_id: int)
 from django.dispatch import Signal
 
 product_updated = Signal()
+review_submitted = Signal()
+back_in_stock = Signal()

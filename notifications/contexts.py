@@ -221,3 +221,49 @@ def payment_disputed_context(
             "admin_url": absolute_url(f"/admin/orders/order/{order.pk}/change/"),
         },
     }
+
+
+def review_pending_context(review) -> dict:
+    """A review waiting for moderation: what staff need to judge it, and where."""
+    return {
+        "review": {
+            "id": review.pk,
+            "product_name": review.product.name,
+            "rating": review.rating,
+            "title": review.title,
+            "body": review.body[:1000],
+            "verified_buyer": review.verified_buyer,
+            "admin_url": absolute_url(f"/admin/catalog/review/{review.pk}/change/"),
+        }
+    }
+
+
+def back_in_stock_context(alert) -> dict:
+    """A variant the shopper waited for is back: where to buy it, how to stop these emails."""
+    variant = alert.variant
+    return {
+        "item": {
+            "product_name": variant.product.name,
+            "variant_name": variant.name,
+            "sku": variant.sku,
+            "url": absolute_url(f"/p/{variant.product.slug}/?sku={variant.sku}"),
+        },
+        "unsubscribe_url": absolute_url(f"/alerts/unsubscribe/{alert.token}/"),
+    }
+
+
+def cart_reminder_context(cart, *, opt_out_token: str) -> dict:
+    """What is still in an abandoned cart, the way back to it, and how to stop reminders."""
+    lines = [
+        {
+            "product_name": line.variant.product.name,
+            "variant_name": line.variant.name,
+            "quantity": line.quantity,
+        }
+        for line in cart.lines.all()
+    ]
+    return {
+        "cart": {"lines": lines[:20], "more": max(0, len(lines) - 20)},
+        "cart_url": absolute_url("/cart/"),
+        "opt_out_url": absolute_url(f"/cart/reminders/opt-out/{opt_out_token}/"),
+    }

@@ -14,6 +14,9 @@ class NotificationKind(models.TextChoices):
     LOW_STOCK = "low_stock", "Low stock alert"
     PAYMENT_DISPUTED = "payment_disputed", "Payment dispute alert"
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+    REVIEW_PENDING = "review_pending", "Review awaiting moderation"
+    BACK_IN_STOCK = "back_in_stock", "Back in stock"
+    CART_REMINDER = "cart_reminder", "Abandoned-cart reminder"
 
 
 class NotificationStatus(models.TextChoices):

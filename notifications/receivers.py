@@ -20,6 +20,10 @@ from django.db.models import Prefetch
 from django.dispatch import receiver
 
 from accounts.signals import password_reset_requested, user_registered
+from cart.models import Cart
+from cart.signals import cart_abandoned
+from catalog.models import Review, StockAlert
+from catalog.signals import back_in_stock, review_submitted
 from inventory.models import StockItem
 from inventory.signals import stock_low
 from notifications import contexts
@@ -197,3 +201,45 @@ def on_stock_low(sender, *, stock_item_id: int, sku: str, available: int, **kwar
                 context=context,
                 event_key=f"low_stock:{item.pk}:{episode}:{email.lower()}",
             )
+
+
+@receiver(review_submitted, dispatch_uid="notifications.review_submitted")
+def on_review_submitted(sender, *, review_id: int, **kwargs) -> None:
+    review = Review.objects.select_related("product").get(pk=review_id)
+    context = contexts.review_pending_context(review)
+    for email in staff_recipients():
+        create_notification(
+            kind=NotificationKind.REVIEW_PENDING,
+            recipient=email,
+            context=context,
+            event_key=f"review_pending:{review.pk}:{email.lower()}",
+        )
+
+
+@receiver(back_in_stock, dispatch_uid="notifications.back_in_stock")
+def on_back_in_stock(sender, *, alert_ids: list[int], **kwargs) -> None:
+    alerts = StockAlert.objects.filter(pk__in=alert_ids).select_related("variant__product")
+    for alert in alerts.order_by("pk"):
+        create_notification(
+            kind=NotificationKind.BACK_IN_STOCK,
+            recipient=alert.email,
+            context=contexts.back_in_stock_context(alert),
+            event_key=f"back_in_stock:{alert.pk}",
+        )
+
+
+@receiver(cart_abandoned, dispatch_uid="notifications.cart_abandoned")
+def on_cart_abandoned(sender, *, reminders: list[dict], **kwargs) -> None:
+    carts = Cart.objects.prefetch_related("lines__variant__product").in_bulk(
+        [item["cart_id"] for item in reminders]
+    )
+    for item in reminders:
+        cart = carts.get(item["cart_id"])
+        if cart is None:
+            continue
+        create_notification(
+            kind=NotificationKind.CART_REMINDER,
+            recipient=item["email"],
+            context=contexts.cart_reminder_context(cart, opt_out_token=item["opt_out_token"]),
+            event_key=f"cart_reminder:{cart.pk}",
+        )

@@ -22,3 +22,8 @@ class OrdersConfig(AppConfig):
 
         # The Stripe settings join the fail-closed production checks (registered on import).
         import orders.checks  # noqa: F401
+
+        # Verified buyers for reviews and the best-selling summary (orders.catalog_hooks).
+        from orders import catalog_hooks
+
+        catalog_hooks.connect()

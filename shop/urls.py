@@ -33,6 +33,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),
+    # Search engines (catalog.seo): /sitemap.xml and /robots.txt, outside the namespace.
+    path("", include("catalog.seo_urls")),
     path("", include("catalog.urls")),
     # Uploaded images, while they are on local disk (DEBUG or not; see shop.media).
     *media_urlpatterns(),

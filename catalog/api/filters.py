@@ -3,6 +3,7 @@
 import django_filters
 from django.core.validators import DecimalValidator
 
+from catalog.facets import attribute_filters
 from catalog.models import Category, Product
 from catalog.selectors import ORDERINGS, product_listing
 from shop.api.filters import StrictBooleanFilter
@@ -37,6 +38,14 @@ class ProductFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for name in ("min_price", "max_price"):
             self.form.fields[name].validators.append(DecimalValidator(12, 2))
+        # attr_<name>=<value> (variant attributes): the names are the shop's, not declared.
+        self.attributes, self._attribute_errors = attribute_filters(self.data or {})
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, messages in self._attribute_errors.items():
+            self.form.errors[name] = self.form.error_class(messages)
+        return valid and not self._attribute_errors
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
@@ -46,5 +55,6 @@ class ProductFilter(django_filters.FilterSet):
             min_price=data.get("min_price"),
             max_price=data.get("max_price"),
             in_stock=data.get("in_stock"),
+            attributes=self.attributes,
             ordering=data.get("ordering") or "",
         )

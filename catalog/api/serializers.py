@@ -11,8 +11,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog import services
-from catalog.models import Category, Product, ProductStatus, Variant
+from catalog import reviews, services
+from catalog.models import Category, Product, ProductStatus, Review, Variant
 from catalog.selectors import image_url, stock_hint
 from shop.errors import DomainError
 
@@ -102,7 +102,31 @@ class CurrencyMixin(serializers.Serializer):
         return settings.SHOP_CURRENCY
 
 
-class ProductSummarySerializer(CurrencyMixin, serializers.ModelSerializer):
+class RatingSerializer(serializers.Serializer):
+    """``{average: "4.3" | null, count}``: the product's published reviews."""
+
+    average = serializers.CharField(allow_null=True, read_only=True)
+    count = serializers.IntegerField(read_only=True)
+
+
+def rating_data(product: Product) -> dict:
+    """Return a product's ``rating`` object (average to one decimal, as a string)."""
+    average = product.rating_average
+    return {
+        "average": None if average is None else f"{average:.1f}",
+        "count": product.rating_count,
+    }
+
+
+class RatingMixin(serializers.Serializer):
+    rating = serializers.SerializerMethodField()
+
+    @extend_schema_field(RatingSerializer)
+    def get_rating(self, obj: Product) -> dict:
+        return rating_data(obj)
+
+
+class ProductSummarySerializer(CurrencyMixin, RatingMixin, serializers.ModelSerializer):
     """A grid card; expects a ``catalog.selectors.product_listing`` row."""
 
     category = CategoryRefSerializer(read_only=True)
@@ -121,6 +145,7 @@ class ProductSummarySerializer(CurrencyMixin, serializers.ModelSerializer):
             "currency",
             "in_stock",
             "image_url",
+            "rating",
         ]
         read_only_fields = fields
 
@@ -145,6 +170,7 @@ class ProductSummarySerializer(CurrencyMixin, serializers.ModelSerializer):
             "currency": settings.SHOP_CURRENCY,
             "in_stock": bool(instance.in_stock),
             "image_url": self.get_image_url(instance),
+            "rating": rating_data(instance),
         }
 
 
@@ -195,7 +221,7 @@ class ImageSerializer(serializers.Serializer):
         return _absolute(self.context.get("request"), image_url(name=obj.image.name))
 
 
-class ProductDetailSerializer(serializers.ModelSerializer):
+class ProductDetailSerializer(RatingMixin, serializers.ModelSerializer):
     """A product page; expects ``catalog.selectors.product_detail``."""
 
     category = CategoryRefSerializer(read_only=True)
@@ -213,6 +239,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
             "attributes",
             "images",
             "variants",
+            "rating",
         ]
         read_only_fields = fields
 
@@ -365,3 +392,81 @@ class CategoryInputSerializer(serializers.Serializer):
         return _unique(
             services.ensure_slug_free, value, model=Category, slug=value, exclude_pk=exclude_pk
         )
+
+
+# ---- reviews ---------------------------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    """A published review as shoppers read it (the author's first name and initial only)."""
+
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "rating", "title", "body", "author", "verified_buyer", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, obj: Review) -> str:
+        return reviews.author_name(review=obj)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    title = serializers.CharField(
+        max_length=reviews.TITLE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    body = serializers.CharField(
+        min_length=reviews.BODY_MIN_LENGTH, max_length=reviews.BODY_MAX_LENGTH
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        errors = reviews.validate_review(**attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class ReviewCreatedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["id", "status", "verified_buyer"]
+        read_only_fields = fields
+
+
+# ---- wishlist --------------------------------------------------------------------------
+
+
+class WishlistEntrySerializer(serializers.Serializer):
+    """A wishlist entry; expects a ``catalog.wishlist.wishlist_products`` row (a product)."""
+
+    product = ProductSummarySerializer(read_only=True)
+    added_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Product) -> dict:
+        return {
+            "product": ProductSummarySerializer(instance, context=self.context).data,
+            "added_at": self.fields["added_at"].to_representation(instance.added_at),
+        }
+
+
+class WishlistInputSerializer(serializers.Serializer):
+    product = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Product.objects.purchasable(),
+        help_text="The product's slug.",
+    )
+
+
+# ---- back-in-stock alerts ----------------------------------------------------------------
+
+
+class StockAlertInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254, required=False, help_text="Required unless signed in (then: yours)."
+    )
+
+
+class StockAlertSerializer(serializers.Serializer):
+    status = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)

@@ -8,11 +8,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import PasswordChangeNotRequired
-from catalog import services
+from catalog import alerts as stock_alerts
+from catalog import reviews, services
 from catalog.api.filters import LISTING_PARAMS, ProductFilter
 from catalog.api.serializers import (
     CategoryDetailSerializer,
@@ -22,8 +24,13 @@ from catalog.api.serializers import (
     ProductInputSerializer,
     ProductSummarySerializer,
     ProductUpdateSerializer,
+    ReviewCreatedSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
     StaffProductSerializer,
     StaffVariantWithProductSerializer,
+    StockAlertInputSerializer,
+    StockAlertSerializer,
     VariantInputSerializer,
     VariantUpdateSerializer,
     VariantWithProductSerializer,
@@ -31,6 +38,7 @@ from catalog.api.serializers import (
 from catalog.cache import CachedCountPaginator, cached
 from catalog.concurrency import etag, version_from_if_match
 from catalog.errors import CategoryCycle
+from catalog.facets import listing_facets
 from catalog.models import Category, Product, Variant
 from catalog.selectors import product_detail, variants_with_stock
 from shop.api.pagination import PageNumberPagination
@@ -45,6 +53,46 @@ from shop.api.schema import (
 )
 
 TAGS = ["catalog"]
+_COUNTED = {"type": "integer", "minimum": 0}
+FACETS_SCHEMA = {
+    "type": "object",
+    "description": "Facets of the whole filtered listing (all pages), with product counts.",
+    "required": ["categories", "attributes", "price"],
+    "properties": {
+        "categories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["slug", "name", "count"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "count": _COUNTED,
+                },
+            },
+        },
+        "attributes": {
+            "type": "object",
+            "description": "Variant attribute name -> its values; filter with attr_<name>=<value>.",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["value", "count"],
+                    "properties": {"value": {"type": "string"}, "count": _COUNTED},
+                },
+            },
+        },
+        "price": {
+            "type": "object",
+            "required": ["min", "max"],
+            "properties": {
+                "min": {"type": "string", "format": "decimal", "nullable": True},
+                "max": {"type": "string", "format": "decimal", "nullable": True},
+            },
+        },
+    },
+}
 # A SKU or slug already in use is a 400 too: ``validation_error`` on its field.
 STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
 STALE = error("The row changed since the ETag given in If-Match (`precondition_failed`)")
@@ -68,20 +116,45 @@ def with_etag(response: Response, version: int) -> Response:
 
 
 class ProductPagination(PageNumberPagination):
-    """The shop's pagination; with a ``count_key`` the COUNT is cached (``catalog.cache``)."""
+    """The shop's pagination; with a ``count_key`` the COUNT is cached (``catalog.cache``).
+
+    The product list adds ``facets`` beside ``results`` (``catalog.facets``).
+    """
 
     count_key = None
+    #: The listing's total when already known (the facets' category counts add up to it).
+    known_count: int | None = None
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["facets"] = FACETS_SCHEMA
+        return paginated
 
     def django_paginator_class(self, object_list, per_page):
         if self.count_key is None:
-            return Paginator(object_list, per_page)
-        return CachedCountPaginator(object_list, per_page, count_key=self.count_key)
+            paginator = Paginator(object_list, per_page)
+        else:
+            paginator = CachedCountPaginator(object_list, per_page, count_key=self.count_key)
+        if self.known_count is not None:
+            paginator.count = self.known_count  # type: ignore[misc]
+        return paginator
 
 
 def _filter_values(request, names) -> tuple:
     """Return the query parameters among ``names`` that are set, as a hashable cache key."""
     params = request.query_params
     return tuple((name, params[name]) for name in names if name in params)
+
+
+def _listing_key(request) -> tuple:
+    """Return the listing's filters (``LISTING_PARAMS`` and every ``attr_*``) as a cache key."""
+    params = request.query_params
+    attributes = tuple(
+        (name, tuple(sorted(params.getlist(name))))
+        for name in sorted(params)
+        if name.startswith("attr_")
+    )
+    return (*_filter_values(request, LISTING_PARAMS), *attributes)
 
 
 class StaffWritesMixin:
@@ -229,6 +302,18 @@ class CategoryViewSet(
     list=extend_schema(
         tags=TAGS,
         summary="List products",
+        description=(
+            "`search` ranks by relevance and tolerates small typos. `attr_<name>=<value>` keeps "
+            "products with an active variant having that attribute value (repeat a name for "
+            "any of several values). The answer carries `facets` beside `results`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "attr_<name>",
+                OpenApiTypes.STR,
+                description="Variant attribute filter, e.g. `attr_size=M` (repeatable).",
+            )
+        ],
         responses={200: ProductSummarySerializer(many=True), 400: VALIDATION},
     ),
     retrieve=extend_schema(
@@ -282,17 +367,21 @@ class ProductViewSet(
     def list(self, request, *args, **kwargs):
         """Shoppers' pages are cached per catalog version; staff always read the database."""
         if self.is_staff():
-            return super().list(request, *args, **kwargs)
-        filters = _filter_values(request, LISTING_PARAMS)
+            return Response(self._list_data())
+        filters = _listing_key(request)
         self.paginator.count_key = ("product-list", filters)
         page = _filter_values(request, ("page", self.paginator.page_size_query_param))
         key = (request.build_absolute_uri("/"), filters, page)
         return Response(cached("product-list", key, self._list_data))
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        listing = self.filter_queryset(self.get_queryset())
+        facets = listing_facets(listing=listing)
+        # Every listed product is in one category: the facet counts add up to the total.
+        self.paginator.known_count = sum(item["count"] for item in facets["categories"])
+        page = self.paginate_queryset(listing)
         data = self.get_serializer(page, many=True).data
-        return dict(self.get_paginated_response(data).data)
+        return {**self.get_paginated_response(data).data, "facets": facets}
 
     def retrieve(self, request, *args, **kwargs):
         """Shoppers' product pages are cached per catalog version; staff's never."""
@@ -324,6 +413,54 @@ class ProductViewSet(
             raise Http404 from exc
         self.check_object_permissions(self.request, product)
         return product
+
+    def get_permissions(self):
+        if self.action == "reviews" and self.request.method == "POST":
+            return [IsAuthenticated(), PasswordChangeNotRequired()]
+        if self.action == "reviews":
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return super().get_permissions()
+
+    @extend_schema(
+        methods=["GET"],
+        tags=TAGS,
+        summary="A product's published reviews, newest first",
+        responses={200: ReviewSerializer(many=True), 400: VALIDATION, 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        tags=TAGS,
+        summary="Review a product (signed in; once per product)",
+        description=(
+            "Published at once, or after moderation when `SHOP_REVIEWS_MODERATED` is on "
+            "(`status: pending`). `verified_buyer` is true when the user bought the product."
+        ),
+        request=ReviewInputSerializer,
+        responses={
+            201: ReviewCreatedSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error("You have already reviewed this product (`already_reviewed`)"),
+            429: error("Throttled, or too many reviews in the last hour (`too_many_reviews`)"),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="reviews", filter_backends=[])
+    def reviews(self, request, slug=None):
+        product = get_object_or_404(Product.objects.purchasable(), slug=slug)
+        if request.method == "GET":
+            paginator = PageNumberPagination()
+            page = paginator.paginate_queryset(
+                reviews.published_reviews(product=product), request, view=self
+            )
+            data = ReviewSerializer(page, many=True).data
+            return paginator.get_paginated_response(data)
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = reviews.submit_review(
+            user=request.user, product=product, **serializer.validated_data
+        )
+        return Response(ReviewCreatedSerializer(review).data, status=status.HTTP_201_CREATED)
 
     def _staff_response(self, product: Product, status_code=status.HTTP_200_OK) -> Response:
         fresh = product_detail(slug=product.slug, include_inactive=True)
@@ -404,7 +541,7 @@ class VariantViewSet(
 ):
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list = []
     required_permissions = {"partial_update": ("catalog.change_variant",)}
     staff_view_permission = "catalog.view_variant"
@@ -419,6 +556,42 @@ class VariantViewSet(
         return (
             StaffVariantWithProductSerializer if self.is_staff() else VariantWithProductSerializer
         )
+
+    def get_permissions(self):
+        if self.action == "alerts":
+            return [AllowAny(), PasswordChangeNotRequired()]
+        return super().get_permissions()
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Email me when this variant is back in stock (guest or signed in)",
+        description=(
+            "`202` for an out-of-stock variant: one email when it is restocked, with a "
+            "one-click unsubscribe link; the alert expires after 90 days. Asking again "
+            "changes nothing."
+        ),
+        request=StockAlertInputSerializer,
+        responses={
+            202: StockAlertSerializer,
+            400: VALIDATION,
+            404: NOT_FOUND,
+            409: error("The variant is in stock: buy it now (`in_stock`)"),
+            429: error("Throttled, or too many alerts for this address (`too_many_alerts`)"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="alerts")
+    def alerts(self, request, sku=None):
+        variant = Variant.objects.purchasable().filter(sku__iexact=sku).first()
+        if variant is None:
+            raise Http404
+        serializer = StockAlertInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated else None
+        email = serializer.validated_data.get("email") or (user.email if user else "")
+        if not email:
+            raise ValidationError({"email": ["This field is required."]})
+        alert = stock_alerts.subscribe(variant=variant, email=email, user=user)
+        return Response(StockAlertSerializer(alert).data, status=status.HTTP_202_ACCEPTED)
 
     def get_object(self) -> Variant:
         variant = self.get_queryset().filter(sku__iexact=self.kwargs["sku"]).first()

@@ -12,6 +12,7 @@ from django.conf import settings
 from catalog import thumbnails
 from catalog.models import Category
 from catalog.selectors import image_url as storage_image_url
+from catalog.wishlist import wishlist_product_ids
 
 register = template.Library()
 
@@ -92,3 +93,15 @@ def initial(text) -> str:
     """Return the first letter of ``text`` upper-cased (image placeholders)."""
     text = str(text or "").strip()
     return text[:1].upper() or "?"
+
+
+@register.simple_tag(takes_context=True)
+def in_wishlist(context, product) -> bool:
+    """Return whether the signed-in viewer saved ``product`` (one query per request)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if not hasattr(request, "_shop_wishlist_ids"):
+        request._shop_wishlist_ids = wishlist_product_ids(user=user)
+    return product.pk in request._shop_wishlist_ids

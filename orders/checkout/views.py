@@ -39,6 +39,7 @@ from accounts.models import Address
 from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
+from cart.reminders import remember_cart_email
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
@@ -238,6 +239,8 @@ def guest_start(request: HttpRequest) -> HttpResponse:
         form.mark_invalid_fields()
         return _choice_page(request, form)
     request.session[GUEST_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+    # The abandoned-cart reminder may write to this address (cart.reminders).
+    remember_cart_email(cart=current_cart(request), email=form.cleaned_data["email"])
     return redirect("orders:checkout")
 
 

@@ -257,3 +257,10 @@ def test_a_guest_whose_email_has_an_account_is_offered_to_sign_in(client, teapot
     assert f"{reverse('accounts:login')}?next=/orders/{order.number}/" in html
     order.refresh_from_db()
     assert order.user is None
+
+
+def test_the_guest_email_is_kept_on_the_cart_for_the_abandoned_cart_reminder(client, teapot):
+    from cart.models import Cart
+
+    guest_form(client)
+    assert Cart.objects.get(status="open").email == "guest@example.com"

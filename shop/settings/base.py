@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -433,6 +434,13 @@ SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
 SHOP_WEBHOOKS_ALLOW_PRIVATE = env.bool("SHOP_WEBHOOKS_ALLOW_PRIVATE", default=False)
 SHOP_WEBHOOK_DISABLE_AFTER_DAYS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_DAYS", default=3)
 SHOP_WEBHOOK_TIMEOUT = env.float("SHOP_WEBHOOK_TIMEOUT", default=10.0)
+
+# Shopper features (catalog.reviews, catalog.alerts, cart.reminders).
+SHOP_REVIEWS_MODERATED = env.bool("SHOP_REVIEWS_MODERATED", default=True)
+SHOP_REVIEWS_PER_HOUR = env.int("SHOP_REVIEWS_PER_HOUR", default=5)
+SHOP_STOCK_ALERT_BATCH = env.int("SHOP_STOCK_ALERT_BATCH", default=50)
+SHOP_STOCK_ALERT_DAYS = env.int("SHOP_STOCK_ALERT_DAYS", default=90)
+SHOP_CART_REMINDER_HOURS = env.int("SHOP_CART_REMINDER_HOURS", default=24)
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
 # A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
 # keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.

@@ -192,6 +192,55 @@
     target.replaceChildren(note);
   });
 
+  // Header search suggestions (a combobox): htmx fills the listbox as the shopper types;
+  // ArrowDown/ArrowUp move through the options, Enter opens the chosen one, Escape closes.
+  function suggestionBox(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+  function syncSuggestions(input) {
+    var box = suggestionBox(input);
+    var open = !!(box && box.children.length);
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) input.removeAttribute("aria-activedescendant");
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = event.detail && event.detail.target;
+    if (!box || box.id !== "search-suggestions") return;
+    var input = document.querySelector("[data-suggest][aria-controls='" + box.id + "']");
+    if (input) syncSuggestions(input);
+  });
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input || !input.hasAttribute || !input.hasAttribute("data-suggest")) return;
+    var box = suggestionBox(input);
+    if (!box) return;
+    var options = Array.prototype.slice.call(box.querySelectorAll("[role=option]"));
+    var current = box.querySelector("[aria-selected=true]");
+    var index = options.indexOf(current);
+    if (event.key === "Escape") {
+      // The first Escape closes the suggestions (and keeps the text); the next one clears.
+      if (options.length) {
+        event.preventDefault();
+        box.replaceChildren();
+        syncSuggestions(input);
+      }
+      return;
+    }
+    if (event.key === "Enter" && current) {
+      event.preventDefault();
+      window.location.assign(current.querySelector("a").href);
+      return;
+    }
+    if (!options.length || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) return;
+    event.preventDefault();
+    index = event.key === "ArrowDown" ? (index + 1) % options.length
+      : (index <= 0 ? options.length - 1 : index - 1);
+    options.forEach(function (option, i) {
+      option.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    input.setAttribute("aria-activedescendant", options[index].id);
+  });
+
   document.addEventListener("alpine:init", function () {
     var Alpine = window.Alpine;
 

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from accounts.services import ensure_superuser
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from catalog.search import refresh_search_index
 from catalog.seed_data import (
     ADJECTIVES,
     BRANDS,
@@ -209,6 +210,7 @@ class Command(BaseCommand):
             Product.objects.bulk_create(new_products[start : start + BATCH])
         ids = dict(Product.objects.filter(slug__in=plans.keys()).values_list("slug", "id"))
         self.create_variants_and_stock(plans, ids)
+        refresh_search_index(product_ids=ids.values())  # bulk_create sends no post_save
         self.create_images(images, ids, shared=count > SHARED_IMAGE_THRESHOLD)
         return len(new_products)
 
