@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.utils.html import format_html_join
 
+from orders.invoices.admin import InvoiceInline  # also registers InvoiceAdmin
 from orders.lifecycle import transition_order
 from orders.models import (
     Order,
@@ -110,7 +111,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     raw_id_fields = ["user"]
-    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline]
+    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, InvoiceInline]
     actions = [
         _move_action(OrderStatus.PROCESSING, "Start processing (creates packing task)"),
         _move_action(OrderStatus.FULFILLED, "Mark fulfilled (packed)"),

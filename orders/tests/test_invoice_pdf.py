@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
@@ -347,3 +348,31 @@ def test_a_guest_s_confirmation_email_links_the_pdf_with_the_token(
     browser.get("/" + path)
     response = browser.get(f"/orders/{placed.order.number}/invoice/pdf/")
     assert response["Content-Type"] == "application/pdf"
+
+
+def test_the_admin_links_the_pdfs_on_the_order_and_credit_note_pages(order, client):
+    cancel_order(order=order, user=order.user)
+    invoice = order_invoice(order=order)
+    note = order.invoices.get(kind=InvoiceKind.CREDIT_NOTE)
+    client.force_login(StaffUserFactory(roles=["Customer service"]))
+
+    order_page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    note_page = client.get(reverse("admin:orders_invoice_change", args=[note.pk]))
+    listing = client.get(reverse("admin:orders_invoice_changelist"), {"q": order.number})
+
+    invoice_pdf = reverse("admin:orders_invoice_pdf", args=[invoice.pk])
+    note_pdf = reverse("admin:orders_invoice_pdf", args=[note.pk])
+    assert invoice_pdf in order_page.content.decode()
+    assert note_pdf in order_page.content.decode()
+    assert note_pdf in note_page.content.decode()
+    assert invoice_pdf in listing.content.decode()
+    response = client.get(note_pdf)
+    assert response["Content-Type"] == "application/pdf"
+    assert f"Credit note number: {note.number}" in pdf_text(response.content)
+    assert client.get(reverse("admin:orders_invoice_pdf", args=[10**9])).status_code == 404
+
+
+def test_the_admin_pdf_needs_the_view_invoice_permission(order, client):
+    invoice = order_invoice(order=order)
+    client.force_login(StaffUserFactory(roles=["Fulfilment"]))
+    assert client.get(reverse("admin:orders_invoice_pdf", args=[invoice.pk])).status_code == 403
