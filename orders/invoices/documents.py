@@ -201,7 +201,9 @@ def invoice_document(*, invoice: Invoice, refers_to: str = "") -> InvoiceDocumen
 
 def order_documents(*, order: Order) -> QuerySet[Invoice]:
     """Return the order's invoice and credit notes, oldest first, with their order."""
-    return order.invoices.select_related("order").order_by("issued_at", "id")
+    # Not ``order.invoices``: on an order fetched with a narrowed prefetch of its invoices the
+    # related manager would hand back that (deferred-field) queryset.
+    return Invoice.objects.filter(order=order).select_related("order").order_by("issued_at", "id")
 
 
 def order_invoice(*, order: Order) -> Invoice | None:

@@ -376,3 +376,66 @@ def test_the_admin_pdf_needs_the_view_invoice_permission(order, client):
     invoice = order_invoice(order=order)
     client.force_login(StaffUserFactory(roles=["Fulfilment"]))
     assert client.get(reverse("admin:orders_invoice_pdf", args=[invoice.pk])).status_code == 403
+
+
+def _figure(text: str, label: str) -> Decimal:
+    match = re.search(rf"^{label}\s*(-?\d+\.\d\d) [A-Z]{{3}}$", text, flags=re.MULTILINE)
+    assert match, f"{label} not found in:\n{text}"
+    return Decimal(match[1])
+
+
+def test_the_pdf_shows_the_order_s_figures_to_the_cent_over_many_random_carts(settings):
+    import random
+
+    settings.SHOP_TAX_RATE = "0.2"
+    rng = random.Random(14)  # noqa: S311 (test data)
+    for cart_number in range(8):
+        items = [
+            (
+                make_variant(
+                    on_hand=50,
+                    price=Decimal(rng.randint(1, 9999)) / 100,
+                    sku=f"RND-{cart_number}-{index}",
+                ),
+                rng.randint(1, 7),
+            )
+            for index in range(rng.randint(1, 4))
+        ]
+        order = place(items=items)
+        text = pdf_text(invoice_pdf_response(invoice=order_invoice(order=order)).content)
+        assert _figure(text, "Subtotal") == order.subtotal
+        assert _figure(text, "Shipping") == order.shipping_total
+        assert _figure(text, r"Tax(?: [\d.]+%)?") == order.tax_total
+        assert _figure(text, "Total") == order.total
+        assert order.subtotal + order.shipping_total + order.tax_total == order.total
+        for line in order.lines.all():
+            assert f"{line.sku}" in text
+            assert f"{line.line_total}" in text
+
+
+def test_listing_credit_notes_takes_constant_queries(order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.invoices.services import issue_credit_note
+
+    client = APIClient()
+    client.force_authenticate(order.user)
+    url = f"{ORDERS}{order.number}/credit-notes/"
+    line = {"sku": "", "description": "Goodwill", "quantity": 1}
+    queries = []
+    for count in (1, 4):
+        while order.invoices.filter(kind=InvoiceKind.CREDIT_NOTE).count() < count:
+            issue_credit_note(
+                order=order,
+                lines=[{**line, "unit_price": "1.00", "line_total": "1.00"}],
+                subtotal=Decimal("1.00"),
+                shipping_total=Decimal("0"),
+                tax_total=Decimal("0"),
+                total=Decimal("1.00"),
+            )
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert len(response.json()) == count
+        queries.append(len(captured))
+    assert queries[0] == queries[1], queries
