@@ -256,7 +256,13 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
     if invoice is None:
         raise Http404
     credit_notes = [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE]
-    context = {"invoice": invoice, "order": order, "credit_notes": credit_notes}
+    context = {
+        "invoice": invoice,
+        "doc": invoices.document_for(invoice=invoice),
+        "order": order,
+        "credit_notes": credit_notes,
+        "pdf_url": reverse("orders:invoice-pdf", args=[order.number]),
+    }
     return render(request, "orders/invoice.html", context)
 
 

@@ -42,7 +42,7 @@ from orders.api.serializers import (
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_guest_order, place_order
 from orders.guest_access import guest_order, new_order_token
-from orders.invoices.documents import order_credit_notes
+from orders.invoices.documents import document_for, order_credit_notes
 from orders.invoices.pdf import invoice_pdf_response
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
@@ -452,7 +452,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if request.query_params.get("format") == "html":
             html = render_to_string(
                 "orders/invoice.html",
-                {"invoice": invoice, "order": order, "credit_notes": credit_notes},
+                {
+                    "invoice": invoice,
+                    "doc": document_for(invoice=invoice),
+                    "order": order,
+                    "credit_notes": credit_notes,
+                    "pdf_url": f"{request.path}?format=pdf",
+                },
                 request=request,
             )
             return HttpResponse(html, content_type="text/html; charset=utf-8")

@@ -439,3 +439,18 @@ def test_listing_credit_notes_takes_constant_queries(order):
         assert len(response.json()) == count
         queries.append(len(captured))
     assert queries[0] == queries[1], queries
+
+
+def test_the_printable_page_reads_the_same_document_as_the_pdf(order, settings):
+    settings.SHOP_TAX_RATE = "0.2"
+    client = Client()
+    client.force_login(order.user)
+    invoice = order_invoice(order=order)
+
+    page = client.get(f"/orders/{order.number}/invoice/").content.decode()
+
+    assert "Analytical Goods Ltd" in page
+    assert "Tax ID: GB987654321" in page
+    assert f'href="/orders/{order.number}/invoice/pdf/"' in page
+    assert f'id="invoice-total">{order.total} {order.currency}<' in page
+    assert invoice.number in pdf_text(client.get(f"/orders/{order.number}/invoice/pdf/").content)
