@@ -7,7 +7,7 @@ totals generically, so fields added by pricing (a discount per line or in total,
 rate) are shown when the record holds them and left out when it does not.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,7 +83,6 @@ class InvoiceDocument:
     total: Decimal
     prices_include_tax: bool = False
     refers_to: str = ""  # a credit note's invoice number
-    notes: list[str] = field(default_factory=list)
 
     @property
     def filename(self) -> str:
