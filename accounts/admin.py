@@ -1,11 +1,29 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, PasswordChangeForm, UserChangeForm
 
 from accounts.addresses.forms import CountryChoiceField
 from accounts.models import Address, User
-from accounts.services import normalize_email
+from accounts.resources import CustomerResource
+from accounts.services import change_password, normalize_email
+from shop.admin_io import StreamedExportMixin
+
+
+class StaffPasswordChangeForm(PasswordChangeForm):
+    """The admin's "change password" form, saving through ``accounts.services`` (which clears
+    ``must_change_password`` and signs other devices out)."""
+
+    def save(self, commit: bool = True) -> User:
+        return change_password(
+            user=self.user,
+            old_password=self.cleaned_data["old_password"],
+            new_password=self.cleaned_data["new_password1"],
+        )
+
+
+if hasattr(admin.site, "password_change_form"):  # the shop's site (shop.admin_site)
+    admin.site.password_change_form = StaffPasswordChangeForm
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -59,9 +77,11 @@ class AddressInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(StreamedExportMixin, DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserCreationForm
+    resource_classes = [CustomerResource]
+    export_name = "customers"
     inlines = [AddressInline]
     list_display = (
         "email",

@@ -3,8 +3,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 
+def password_change_url(user) -> str:
+    """Return where ``user`` changes their password: the admin's page for staff (who work
+    there), the storefront's for customers."""
+    return reverse("admin:password_change" if user.is_staff else "accounts:password_change")
+
+
 class MustChangePasswordMiddleware:
-    """Send HTML users flagged ``must_change_password`` to the change-password page."""
+    """Send HTML users flagged ``must_change_password`` to their change-password page."""
 
     EXEMPT_PREFIXES = ("/api/", "/static/", "/media/")
 
@@ -14,8 +20,8 @@ class MustChangePasswordMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
-            change_url = reverse("accounts:password_change")
-            allowed = {change_url, reverse("accounts:logout")}
+            change_url = password_change_url(user)
+            allowed = {change_url, reverse("accounts:logout"), reverse("admin:logout")}
             if request.path not in allowed and not request.path.startswith(self.EXEMPT_PREFIXES):
                 messages.warning(request, "Please choose a new password before continuing.")
                 return redirect(f"{change_url}?next={request.path}")

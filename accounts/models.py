@@ -79,6 +79,7 @@ class Address(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "addresses"
         ordering = ["-is_default", "-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

@@ -24,6 +24,7 @@ from accounts.forms import (
     RegisterForm,
     SetPasswordForm,
 )
+from accounts.middleware import password_change_url
 from accounts.models import Address
 from shop.ratelimits import rate_limited
 
@@ -65,7 +66,7 @@ def login_view(request):
             login(request, user)
             if user.must_change_password:
                 messages.warning(request, "Please choose a new password before continuing.")
-                change_url = reverse("accounts:password_change")
+                change_url = password_change_url(user)
                 return redirect(f"{change_url}?{urlencode({'next': next_url})}")
             return redirect(next_url)
         if form.locked_out:

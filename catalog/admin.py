@@ -4,18 +4,30 @@ Changelists select/annotate what they show so a 10,000-product catalog lists in 
 constant number of queries. Archiving and deleting go through ``catalog.services``.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
 
 from catalog import services, thumbnails
-from catalog.models import Category, Product, ProductImage, Variant
+from catalog.admin_forms import ProductForm, VariantForm, VariantInlineForm
+from catalog.concurrency import VersionedFormMixin
+from catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from catalog.resources import VariantResource
 from inventory import services as inventory
 from inventory.admin import StockMovementInline
+from shop.admin_io import SPREADSHEET_FORMATS
+
+
+class VersionedForm(VersionedFormMixin, forms.ModelForm):
+    """Refuses a stale save (someone saved the row after the page was opened)."""
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = VersionedForm
     list_display = ["tree_name", "slug", "parent", "position", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -49,10 +61,29 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = VariantInlineForm
     extra = 0
-    fields = ["sku", "name", "price", "attributes", "is_active", "position", "stock_on_hand"]
+    fields = [
+        "sku",
+        "name",
+        "price",
+        "attributes",
+        "is_active",
+        "position",
+        "stock_on_hand",
+        "starting_stock",
+    ]
     readonly_fields = ["stock_on_hand"]
     show_change_link = True
+
+    def get_extra(self, request, obj=None, **kwargs) -> int:
+        # A new product gets one empty variant row to fill in the same pass.
+        return 1 if obj is None else 0
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # A new product's variants have no stock yet: only their starting stock.
+        return [f for f in fields if f != "stock_on_hand"] if obj is None else fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("stock")
@@ -66,11 +97,29 @@ class VariantInline(admin.TabularInline):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
-    fields = ["image", "alt", "position"]
+    fields = ["preview", "image", "alt", "position"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="")
+    def preview(self, obj: ProductImage) -> str:
+        thumb = thumbnails.thumbnail(
+            source=obj.image.name if obj.pk else "", target=thumbnails.PRODUCT_IMAGE, alias="line"
+        )
+        if thumb is None:
+            return "–"
+        return format_html(
+            '<img src="{}" srcset="{}" width="{}" height="{}" alt="{}" loading="lazy">',
+            thumb.src,
+            thumb.srcset,
+            thumb.width,
+            thumb.height,
+            obj.alt,
+        )
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["name", "category", "status", "price_from", "variant_count", "created_at"]
     list_select_related = ["category"]
     list_filter = ["status", "category"]
@@ -100,9 +149,15 @@ class ProductAdmin(admin.ModelAdmin):
             )
         )
 
+    def get_changeform_initial_data(self, request):
+        # New products start as drafts: shoppers see them once staff make them active.
+        return {"status": ProductStatus.DRAFT, **super().get_changeform_initial_data(request)}
+
     @admin.display(description="from", ordering="_price_from")
-    def price_from(self, obj: Product):
-        return obj._price_from
+    def price_from(self, obj: Product) -> str:
+        if obj._price_from is None:
+            return "–"
+        return f"{obj._price_from:,.2f} {settings.SHOP_CURRENCY}"
 
     @admin.display(description="variants")
     def variant_count(self, obj: Product) -> int:
@@ -116,10 +171,20 @@ class ProductAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.model is Variant:
-            # New variants need a stock row so they show in inventory; quantities go through
-            # inventory.services (adjust/restock), never through this form.
+            # New variants need a stock row so they show in inventory; their starting stock
+            # goes through inventory.services (a restock movement), never through this form.
+            starting = {
+                form.instance.pk: form.cleaned_data.get("starting_stock") or 0
+                for form in formset.forms
+                if form.instance.pk and form.cleaned_data
+            }
             for variant in formset.new_objects:
-                inventory.create_stock_item(variant=variant)
+                inventory.create_stock_item(
+                    variant=variant,
+                    on_hand=starting.get(variant.pk, 0),
+                    user=request.user,
+                    note="starting stock (product editor)",
+                )
         if formset.model is ProductImage:
             uploaded = formset.new_objects + [
                 image for image, fields in formset.changed_objects if "image" in fields
@@ -146,11 +211,26 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(admin.ModelAdmin):
-    list_display = ["sku", "product", "name", "price", "is_active"]
+class VariantAdmin(ImportExportMixin, admin.ModelAdmin):
+    """Variants; "Import" and "Export" take products and variants as CSV or XLSX (one row per
+    SKU, ``catalog.resources``), with a preview of every row's errors before anything is
+    written."""
+
+    form = VariantForm
+    resource_classes = [VariantResource]
+    formats = SPREADSHEET_FORMATS
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
+    list_display = ["sku", "product", "name", "price_money", "is_active"]
     list_select_related = ["product"]
     list_filter = ["is_active"]
     search_fields = ["sku", "product__name"]
     autocomplete_fields = ["product"]
     inlines = [StockMovementInline]
     show_full_result_count = False
+
+    @admin.display(description="price", ordering="price")
+    def price_money(self, obj: Variant) -> str:
+        return f"{obj.price:,.2f} {settings.SHOP_CURRENCY}"

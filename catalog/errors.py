@@ -11,6 +11,8 @@ class CatalogErrorCode(StrEnum):
     CATEGORY_CYCLE = "category_cycle"
     INVALID_VARIANT = "invalid_variant"
     INVALID_IMAGE = "invalid_image"
+    PRECONDITION_FAILED = "precondition_failed"
+    CATEGORY_NOT_EMPTY = "category_not_empty"
 
 
 class SkuTaken(DomainError):
@@ -63,3 +65,26 @@ class InvalidImage(DomainError):
     code = CatalogErrorCode.INVALID_IMAGE
     status_code = 400
     default_detail = "Upload a valid image (JPEG, PNG, WebP or GIF)."
+
+
+class StaleVersion(DomainError):
+    """The row changed since the caller read it (its version moved on): nothing was saved."""
+
+    code = CatalogErrorCode.PRECONDITION_FAILED
+    status_code = 412
+    default_detail = "This item was changed by someone else since you read it."
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            "This item was changed by someone else since you read it; reload and retry.",
+            version=current_version,
+        )
+        self.current_version = current_version
+
+
+class CategoryNotEmpty(DomainError):
+    """A category with subcategories or products cannot be deleted."""
+
+    code = CatalogErrorCode.CATEGORY_NOT_EMPTY
+    status_code = 409
+    default_detail = "Move or delete its subcategories and products first."

@@ -24,6 +24,9 @@ class Category(models.Model):
     image = models.ImageField(upload_to="categories/", blank=True)
     path = models.CharField(max_length=512, editable=False, db_index=True, default="")
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every write; ETag and stale-save check."
+    )
 
     class Meta:
         ordering = ["path"]
@@ -101,6 +104,9 @@ class Product(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every write; ETag and stale-save check."
+    )
 
     objects = ProductQuerySet.as_manager()
 
@@ -159,6 +165,9 @@ class Variant(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every write; ETag and stale-save check."
+    )
 
     objects = VariantQuerySet.as_manager()
 

@@ -14,14 +14,23 @@ from typing import Any
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from catalog import thumbnails
 from catalog.cache import bump_catalog_version
-from catalog.errors import CategoryCycle, InvalidImage, InvalidVariant, SkuTaken, SlugTaken
+from catalog.concurrency import claim_version
+from catalog.errors import (
+    CategoryCycle,
+    CategoryNotEmpty,
+    InvalidImage,
+    InvalidVariant,
+    SkuTaken,
+    SlugTaken,
+)
 from catalog.models import Category, Product, ProductImage, ProductStatus, Variant, unique_slug
+from catalog.signals import product_updated
 from inventory import services as inventory
 
 PRODUCT_FIELDS = ("name", "slug", "description", "category", "attributes", "status")
@@ -169,31 +178,45 @@ def create_product(
 
 
 @transaction.atomic
-def update_product(*, product: Product, **changes: Any) -> Product:
-    """Change any of ``PRODUCT_FIELDS`` on ``product``; return it. Raises ``SlugTaken``."""
+def update_product(
+    *, product: Product, expected_version: int | None = None, **changes: Any
+) -> Product:
+    """Change any of ``PRODUCT_FIELDS`` on ``product``; return it with its new version.
+
+    Locks the product row. Raises ``StaleVersion`` (412) when ``expected_version`` is given
+    and the row has moved on, ``SlugTaken``.
+    """
     unknown = set(changes) - set(PRODUCT_FIELDS)
     if unknown:
         raise TypeError(f"Cannot update product fields: {', '.join(sorted(unknown))}")
+    claim_version(obj=product, expected_version=expected_version)
     if changes.get("slug") and changes["slug"] != product.slug:
         ensure_slug_free(model=Product, slug=changes["slug"], exclude_pk=product.pk)
     for name, value in changes.items():
         setattr(product, name, value)
     product.save()
+    product_updated.send(sender=Product, product_id=product.pk)
     return product
 
 
 @transaction.atomic
 def update_variant(
-    *, variant: Variant, low_stock_threshold: int | None = None, **changes: Any
+    *,
+    variant: Variant,
+    low_stock_threshold: int | None = None,
+    expected_version: int | None = None,
+    **changes: Any,
 ) -> Variant:
     """Change any of ``VARIANT_FIELDS`` (and the stock's low-stock threshold); return it.
 
-    Stock quantities are not changed here (use ``inventory.services.adjust``). Raises
-    ``SkuTaken`` or ``InvalidVariant``.
+    Stock quantities are not changed here (use ``inventory.services.adjust``). Locks the
+    variant row. Raises ``StaleVersion`` (412) when ``expected_version`` is given and the row
+    has moved on, ``SkuTaken`` or ``InvalidVariant``.
     """
     unknown = set(changes) - set(VARIANT_FIELDS)
     if unknown:
         raise TypeError(f"Cannot update variant fields: {', '.join(sorted(unknown))}")
+    claim_version(obj=variant, expected_version=expected_version)
     if "sku" in changes:
         changes["sku"] = changes["sku"].strip()
         ensure_sku_free(sku=changes["sku"], exclude_pk=variant.pk)
@@ -204,14 +227,18 @@ def update_variant(
     _save_variant(variant)
     if low_stock_threshold is not None:
         inventory.set_low_stock_threshold(variant=variant, threshold=low_stock_threshold)
+    product_updated.send(sender=Product, product_id=variant.product_id)
     return variant
 
 
+@transaction.atomic
 def archive_product(*, product: Product) -> Product:
     """Archive ``product``: it disappears from the shop but stays for orders and reports."""
     if product.status != ProductStatus.ARCHIVED:
         product.status = ProductStatus.ARCHIVED
-        product.save(update_fields=["status", "updated_at"])
+        claim_version(obj=product, expected_version=None)
+        product.save(update_fields=["status", "version", "updated_at"])
+        product_updated.send(sender=Product, product_id=product.pk)
     return product
 
 
@@ -221,7 +248,7 @@ def archive_products(*, products: Iterable[Product]) -> int:
     changed = (
         Product.objects.filter(pk__in=ids)
         .exclude(status=ProductStatus.ARCHIVED)
-        .update(status=ProductStatus.ARCHIVED)
+        .update(status=ProductStatus.ARCHIVED, version=F("version") + 1)
     )
     if changed:
         # A queryset update sends no signals: invalidate shoppers' cached catalog pages here.
@@ -311,18 +338,47 @@ def create_category(
     )
 
 
+_UNCHANGED: Any = object()
+
+
 @transaction.atomic
-def update_category(*, category: Category, **changes: Any) -> Category:
-    """Change any of ``CATEGORY_FIELDS``; use ``move_category`` to change the parent."""
+def update_category(
+    *,
+    category: Category,
+    expected_version: int | None = None,
+    parent: Category | None = _UNCHANGED,
+    **changes: Any,
+) -> Category:
+    """Change any of ``CATEGORY_FIELDS`` and, when ``parent`` is given, move the category.
+
+    Locks the category row. A move takes the subtree along (``None``: make it a root).
+    Raises ``StaleVersion`` (412) when ``expected_version`` is given and the row has moved on,
+    ``CategoryCycle`` for a move under itself or a descendant, ``SlugTaken``.
+    """
     unknown = set(changes) - set(CATEGORY_FIELDS)
     if unknown:
         raise TypeError(f"Cannot update category fields: {', '.join(sorted(unknown))}")
+    claim_version(obj=category, expected_version=expected_version)
     if changes.get("slug") and changes["slug"] != category.slug:
         ensure_slug_free(model=Category, slug=changes["slug"], exclude_pk=category.pk)
+    if parent is not _UNCHANGED:
+        category.refresh_from_db(fields=["path"])
+        _check_no_cycle(category, parent)
+        category.parent = parent
     for name, value in changes.items():
         setattr(category, name, value)
     category.save()
     return category
+
+
+@transaction.atomic
+def delete_category(*, category: Category) -> None:
+    """Delete an empty category. Locks its row; raises ``CategoryNotEmpty`` (409) while it
+    has subcategories or products (archived ones count: they keep their category)."""
+    Category.objects.select_for_update().filter(pk=category.pk).first()
+    if category.children.exists() or Product.objects.filter(category=category).exists():
+        raise CategoryNotEmpty()
+    category.delete()
 
 
 @transaction.atomic
@@ -332,8 +388,4 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
     Rewrites the subtree's materialized paths in one statement. Raises ``CategoryCycle``
     when ``parent`` is the category itself or one of its descendants.
     """
-    category = Category.objects.select_for_update().get(pk=category.pk)
-    _check_no_cycle(category, parent)
-    category.parent = parent
-    category.save()
-    return category
+    return update_category(category=Category.objects.get(pk=category.pk), parent=parent)

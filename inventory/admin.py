@@ -6,13 +6,21 @@ locked, checked and written to the movement ledger.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.views.decorators.http import require_POST
+from import_export.admin import ImportMixin
 
 from inventory import services
 from inventory.errors import InsufficientStock
-from inventory.models import StockHold, StockItem, StockMovement
+from inventory.models import MovementReason, StockHold, StockItem, StockMovement
+from inventory.resources import StockLevelResource
 from inventory.selectors import is_low_stock, low_stock_condition, with_available
+from shop.admin_io import StreamedExportMixin
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -38,6 +46,43 @@ class RestockForm(forms.Form):
     note = forms.CharField(max_length=255, required=False)
 
 
+class StockAdjustmentForm(forms.Form):
+    """A write-off or correction from the stock item's page, always with a reason."""
+
+    KINDS = {
+        # kind: (label, movement reason, sign of the quantity; 0: "set on hand to")
+        "damaged": ("Write off: damaged", MovementReason.DAMAGE, -1),
+        "lost": ("Write off: lost or stolen", MovementReason.CORRECTION, -1),
+        "found": ("Found: add units", MovementReason.CORRECTION, +1),
+        "counted": ("Counted: set on hand to", MovementReason.CORRECTION, 0),
+    }
+    kind = forms.ChoiceField(choices=[(k, v[0]) for k, v in KINDS.items()])
+    quantity = forms.IntegerField(min_value=0, max_value=1_000_000)
+    reason = forms.CharField(max_length=255, help_text="Recorded in the stock ledger.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") != "counted" and data.get("quantity") == 0:
+            raise forms.ValidationError("Enter how many units.")
+        return data
+
+
+def apply_adjustment(*, item: StockItem, data: dict, user) -> StockItem:
+    """Apply a ``StockAdjustmentForm``'s cleaned data through ``inventory.services``."""
+    label, reason, sign = StockAdjustmentForm.KINDS[data["kind"]]
+    note = f"{label}: {data['reason']}"
+    if sign == 0:
+        delta = data["quantity"] - item.on_hand
+        if delta == 0:
+            return item
+        return services.adjust(
+            variant=item.variant, delta=delta, reason=reason, user=user, note=note
+        )
+    return services.adjust(
+        variant=item.variant, delta=sign * data["quantity"], reason=reason, user=user, note=note
+    )
+
+
 class StockMovementInline(admin.TabularInline):
     """Read-only ledger rows, newest first (used on the variant page)."""
 
@@ -61,7 +106,7 @@ class StockMovementInline(admin.TabularInline):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(admin.ModelAdmin):
+class StockItemAdmin(ImportMixin, StreamedExportMixin, admin.ModelAdmin):
     list_display = [
         "sku",
         "product_name",
@@ -88,9 +133,61 @@ class StockItemAdmin(admin.ModelAdmin):
     actions = ["restock_selected"]
     ordering = ["variant__sku"]
     show_full_result_count = False
+    change_form_template = "admin/inventory/stockitem/change_form.html"
+    resource_classes = [StockLevelResource]
+    export_name = "stock-levels"
+    import_export_change_list_template = "admin/shop/change_list_import_export_streamed.html"
+
+    def has_import_permission(self, request) -> bool:
+        # Counted quantities change stock: the same permission as adjusting it.
+        return self.has_adjust_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def get_queryset(self, request):
-        return with_available(queryset=super().get_queryset(request))
+        return with_available(
+            queryset=super().get_queryset(request).select_related("variant__product")
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/adjust/",
+                self.admin_site.admin_view(require_POST(self.adjust_view)),
+                name="inventory_stockitem_adjust",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust": self.has_adjust_permission(request),
+            "adjust_form": StockAdjustmentForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def adjust_view(self, request: HttpRequest, object_id: int):
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        item = get_object_or_404(StockItem.objects.select_related("variant"), pk=object_id)
+        back = HttpResponseRedirect(reverse("admin:inventory_stockitem_change", args=[item.pk]))
+        form = StockAdjustmentForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = "" if field == "__all__" else f"{form.fields[field].label}: "
+                self.message_user(request, f"{label}{' '.join(errors)}", messages.ERROR)
+            return back
+        try:
+            item = apply_adjustment(item=item, data=form.cleaned_data, user=request.user)
+        except InsufficientStock as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        else:
+            self.message_user(
+                request, f"{item.variant.sku}: {item.on_hand} on hand now.", messages.SUCCESS
+            )
+        return back
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -38,7 +38,9 @@ class StockItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Stock of {self.variant_id}: {self.on_hand} on hand, {self.allocated} allocated"
+        variant = self.variant
+        name = f"{variant.product.name} {variant.name}".strip()
+        return f"{name} ({variant.sku})"
 
 
 class StockHold(models.Model):

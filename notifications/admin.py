@@ -2,12 +2,16 @@ import json
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from notifications import services
 from notifications.emails import SENSITIVE_KEYS
 from notifications.errors import NotificationNotResendable
 from notifications.models import Notification
+from orders.admin import register_order_panel
+from orders.models import Order
 
 #: Shown on the change page, all read-only.
 _FIELDS = (
@@ -79,3 +83,17 @@ class NotificationAdmin(admin.ModelAdmin):
             self.message_user(request, f"Queued {done} email(s) for sending.", messages.SUCCESS)
         for reason in refused:
             self.message_user(request, reason, messages.WARNING)
+
+
+@register_order_panel
+def emails_sent_for_order(request: HttpRequest, order: Order) -> SafeString | None:
+    """The order page's "Emails" panel: every email about this order (and its returns)."""
+    if not request.user.has_perm("notifications.view_notification"):
+        return None
+    keys = [f"{kind}:{order.pk}" for kind in ("order_placed", "order_shipped", "order_cancelled")]
+    return_ids = list(order.returns.values_list("pk", flat=True))
+    keys += [f"{kind}:{pk}" for pk in return_ids for kind in ("refund", "return_rejected")]
+    emails = Notification.objects.filter(event_key__in=keys).order_by("created_at", "id")
+    return SafeString(
+        render_to_string("admin/notifications/order_panel.html", {"emails": emails}, request)
+    )

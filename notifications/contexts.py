@@ -169,8 +169,13 @@ def order_cancelled_context(order, *, refund_amount: Any) -> dict:
     return {"order": order_summary(order), "refund_amount": money(amount)}
 
 
-def refund_issued_context(order, *, return_id: int, amount: Any) -> dict:
-    return {"order": order_summary(order), "return_id": return_id, "amount": money(amount)}
+def refund_issued_context(order, *, return_id: int | None, amount: Any, reason: str = "") -> dict:
+    return {
+        "order": order_summary(order),
+        "return_id": return_id,
+        "amount": money(amount),
+        "reason": reason,
+    }
 
 
 def return_requested_context(return_request, *, address_lines: list[str]) -> dict:
@@ -190,6 +195,10 @@ def return_requested_context(return_request, *, address_lines: list[str]) -> dic
         "lines": lines,
         "return_address": address_lines,
     }
+
+
+def return_rejected_context(order, *, return_id: int, reason: str) -> dict:
+    return {"order": order_summary(order), "return_id": return_id, "reason": reason}
 
 
 def low_stock_context(item, *, sku: str, available: int) -> dict:

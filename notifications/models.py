@@ -10,8 +10,10 @@ class NotificationKind(models.TextChoices):
     ORDER_CANCELLED = "order_cancelled", "Order cancelled"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     RETURN_REQUESTED = "return_requested", "Return instructions"
+    RETURN_REJECTED = "return_rejected", "Return rejected"
     LOW_STOCK = "low_stock", "Low stock alert"
     PAYMENT_DISPUTED = "payment_disputed", "Payment dispute alert"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
 class NotificationStatus(models.TextChoices):
@@ -65,3 +67,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+
+# Webhook models live in their sub-package; importing them here registers them with the app.
+from notifications.webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

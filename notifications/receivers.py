@@ -14,7 +14,6 @@ committed order whose confirmation can never be sent is what the outbox exists t
 import hashlib
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Prefetch
@@ -25,6 +24,7 @@ from inventory.models import StockItem
 from inventory.signals import stock_low
 from notifications import contexts
 from notifications.models import Notification, NotificationKind
+from notifications.selectors import staff_recipients
 from notifications.services import create_notification
 from orders.models import Order, OrderStatus, ReturnLine, ReturnRequest
 from orders.returns.services import return_address_lines
@@ -34,6 +34,7 @@ from orders.signals import (
     order_status_changed,
     payment_disputed,
     refund_issued,
+    return_rejected,
     return_requested,
 )
 
@@ -104,13 +105,19 @@ def on_order_status_changed(
 
 
 @receiver(refund_issued, dispatch_uid="notifications.refund_issued")
-def on_refund_issued(sender, *, order_id: int, return_id: int, amount, **kwargs) -> None:
+def on_refund_issued(
+    sender, *, order_id: int, return_id: int | None, amount, reason: str = "", **kwargs
+) -> None:
     order = Order.objects.get(pk=order_id)
+    # A return's refund, or a goodwill refund (no return; ``refund_id`` names it).
+    key = f"refund:{return_id}" if return_id else f"refund:goodwill:{kwargs['refund_id']}"
     create_notification(
         kind=NotificationKind.REFUND_ISSUED,
         recipient=order.email,
-        context=contexts.refund_issued_context(order, return_id=return_id, amount=amount),
-        event_key=f"refund:{return_id}",
+        context=contexts.refund_issued_context(
+            order, return_id=return_id, amount=amount, reason=reason
+        ),
+        event_key=key,
     )
 
 
@@ -153,21 +160,15 @@ def on_payment_disputed(
         )
 
 
-def staff_recipients() -> list[str]:
-    """Return who gets staff alerts: ``SHOP_STAFF_EMAILS``, else every active staff user."""
-    emails = list(getattr(settings, "SHOP_STAFF_EMAILS", None) or [])
-    if not emails:
-        emails = list(
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True)
-            .exclude(email="")
-            .order_by("pk")
-            .values_list("email", flat=True)
-        )
-    unique: dict[str, str] = {}
-    for email in emails:
-        unique.setdefault(email.strip().lower(), email.strip())
-    return list(unique.values())
+@receiver(return_rejected, dispatch_uid="notifications.return_rejected")
+def on_return_rejected(sender, *, order_id: int, return_id: int, reason: str, **kwargs) -> None:
+    order = Order.objects.get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.RETURN_REJECTED,
+        recipient=order.email,
+        context=contexts.return_rejected_context(order, return_id=return_id, reason=reason),
+        event_key=f"return_rejected:{return_id}",
+    )
 
 
 def _next_low_stock_episode(stock_item_id: int) -> int:

@@ -1,5 +1,7 @@
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,3 +18,20 @@ def due_notification_ids(*, now: datetime | None = None, limit: int | None = Non
         .values_list("pk", flat=True)
     )
     return list(qs[:limit] if limit else qs)
+
+
+def staff_recipients() -> list[str]:
+    """Return who gets staff alerts: ``SHOP_STAFF_EMAILS``, else every active staff user."""
+    emails = list(getattr(settings, "SHOP_STAFF_EMAILS", None) or [])
+    if not emails:
+        emails = list(
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .exclude(email="")
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+    unique: dict[str, str] = {}
+    for email in emails:
+        unique.setdefault(email.strip().lower(), email.strip())
+    return list(unique.values())

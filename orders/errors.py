@@ -21,9 +21,11 @@ class OrderErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     RETURN_NOT_ALLOWED = "return_not_allowed"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
     CHECKOUT_FAILED = "checkout_failed"
     INVALID_SIGNATURE = "invalid_signature"
     CART_CHANGED = "cart_changed"
+    ORDER_NOT_EDITABLE = "order_not_editable"
 
 
 class PriceChanged(DomainError):
@@ -121,6 +123,14 @@ class ReturnNotAllowed(DomainError):
     default_detail = "This order cannot be returned."
 
 
+class ReturnWindowClosed(DomainError):
+    """The order was delivered more than ``SHOP_RETURN_WINDOW_DAYS`` days ago."""
+
+    code = OrderErrorCode.RETURN_WINDOW_CLOSED
+    status_code = 400
+    default_detail = "The return window for this order has closed."
+
+
 class InvalidSignatureError(DomainError):
     """A payment provider's webhook whose signature is missing or does not verify."""
 
@@ -144,4 +154,13 @@ __all__ = [
     "PaymentUnavailableError",
     "PriceChanged",
     "ReturnNotAllowed",
+    "ReturnWindowClosed",
 ]
+
+
+class OrderNotEditable(DomainError):
+    """Lines can be changed only before fulfilment (``received`` or ``processing``)."""
+
+    code = OrderErrorCode.ORDER_NOT_EDITABLE
+    status_code = 409
+    default_detail = "This order can no longer be edited: fulfilment has started or ended."

@@ -70,6 +70,8 @@ class Order(models.Model):
             ("transition_order", "Can move orders through fulfilment (process, pack, ship)"),
             ("cancel_order", "Can cancel orders (releases stock, refunds the payment)"),
             ("view_sales_dashboard", "Can view the sales dashboard"),
+            ("edit_order", "Can edit orders before fulfilment (lines; charges or refunds)"),
+            ("refund_order", "Can issue goodwill refunds"),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_user_created"),
@@ -124,8 +126,13 @@ class OrderEventType(models.TextChoices):
     PLACED = "placed", "Order placed"
     STATUS_CHANGED = "status_changed", "Status changed"
     RETURN_REQUESTED = "return_requested", "Return requested"
+    RETURN_REJECTED = "return_rejected", "Return rejected"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     DISPUTE_OPENED = "dispute_opened", "Payment disputed"
+    LINE_ADDED = "line_added", "Line added"
+    LINE_CHANGED = "line_changed", "Line quantity changed"
+    LINE_REMOVED = "line_removed", "Line removed"
+    GOODWILL_REFUND = "goodwill_refund", "Goodwill refund"
 
 
 class OrderEvent(models.Model):
@@ -326,15 +333,21 @@ class ReturnRequest(models.Model):
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Staff's reason for refusing the return (emailed to the customer); set with ``rejected``.
+    rejection_reason = models.TextField(blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
-            ("receive_return", "Can receive returns (restock, refund the items, credit note)"),
+            ("receive_return", "Can receive or reject returns (restock, refund, credit note)"),
         ]
 
     def __str__(self) -> str:
-        return f"Return {self.pk} of order {self.order_id}"
+        return f"Return #{self.pk} of order {self.order.number}"
 
 
 class ReturnLine(models.Model):
@@ -350,7 +363,9 @@ class ReturnLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x line {self.order_line_id}"
+        line = self.order_line
+        variant = f" ({line.variant_name})" if line.variant_name else ""
+        return f"{self.quantity} × {line.product_name}{variant}"
 
 
 class IdempotencyState(models.TextChoices):

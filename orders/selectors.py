@@ -1,11 +1,15 @@
 """Reads of orders shared by the API, the admin and the HTML pages."""
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.roles import has_staff_permission
 from catalog.selectors import first_image_name
-from orders.models import Invoice, Order, OrderLine, ReturnLine, ReturnRequest
+from orders.models import Invoice, Order, OrderLine, OrderStatus, ReturnLine, ReturnRequest
+from shop.money import money
 
 
 def lines_with_images() -> QuerySet[OrderLine]:
@@ -43,4 +47,42 @@ def returns_list() -> QuerySet[ReturnRequest]:
     """Return every return request with its order and lines (staff)."""
     return ReturnRequest.objects.select_related("order").prefetch_related(
         Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+    )
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """Who placed an order and what they have bought from us (the order page's panel)."""
+
+    email: str
+    name: str
+    phone: str
+    user: User | None
+    other_orders: list[Order]
+    order_count: int
+    lifetime_value: Decimal
+
+
+def customer_summary(*, order: Order, other_orders: int = 10) -> CustomerSummary:
+    """Return the customer panel of ``order``: contact, their latest ``other_orders`` orders
+    and their lifetime value (what they paid minus what was refunded, cancelled orders
+    excluded), matched by account, or by email for a guest. Three queries."""
+    same = Q(user_id=order.user_id) if order.user_id else Q(user=None, email__iexact=order.email)
+    theirs = Order.objects.filter(same)
+    totals = theirs.exclude(status=OrderStatus.CANCELLED).aggregate(
+        paid=Sum("total", default=Decimal(0)), refunded=Sum("refunded_total", default=Decimal(0))
+    )
+    address = order.shipping_address if isinstance(order.shipping_address, dict) else {}
+    user = order.user if order.user_id else None
+    name = (user.get_full_name() if user else "") or str(address.get("full_name", ""))
+    return CustomerSummary(
+        email=order.email,
+        name=name,
+        phone=str(address.get("phone", "")),
+        user=user,
+        other_orders=list(
+            theirs.exclude(pk=order.pk).order_by("-created_at", "-id")[:other_orders]
+        ),
+        order_count=theirs.count(),
+        lifetime_value=money(totals["paid"] - totals["refunded"]),
     )

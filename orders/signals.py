@@ -10,6 +10,8 @@ return_requested(sender, order_id: int, return_id: int)
     The customer asked to send lines back: they are emailed the return instructions.
 payment_disputed(sender, order_id: int, amount: str, currency: str, reason: str, dispute_id: str)
     The customer disputed the order's payment with their bank (staff must respond).
+return_rejected(sender, order_id: int, return_id: int, reason: str)
+    The return was refused: the customer is emailed the reason.
 
 Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
 (the notifications outbox) commit with it or not at all. A receiver must therefore write only
@@ -24,3 +26,4 @@ order_status_changed = Signal()
 refund_issued = Signal()
 return_requested = Signal()
 payment_disputed = Signal()
+return_rejected = Signal()

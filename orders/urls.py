@@ -2,6 +2,7 @@ from django.urls import path
 
 from orders import views
 from orders.checkout import views as checkout_views
+from orders.editing import views as editing_views
 from orders.reports import views as report_views
 from orders.returns import views as return_views
 
@@ -28,4 +29,5 @@ urlpatterns = [
     ),
     path("orders/<str:number>/returns/", return_views.order_return, name="return"),
     path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
+    path("staff/orders/<str:number>/edit/", editing_views.edit_order_view, name="staff-edit"),
 ]

@@ -9,6 +9,8 @@ pages live in ``orders.checkout.views``, the return request in ``orders.returns.
 the staff dashboard in ``orders.reports.views``.
 """
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +20,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cart.views import error_message
@@ -188,6 +191,7 @@ def order_detail_context(
         "can_cancel": _may_cancel(request, order, as_guest=as_guest),
         "returnable": returnable,
         "return_address": returns.return_address_lines(),
+        "returns_closed_on": _returns_closed_on(order) if not as_guest else None,
         "return_reason": return_reason,
         "invoice_url": (
             reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)
@@ -205,6 +209,12 @@ def order_detail_context(
         ],
         "as_guest": as_guest,
     }
+
+
+def _returns_closed_on(order: Order) -> datetime | None:
+    """When the return window of a delivered order closed (``None`` while it is open)."""
+    closes_at = returns.return_window_closes_at(order=order)
+    return closes_at if closes_at is not None and closes_at < timezone.now() else None
 
 
 @login_required

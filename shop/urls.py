@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("cart.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("orders.payments.urls")),
+    path("", include("notifications.webhooks.api.urls")),
 ]
 
 urlpatterns = [

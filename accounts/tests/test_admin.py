@@ -94,3 +94,40 @@ def test_address_changelist_renders(admin_client, django_assert_max_num_queries)
     with django_assert_max_num_queries(12):
         response = admin_client.get(reverse("admin:accounts_address_changelist"))
     assert response.status_code == 200
+
+
+def test_flagged_staff_are_sent_to_the_admin_password_change(client):
+    from accounts.tests.factories import StaffUserFactory
+
+    staff = StaffUserFactory(email="newstaff@example.com", must_change_password=True)
+    client.force_login(staff)
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:password_change"))
+    assert "registration/password_change_form.html" in [t.name for t in response.templates]
+    # The storefront sends staff there too.
+    shop_page = client.get(reverse("accounts:account"))
+    assert shop_page.url.startswith(reverse("admin:password_change"))
+    changed = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "pass12345!",
+            "new_password1": "An0ther-pass!",
+            "new_password2": "An0ther-pass!",
+        },
+    )
+    assert changed.status_code == 302
+    assert changed.url == reverse("admin:password_change_done")
+    staff.refresh_from_db()
+    assert not staff.must_change_password
+    assert staff.check_password("An0ther-pass!")
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_flagged_staff_signing_in_on_the_storefront_go_to_the_admin_change(client):
+    from accounts.tests.factories import StaffUserFactory
+
+    StaffUserFactory(email="flaggedstaff@example.com", must_change_password=True)
+    response = client.post(
+        reverse("accounts:login"), {"email": "flaggedstaff@example.com", "password": "pass12345!"}
+    )
+    assert response.url.startswith(reverse("admin:password_change"))

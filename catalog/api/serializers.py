@@ -348,3 +348,20 @@ class VariantUpdateSerializer(serializers.Serializer):
         variant = self.context.get("variant")
         exclude_pk = variant.pk if variant is not None else None
         return _unique(services.ensure_sku_free, value, sku=value, exclude_pk=exclude_pk)
+
+
+class CategoryInputSerializer(serializers.Serializer):
+    """A category staff create or change (``parent``: a slug, or null for a root)."""
+
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140, required=False)
+    parent = _category_field(required=False, allow_null=True)
+    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=10**6)
+
+    def validate_slug(self, value: str) -> str:
+        category = self.context.get("category")
+        exclude_pk = category.pk if category is not None else None
+        return _unique(
+            services.ensure_slug_free, value, model=Category, slug=value, exclude_pk=exclude_pk
+        )

@@ -16,6 +16,7 @@ from catalog import services
 from catalog.api.filters import LISTING_PARAMS, ProductFilter
 from catalog.api.serializers import (
     CategoryDetailSerializer,
+    CategoryInputSerializer,
     CategorySerializer,
     ProductDetailSerializer,
     ProductInputSerializer,
@@ -28,6 +29,8 @@ from catalog.api.serializers import (
     VariantWithProductSerializer,
 )
 from catalog.cache import CachedCountPaginator, cached
+from catalog.concurrency import etag, version_from_if_match
+from catalog.errors import CategoryCycle
 from catalog.models import Category, Product, Variant
 from catalog.selectors import product_detail, variants_with_stock
 from shop.api.pagination import PageNumberPagination
@@ -38,11 +41,30 @@ from shop.api.schema import (
     THROTTLED,
     UNAUTHENTICATED,
     VALIDATION,
+    error,
 )
 
 TAGS = ["catalog"]
 # A SKU or slug already in use is a 400 too: ``validation_error`` on its field.
 STAFF_ERRORS = {400: VALIDATION, 401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
+STALE = error("The row changed since the ETag given in If-Match (`precondition_failed`)")
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the GET the change is based on: a stale one answers 412.",
+)
+
+
+def expected_version(request) -> int | None:
+    """Return the version ``If-Match`` asks the write to be based on (None: unchecked)."""
+    return version_from_if_match(request.headers.get("If-Match"))
+
+
+def with_etag(response: Response, version: int) -> Response:
+    response["ETag"] = etag(version)
+    return response
 
 
 class ProductPagination(PageNumberPagination):
@@ -105,15 +127,49 @@ class StaffWritesMixin:
     ),
     retrieve=extend_schema(
         tags=TAGS,
-        summary="A category with its children and ancestors",
+        summary="A category with its children and ancestors (with an ETag)",
         responses={200: CategoryDetailSerializer, 404: NOT_FOUND},
     ),
+    create=extend_schema(
+        tags=TAGS,
+        summary="Create a category (staff)",
+        request=CategoryInputSerializer,
+        responses={201: CategoryDetailSerializer, **STAFF_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=TAGS,
+        summary="Rename or move a category (staff); a move into its own subtree is a 400",
+        parameters=[IF_MATCH],
+        request=CategoryInputSerializer,
+        responses={200: CategoryDetailSerializer, 404: NOT_FOUND, 412: STALE, **STAFF_ERRORS},
+    ),
+    destroy=extend_schema(
+        tags=TAGS,
+        summary="Delete an empty category (staff)",
+        responses={
+            204: None,
+            404: NOT_FOUND,
+            409: error("It still has subcategories or products (`category_not_empty`)"),
+            **STAFF_ERRORS,
+        },
+    ),
 )
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class CategoryViewSet(
+    StaffWritesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
-    permission_classes = [AllowAny, PasswordChangeNotRequired]
     filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_permissions = {
+        "create": ("catalog.add_category",),
+        "partial_update": ("catalog.change_category",),
+        "destroy": ("catalog.delete_category",),
+    }
+    staff_view_permission = "catalog.view_category"
 
     def get_queryset(self) -> QuerySet[Category]:
         qs = Category.objects.select_related("parent")
@@ -131,7 +187,42 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         return qs.order_by("depth", "position", "name", "id")
 
     def get_serializer_class(self):
-        return CategoryDetailSerializer if self.action == "retrieve" else CategorySerializer
+        return CategoryDetailSerializer if self.action != "list" else CategorySerializer
+
+    def _detail(self, category: Category, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = Category.objects.select_related("parent").get(pk=category.pk)
+        data = CategoryDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return with_etag(Response(data, status=status_code), fresh.version)
+
+    def retrieve(self, request, *args, **kwargs):
+        category = self.get_object()
+        return with_etag(Response(self.get_serializer(category).data), category.version)
+
+    def create(self, request, *args, **kwargs):
+        serializer = CategoryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.create_category(**serializer.validated_data)
+        return self._detail(category, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        category = self.get_object()
+        serializer = CategoryInputSerializer(
+            data=request.data, partial=True, context={"category": category}
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            category = services.update_category(
+                category=category,
+                expected_version=expected_version(request),
+                **serializer.validated_data,
+            )
+        except CategoryCycle as exc:
+            raise ValidationError({"parent": [exc.detail]}) from exc
+        return self._detail(category)
+
+    def destroy(self, request, *args, **kwargs):
+        services.delete_category(category=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(
@@ -154,9 +245,10 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     ),
     partial_update=extend_schema(
         tags=TAGS,
-        summary="Update a product (staff)",
+        summary="Update a product (staff); If-Match makes it conditional",
+        parameters=[IF_MATCH],
         request=ProductUpdateSerializer,
-        responses={200: StaffProductSerializer, 404: NOT_FOUND, **STAFF_ERRORS},
+        responses={200: StaffProductSerializer, 404: NOT_FOUND, 412: STALE, **STAFF_ERRORS},
     ),
     destroy=extend_schema(
         tags=TAGS,
@@ -205,7 +297,8 @@ class ProductViewSet(
     def retrieve(self, request, *args, **kwargs):
         """Shoppers' product pages are cached per catalog version; staff's never."""
         if self.is_staff():
-            return super().retrieve(request, *args, **kwargs)
+            product = self.get_object()
+            return with_etag(Response(self.get_serializer(product).data), product.version)
         key = (request.build_absolute_uri("/"), self.kwargs["slug"])
         return Response(cached("product-detail", key, self._detail_data))
 
@@ -235,7 +328,7 @@ class ProductViewSet(
     def _staff_response(self, product: Product, status_code=status.HTTP_200_OK) -> Response:
         fresh = product_detail(slug=product.slug, include_inactive=True)
         data = StaffProductSerializer(fresh, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
+        return with_etag(Response(data, status=status_code), fresh.version)
 
     def create(self, request, *args, **kwargs):
         serializer = ProductInputSerializer(data=request.data)
@@ -247,7 +340,9 @@ class ProductViewSet(
         product = self.get_object()
         serializer = ProductUpdateSerializer(data=request.data, context={"product": product})
         serializer.is_valid(raise_exception=True)
-        product = services.update_product(product=product, **serializer.validated_data)
+        product = services.update_product(
+            product=product, expected_version=expected_version(request), **serializer.validated_data
+        )
         return self._staff_response(product)
 
     def destroy(self, request, *args, **kwargs):
@@ -291,11 +386,13 @@ def _staff_variant_data(pk: int, context: dict) -> dict:
     ),
     partial_update=extend_schema(
         tags=TAGS,
-        summary="Update a variant (staff)",
+        summary="Update a variant (staff); If-Match makes it conditional",
+        parameters=[IF_MATCH],
         request=VariantUpdateSerializer,
         responses={
             200: StaffVariantWithProductSerializer,
             404: NOT_FOUND,
+            412: STALE,
             **STAFF_ERRORS,
         },
     ),
@@ -330,9 +427,19 @@ class VariantViewSet(
         self.check_object_permissions(self.request, variant)
         return variant
 
+    def retrieve(self, request, *args, **kwargs):
+        variant = self.get_object()
+        response = Response(self.get_serializer(variant).data)
+        return with_etag(response, variant.version) if self.is_staff() else response
+
     def partial_update(self, request, *args, **kwargs):
         variant = self.get_object()
         serializer = VariantUpdateSerializer(data=request.data, context={"variant": variant})
         serializer.is_valid(raise_exception=True)
-        services.update_variant(variant=variant, **serializer.validated_data)
-        return Response(_staff_variant_data(variant.pk, self.get_serializer_context()))
+        variant = services.update_variant(
+            variant=variant, expected_version=expected_version(request), **serializer.validated_data
+        )
+        return with_etag(
+            Response(_staff_variant_data(variant.pk, self.get_serializer_context())),
+            variant.version,
+        )

@@ -107,3 +107,7 @@ def smtp_server(settings):
     settings.SHOP_STAFF_EMAILS = []
     yield server
     server.stop()
+
+
+from notifications.tests.webhook_receiver import webhook_receiver  # noqa: E402, F401
+from orders.tests.factories import fast_gateway  # noqa: E402, F401

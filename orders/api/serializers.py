@@ -178,6 +178,38 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class OrderLineAddSerializer(serializers.Serializer):
+    """``POST /orders/{number}/lines/``: add units of a SKU (staff)."""
+
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+    payment_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Charges the difference when the total goes up (required then).",
+    )
+
+
+class OrderLineChangeSerializer(serializers.Serializer):
+    """``PATCH /orders/{number}/lines/{sku}/``: set a line's quantity (0 removes it)."""
+
+    quantity = serializers.IntegerField(min_value=0, max_value=999)
+    payment_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Charges the difference when the total goes up (required then).",
+    )
+
+
+class GoodwillRefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    reason = serializers.CharField(max_length=500)
+
+
 class InvoiceLineSerializer(serializers.Serializer):
     """A line copied onto the invoice (a JSON dict); ``currency`` is the invoice's."""
 
@@ -259,6 +291,10 @@ class ReturnRequestInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class ReturnRejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
 class ReturnLineSerializer(serializers.Serializer):
     sku = serializers.CharField(source="order_line.sku")
     quantity = serializers.IntegerField()
@@ -281,5 +317,6 @@ class ReturnSerializer(serializers.ModelSerializer):
             "currency",
             "created_at",
             "received_at",
+            "rejection_reason",
         ]
         read_only_fields = fields

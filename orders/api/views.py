@@ -29,24 +29,34 @@ from cart.errors import CartNotFound
 from cart.services import get_cart_for
 from orders.api.serializers import (
     CreditNoteSerializer,
+    GoodwillRefundSerializer,
     GuestOrderSerializer,
     GuestPendingOrderSerializer,
     InvoiceSerializer,
+    OrderLineAddSerializer,
+    OrderLineChangeSerializer,
     OrderSerializer,
     PendingOrderSerializer,
     PlaceOrderSerializer,
+    ReturnRejectInputSerializer,
     ReturnRequestInputSerializer,
     ReturnSerializer,
     TransitionSerializer,
 )
 from orders.checkout.idempotency import run_idempotent, validate_key
 from orders.checkout.services import place_guest_order, place_order
+from orders.editing.services import (
+    add_order_line,
+    change_order_line,
+    issue_goodwill_refund,
+    remove_order_line,
+)
 from orders.guest_access import guest_order, new_order_token
 from orders.invoices.documents import document_for, order_credit_notes
 from orders.invoices.pdf import invoice_pdf_response
 from orders.lifecycle import cancel_order, transition_order
-from orders.models import InvoiceKind, Order, OrderStatus, ReturnStatus
-from orders.returns.services import receive_return, request_return
+from orders.models import InvoiceKind, Order, OrderLine, OrderStatus, ReturnStatus
+from orders.returns.services import receive_return, reject_return, request_return
 from orders.selectors import orders_for, orders_with_details, returns_list
 from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
@@ -77,6 +87,20 @@ ANOTHER_CUSTOMERS_ORDER = error(
     "password_change_required, or permission_denied: staff acting on another customer's "
     "order without the permission it needs"
 )
+
+
+SKU_PARAM = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH)
+STAFF_EDIT_RESPONSES = {
+    200: OrderSerializer,
+    400: VALIDATION,
+    401: UNAUTHENTICATED,
+    402: error("The difference could not be charged (payment_declined)"),
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: error("Fulfilment has started (order_not_editable) or insufficient_stock"),
+    429: THROTTLED,
+    503: error("Payment gateway unavailable after retries (payment_unavailable)"),
+}
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):
@@ -114,7 +138,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated, PasswordChangeNotRequired]
     # Staff-only actions; the customers' actions check the staff path themselves.
-    required_permissions = {"transition": ("orders.transition_order",)}
+    required_permissions = {
+        "transition": ("orders.transition_order",),
+        "add_line": ("orders.edit_order",),
+        "edit_line": ("orders.edit_order",),
+        "refunds": ("orders.refund_order",),
+    }
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filter_backends: list = []
@@ -422,6 +451,97 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._order_response(order)
 
     @extend_schema(
+        summary="Add units of a SKU to an order before fulfilment (staff)",
+        description=(
+            "Needs `orders.edit_order`. Allocates the stock; the higher total is charged with "
+            "`payment_token`; an event is recorded. Only while `received` or `processing`."
+        ),
+        request=OrderLineAddSerializer,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="lines",
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def add_line(self, request, number=None):
+        order = self.get_object()
+        serializer = OrderLineAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = add_order_line(order=order, user=request.user, **serializer.validated_data)
+        return self._order_response(order)
+
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change an order line's quantity before fulfilment (staff); 0 removes it",
+        description=(
+            "Needs `orders.edit_order`. Stock is allocated or released; a higher total is "
+            "charged with `payment_token`, a lower one refunded with a credit note."
+        ),
+        parameters=[SKU_PARAM],
+        request=OrderLineChangeSerializer,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove an order line before fulfilment (staff): stock released, refunded",
+        parameters=[SKU_PARAM],
+        request=None,
+        responses=STAFF_EDIT_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path=r"lines/(?P<sku>[^/]+)",
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def edit_line(self, request, number=None, sku=None):
+        order = self.get_object()
+        try:
+            if request.method == "DELETE":
+                order = remove_order_line(order=order, sku=sku, user=request.user)
+            else:
+                serializer = OrderLineChangeSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                order = change_order_line(
+                    order=order, sku=sku, user=request.user, **serializer.validated_data
+                )
+        except OrderLine.DoesNotExist as exc:
+            raise Http404 from exc
+        return self._order_response(order)
+
+    @extend_schema(
+        summary="Issue a goodwill refund (staff)",
+        description=(
+            "Needs `orders.refund_order`. Never more than is left to refund (400 "
+            "`validation_error` on `amount`); a credit note is issued and the customer emailed."
+        ),
+        request=GoodwillRefundSerializer,
+        responses={
+            200: OrderSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            402: error("The refund was refused (payment_declined)"),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+            503: error("Refund could not go through (payment_unavailable)"),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[HasStaffPermission, PasswordChangeNotRequired],
+    )
+    def refunds(self, request, number=None):
+        order = self.get_object()
+        serializer = GoodwillRefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = issue_goodwill_refund(order=order, user=request.user, **serializer.validated_data)
+        return self._order_response(order)
+
+    @extend_schema(
         summary="The order's invoice (JSON, ?format=html for a printable page, ?format=pdf for "
         "the PDF); a guest: with X-Order-Token",
         parameters=[
@@ -525,7 +645,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=ReturnRequestInputSerializer,
         responses={
             201: ReturnSerializer,
-            400: VALIDATION,
+            400: error("Invalid lines (validation_error), or return_window_closed"),
             401: UNAUTHENTICATED,
             403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
@@ -568,6 +688,7 @@ class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     required_permissions = {
         "list": ("orders.view_returnrequest",),
         "receive": ("orders.receive_return",),
+        "reject": ("orders.receive_return",),
     }
     filter_backends: list = []
     lookup_value_regex = "[^/]+"
@@ -597,4 +718,28 @@ class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         rr = receive_return(return_request=self.get_object(), user=request.user)
+        return Response(ReturnSerializer(returns_list().get(pk=rr.pk)).data)
+
+    @extend_schema(
+        summary="Reject a requested return with a reason, emailed to the customer (staff)",
+        request=ReturnRejectInputSerializer,
+        responses={
+            200: ReturnSerializer,
+            400: VALIDATION,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: INVALID_TRANSITION,
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        serializer = ReturnRejectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rr = reject_return(
+            return_request=self.get_object(),
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+        )
         return Response(ReturnSerializer(returns_list().get(pk=rr.pk)).data)

@@ -54,10 +54,23 @@ def get_courier() -> Courier:
     return courier_class()
 
 
+#: Carriers staff can pick when they enter a tracking number themselves, with the public
+#: tracking page of each (``{}`` is the tracking number).
+TRACKING_URLS: dict[str, str] = {
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={}",
+    "DPD": "https://track.dpd.co.uk/parcels/{}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/{}",
+    "UPS": "https://www.ups.com/track?tracknum={}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+}
+
+
 def tracking_url(*, carrier: str, tracking_number: str) -> str:
-    """Return the tracking page of a shipment booked with ``carrier`` when that is the active
-    courier's carrier, else "" (a shipment of a courier no longer configured)."""
+    """Return the public tracking page of a shipment: the active courier's own page when it
+    booked the shipment, else the page of a carrier staff picked by hand ("" if unknown)."""
     courier = get_courier()
-    if courier.carrier != carrier:
-        return ""
-    return courier.tracking_url(tracking_number=tracking_number)
+    if courier.carrier == carrier:
+        return courier.tracking_url(tracking_number=tracking_number)
+    pattern = TRACKING_URLS.get(carrier)
+    return pattern.format(quote(tracking_number, safe="")) if pattern else ""

@@ -1,9 +1,8 @@
-"""Invoices and credit notes in the admin: read-only records with a link to their PDF.
+"""The PDF of an invoice or credit note in the admin.
 
-``InvoiceAdmin`` lists every invoice and credit note (never added, changed or deleted here:
-they are financial records) and serves ``<pk>/pdf/`` to staff holding
-``orders.view_invoice``; ``InvoiceInline`` shows an order's documents on its page with the
-same links. Registered on import by ``orders.admin``.
+``InvoicePdfAdminMixin`` gives the invoices admin (``orders.payments.admin.InvoiceAdmin``) a
+"PDF" column and field, and the ``<pk>/pdf/`` view serving the document to staff holding
+``orders.view_invoice``; the order workspace (``orders.admin``) links the same view.
 """
 
 from django.contrib import admin
@@ -16,56 +15,21 @@ from orders.invoices.pdf import invoice_pdf_response
 from orders.models import Invoice
 
 VIEW_PERMISSION = "orders.view_invoice"
+PDF_URL_NAME = "orders_invoice_pdf"
 
 
 def pdf_link(invoice: Invoice) -> str:
     """Return an HTML link to the admin's PDF of ``invoice``."""
     if not invoice.pk:
         return ""
-    url = reverse("admin:orders_invoice_pdf", args=[invoice.pk])
+    url = reverse(f"admin:{PDF_URL_NAME}", args=[invoice.pk])
     return format_html('<a href="{}">{}.pdf</a>', url, invoice.number)
 
 
-class InvoiceInline(admin.TabularInline):
-    model = Invoice
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ["number", "kind", "issued_at", "total", "currency", "pdf"]
-    readonly_fields = fields
-    ordering = ["issued_at", "id"]
+class InvoicePdfAdminMixin:
+    """Add the PDF view and link to an ``Invoice`` model admin."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="PDF")
-    def pdf(self, invoice: Invoice) -> str:
-        return pdf_link(invoice)
-
-
-@admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "kind", "order", "total", "currency", "issued_at", "pdf"]
-    list_filter = ["kind", "issued_at"]
-    search_fields = ["number", "order__number", "order__email"]
-    list_select_related = ["order"]
-    date_hierarchy = "issued_at"
-    raw_id_fields = ["order"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Invoice._meta.fields] + ["pdf"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    admin_site: admin.AdminSite
 
     @admin.display(description="PDF")
     def pdf(self, invoice: Invoice) -> str:
@@ -73,7 +37,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         pdf_view = self.admin_site.admin_view(self.pdf_view)
-        return [path("<int:pk>/pdf/", pdf_view, name="orders_invoice_pdf"), *super().get_urls()]
+        return [path("<int:pk>/pdf/", pdf_view, name=PDF_URL_NAME), *super().get_urls()]  # type: ignore[misc]
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Serve the PDF of invoice or credit note ``pk`` to staff who may view invoices."""

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
-from django.db.models import Count, F, Prefetch, Sum
+from django.db.models import Count, DecimalField, F, Prefetch, Sum
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -103,7 +103,8 @@ class LowStockRow:
 def top_products(
     *, days: int = DAYS, today: date | None = None, limit: int = TOP_PRODUCTS
 ) -> list[ProductSales]:
-    """Return the best sellers by units (net of returns) in orders of the last ``days`` days.
+    """Return the best sellers by units and revenue, both net of returns (a returned unit
+    takes its unit price off the line's revenue), in orders of the last ``days`` days.
 
     Cancelled orders and orders waiting for their payment do not count. Grouped by product (lines whose variant was deleted are
     grouped under their snapshot name). One query.
@@ -116,7 +117,10 @@ def top_products(
         .values("variant__product_id", "product_name")
         .annotate(
             units=Sum(F("quantity") - F("returned_quantity")),
-            revenue=Sum("line_total"),
+            revenue=Sum(
+                F("line_total") - F("unit_price") * F("returned_quantity"),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
         )
         .filter(units__gt=0)
         .order_by("-units", "product_name")[:limit]

@@ -1,5 +1,6 @@
 """Returns (RMA): customers request them on delivered orders; staff receive and refund."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from orders.errors import (
     PaymentDeclinedError,
     PaymentUnavailableError,
     ReturnNotAllowed,
+    ReturnWindowClosed,
 )
 from orders.models import (
     InvoiceKind,
@@ -30,7 +32,7 @@ from orders.models import (
 )
 from orders.payments.refunds import credit_line, refund_order
 from orders.payments.services import persist_attempts
-from orders.signals import refund_issued, return_requested
+from orders.signals import refund_issued, return_rejected, return_requested
 from shop.money import money
 
 MAX_REASON_LENGTH = 2000
@@ -70,9 +72,29 @@ def return_address_lines() -> list[str]:
     return [part.strip() for part in str(settings.SHOP_RETURN_ADDRESS).split(",") if part.strip()]
 
 
+def delivered_at(*, order: Order) -> datetime | None:
+    """Return when ``order`` was marked delivered (its last move to ``delivered``), if ever."""
+    event = (
+        order.events.filter(to_status=OrderStatus.DELIVERED).order_by("-created_at", "-id").first()
+    )
+    return event.created_at if event else None
+
+
+def return_window_closes_at(*, order: Order) -> datetime | None:
+    """Return when the return window of a delivered ``order`` closes (``None``: not delivered).
+
+    The window is ``SHOP_RETURN_WINDOW_DAYS`` days from delivery."""
+    delivered = delivered_at(order=order) if order.status == OrderStatus.DELIVERED else None
+    if delivered is None:
+        return None
+    return delivered + timedelta(days=settings.SHOP_RETURN_WINDOW_DAYS)
+
+
 def can_request_return(*, order: Order) -> bool:
-    """Return whether the customer may open a return on ``order`` (it has been delivered)."""
-    return order.status == OrderStatus.DELIVERED
+    """Return whether the customer may open a return on ``order`` now: it has been delivered
+    and its return window is still open."""
+    closes_at = return_window_closes_at(order=order)
+    return closes_at is not None and timezone.now() <= closes_at
 
 
 @transaction.atomic
@@ -82,8 +104,9 @@ def request_return(
     """Open a return of ``lines`` (``[{sku, quantity}]``) of a delivered order.
 
     Atomic; locks the order row so concurrent requests cannot together exceed what was
-    delivered. Raises ``ReturnNotAllowed`` (409) unless the order is ``delivered`` and
-    ``ValidationError`` (400) for unknown SKUs or more than delivered minus already
+    delivered. Raises ``ReturnNotAllowed`` (409) unless the order is ``delivered``,
+    ``ReturnWindowClosed`` (400) once ``SHOP_RETURN_WINDOW_DAYS`` have passed since delivery,
+    and ``ValidationError`` (400) for unknown SKUs or more than delivered minus already
     returned or requested. Sends ``return_requested`` (the customer is emailed the return
     instructions) in the transaction.
     """
@@ -91,8 +114,11 @@ def request_return(
     if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
         raise ValidationError({"reason": [f"At most {MAX_REASON_LENGTH} characters."]})
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if not can_request_return(order=order):
+    if order.status != OrderStatus.DELIVERED:
         raise ReturnNotAllowed("Only delivered orders can be returned.")
+    if not can_request_return(order=order):
+        days = settings.SHOP_RETURN_WINDOW_DAYS
+        raise ReturnWindowClosed(f"Returns are accepted up to {days} days after delivery.")
     by_sku = {line.sku.lower(): line for line in order.lines.all()}
     left = returnable_quantities(order=order)
     errors: dict[str, list[str]] = {}
@@ -196,4 +222,39 @@ def receive_return(*, return_request: ReturnRequest, user: User) -> ReturnReques
     except (PaymentDeclinedError, PaymentUnavailableError) as exc:
         persist_attempts(attempts=exc.attempts)
         raise
+    return request
+
+
+@transaction.atomic
+def reject_return(*, return_request: ReturnRequest, user: User, reason: str) -> ReturnRequest:
+    """Refuse a requested return with ``reason``; the customer is emailed the reason.
+
+    Atomic; locks the order row, then the return row (the order ``receive_return`` uses).
+    Nothing is restocked or refunded; the rejected lines become returnable again. Records a
+    ``return_rejected`` event and sends ``return_rejected`` inside the transaction (the
+    notifications outbox writes the email with it). Raises ``ValidationError`` (400) for an
+    empty or overlong reason and ``InvalidTransition`` (409) unless the return is
+    ``requested``.
+    """
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": ["Say why the return is rejected."]})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError({"reason": [f"At most {MAX_REASON_LENGTH} characters."]})
+    order = Order.objects.select_for_update().get(pk=return_request.order_id)
+    request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
+    if request.status != ReturnStatus.REQUESTED:
+        raise InvalidTransition(request.status, ReturnStatus.REJECTED)
+    request.status = ReturnStatus.REJECTED
+    request.rejection_reason = reason
+    request.rejected_at = timezone.now()
+    request.rejected_by = user
+    request.save(update_fields=["status", "rejection_reason", "rejected_at", "rejected_by"])
+    OrderEvent.objects.create(
+        order=order,
+        type=OrderEventType.RETURN_REJECTED,
+        user=user,
+        note=f"Return #{request.pk} rejected: {reason}",
+    )
+    return_rejected.send(sender=Order, order_id=order.pk, return_id=request.pk, reason=reason)
     return request

@@ -246,3 +246,25 @@ def test_dashboard_query_count_is_constant(staff_client, django_assert_max_num_q
         response = staff_client.get(URL)
     assert response.status_code == 200
     assert len(response.context["packing_list"]) == size
+
+
+def test_top_products_revenue_is_net_of_returns_like_units():
+    lamp = make_variant(product__name="Lamp", price=Decimal("40.00"))
+    make_order(lines=[(lamp, 1)])
+    returned = make_order(lines=[(lamp, 3)], status=OrderStatus.DELIVERED)
+    returned.lines.update(returned_quantity=2)
+
+    [row] = dashboard.top_products()
+
+    assert (row["units"], row["revenue"]) == (2, Decimal("80.00"))
+
+
+def test_dashboard_money_carries_the_currency(staff_client, settings):
+    settings.SHOP_CURRENCY = "NOK"
+    variant = make_variant(product__name="Kettle", price=Decimal("1250.00"))
+    make_order(lines=[(variant, 1)])
+
+    body = staff_client.get(URL).content.decode()
+
+    assert '<td class="num">1,250.00 NOK</td>' in body  # top products
+    assert '<td class="num">1,255.00 NOK</td>' in body  # the day's net revenue

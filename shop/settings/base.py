@@ -36,7 +36,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shop.apps.ShopAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "django_countries",
+    "import_export",
     "django_tasks",
     "django_tasks_db",
     "shop",
@@ -269,7 +270,7 @@ TASKS = {
         "BACKEND": env.str(
             "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
         ),
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "webhooks"],
     }
 }
 
@@ -364,6 +365,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# CSV/XLSX import and export in the admin (django-import-export). Importing needs the model's
+# "add" permission, exporting its "view" one; an import is previewed (dry run, in a rolled-back
+# transaction) and written only when confirmed without row errors.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Cells starting with =, +, - or @ are escaped in exports (no formulas from customer data).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
 # Where customers send returns (shown and emailed when they request one); ", " separates lines.
@@ -419,8 +430,14 @@ SHOP_ALLOW_SQLITE = env.bool("SHOP_ALLOW_SQLITE", default=False)
 # seed_shop creates the admin@shop.com superuser with this password; unset, only with DEBUG=true
 # (demo password) and production uses `createsuperuser`.
 SHOP_SEED_ADMIN_PASSWORD = env.str("SHOP_SEED_ADMIN_PASSWORD", default="")
+# Customers may open a return this many days after delivery (API: 400 return_window_closed).
+SHOP_RETURN_WINDOW_DAYS = env.int("SHOP_RETURN_WINDOW_DAYS", default=30)
 SHOP_COURIER = env.str("SHOP_COURIER", default="orders.fulfilment.couriers.MockCourier")
 SHOP_STAFF_EMAILS = env.list("SHOP_STAFF_EMAILS", default=[])
+# Outgoing webhooks: private/loopback targets and plain http only when allowed (dev, tests).
+SHOP_WEBHOOKS_ALLOW_PRIVATE = env.bool("SHOP_WEBHOOKS_ALLOW_PRIVATE", default=False)
+SHOP_WEBHOOK_DISABLE_AFTER_DAYS = env.int("SHOP_WEBHOOK_DISABLE_AFTER_DAYS", default=3)
+SHOP_WEBHOOK_TIMEOUT = env.float("SHOP_WEBHOOK_TIMEOUT", default=10.0)
 SHOP_IDEMPOTENCY_TTL_HOURS = env.int("SHOP_IDEMPOTENCY_TTL_HOURS", default=24)
 # A checkout whose request died (killed worker) frees its Idempotency-Key after this long;
 # keep it above the longest a request may run (GUNICORN_TIMEOUT). API.md: at most 2 minutes.

@@ -38,7 +38,7 @@ STORAGES = {
 TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "webhooks"],
     }
 }
 # Generous limits so ordinary tests never trip them; throttling tests override these.

@@ -58,6 +58,10 @@ FILLED_SECRETS = {
     "DATABASE_URL": "postgres://shop@127.0.0.1:5432/shop_never_connected",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp+tls://user:pw@smtp.example.com:587",
+    # The production overlay takes payments through Stripe, whose keys the checks require.
+    "STRIPE_SECRET_KEY": "sk_live_k8swiringtest",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_k8swiringtest",
+    "STRIPE_WEBHOOK_SECRET": "whsec_k8swiringtest",
 }
 # Read outside shop/settings/base.py and gunicorn.conf.py: OpenTelemetry, the image.
 OTHER_KNOWN_VARIABLES = {

@@ -1,0 +1,1 @@
+"""Staff changes to a placed order: its lines before fulfilment, and goodwill refunds."""

@@ -1,0 +1,116 @@
+"""One test per staff role: what each can and cannot do in the back office (admin)."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import CATALOG_MANAGERS, CUSTOMER_SERVICE, FINANCE, FULFILMENT
+from accounts.tests.factories import StaffUserFactory
+from catalog.tests.factories import make_variant
+from inventory.models import StockItem
+from orders.models import OrderStatus
+from orders.returns.services import request_return
+from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
+
+
+@pytest.fixture
+def shop():
+    variant = make_variant(on_hand=10, price=Decimal("20.00"), sku="ROLE-1")
+    delivered = order_in(OrderStatus.DELIVERED, items=[(variant, 2)])
+    rr = request_return(
+        order=delivered, user=delivered.user, lines=[{"sku": "ROLE-1", "quantity": 1}]
+    )
+    return {
+        "variant": variant,
+        "item": StockItem.objects.get(variant=variant),
+        "order": place(items=[(variant, 1)]),
+        "return": rr,
+    }
+
+
+def status(client, name: str, *args, method: str = "get", data=None) -> int:
+    url = reverse(f"admin:{name}", args=args)
+    response = client.post(url, data or {}) if method == "post" else client.get(url)
+    return response.status_code
+
+
+def groups(client) -> set[str]:
+    return {app["name"] for app in client.get(reverse("admin:index")).context["app_list"]}
+
+
+def test_catalog_managers_edit_the_catalogue_and_import_but_not_orders_or_stock(client, shop):
+    client.force_login(StaffUserFactory(roles=[CATALOG_MANAGERS]))
+    assert groups(client) == {"Catalogue", "Stock"}
+    assert status(client, "catalog_product_add") == 200
+    assert status(client, "catalog_variant_import") == 200
+    assert status(client, "inventory_stockitem_export_csv") == 200
+    assert status(client, "orders_order_changelist") == 403
+    assert status(client, "orders_returnrequest_changelist") == 403
+    adjust = {"kind": "found", "quantity": 1, "reason": "x"}
+    item = shop["item"].pk
+    assert status(client, "inventory_stockitem_adjust", item, method="post", data=adjust) == 403
+
+
+def test_fulfilment_moves_orders_and_receives_returns_but_does_not_cancel_or_edit(client, shop):
+    client.force_login(StaffUserFactory(roles=[FULFILMENT]))
+    assert groups(client) == {"Sales", "Catalogue", "Stock"}
+    order = shop["order"]
+    move = {"to_status": "processing"}
+    assert status(client, "orders_order_move", order.pk, method="post", data=move) == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PROCESSING
+    client.post(
+        reverse("admin:orders_order_move", args=[order.pk]),
+        {"to_status": "cancelled", "confirm": "1"},
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PROCESSING
+    assert status(client, "orders_return_receive", shop["return"].pk, method="post") == 302
+    assert status(client, "catalog_product_add") == 403
+    assert status(client, "catalog_variant_import") == 403
+    assert status(client, "orders_payment_changelist") == 403
+    assert status(client, "accounts_user_changelist") == 403
+
+
+def test_customer_service_cancels_and_sees_customers_but_moves_nothing(client, shop):
+    client.force_login(StaffUserFactory(roles=[CUSTOMER_SERVICE]))
+    assert groups(client) == {"Sales", "Catalogue", "Customers"}
+    assert status(client, "accounts_user_changelist") == 200
+    assert status(client, "accounts_user_export_csv") == 200
+    assert status(client, "notifications_notification_changelist") == 200
+    order = shop["order"]
+    client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "processing"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
+    client.post(
+        reverse("admin:orders_order_move", args=[order.pk]),
+        {"to_status": "cancelled", "confirm": "1"},
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    reject = {"reason": "No"}
+    rr = shop["return"].pk
+    assert status(client, "orders_return_reject", rr, method="post", data=reject) == 403
+    assert status(client, "orders_payment_changelist") == 403
+
+
+def test_finance_sees_money_decides_returns_and_exports_but_edits_no_catalogue(client, shop):
+    client.force_login(StaffUserFactory(roles=[FINANCE]))
+    assert groups(client) == {"Sales"}
+    assert status(client, "orders_payment_changelist") == 200
+    assert status(client, "orders_invoice_changelist") == 200
+    assert status(client, "orders_order_export_csv") == 200
+    page = client.get(reverse("admin:orders_order_change", args=[shop["order"].pk]))
+    assert 'id="ws-payments"' in page.content.decode()
+    reject = {"reason": "Used"}
+    rr = shop["return"].pk
+    assert status(client, "orders_return_reject", rr, method="post", data=reject) == 302
+    assert status(client, "catalog_product_changelist") == 403
+    assert status(client, "inventory_stockitem_changelist") == 403
+    order = shop["order"]
+    client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "processing"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
