@@ -16,6 +16,7 @@ from accounts.addresses.rules import country_name
 from catalog.thumbnails import PRODUCT_IMAGE, thumbnail
 from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import order_link_token
+from orders.models import InvoiceKind
 
 
 def absolute_url(path: str) -> str:
@@ -73,11 +74,14 @@ def address_lines(address: dict) -> list[str]:
     return [str(line) for line in lines if line]
 
 
-def order_url(order) -> str:
-    """Return the link to the order page: a guest's carries a link token (the order token
-    itself is not stored), a member signs in."""
-    path = f"/orders/{order.number}/"
-    if order.user_id is None and order.order_token_hash:
+def order_url(order, *, page: str = "", order_token: str | None = None) -> str:
+    """Return the link to the order page (or its sub-page ``page``, e.g. ``"invoice/pdf/"``):
+    a guest's carries its ``order_token`` when given, else a link token (the order token
+    itself is not stored); a member signs in."""
+    path = f"/orders/{order.number}/{page}"
+    if order_token:
+        path += "?" + urlencode({"token": order_token})
+    elif order.user_id is None and order.order_token_hash:
         path += "?" + urlencode({"token": order_link_token(order=order)})
     return absolute_url(path)
 
@@ -129,8 +133,12 @@ def order_confirmation_context(order, *, order_token: str | None = None) -> dict
     lines = order_lines(order)
     summary = order_summary(order)
     if order_token:
-        query = urlencode({"token": order_token})
-        summary["url"] = absolute_url(f"/orders/{order.number}/?{query}")
+        summary["url"] = order_url(order, order_token=order_token)
+    # A link to the PDF, not an attachment: the order page's access rules apply to it.
+    has_invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).exists()
+    summary["invoice_url"] = (
+        order_url(order, page="invoice/pdf/", order_token=order_token) if has_invoice else ""
+    )
     return {
         "order": {
             **summary,

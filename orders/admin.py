@@ -24,6 +24,7 @@ from django_countries import countries
 
 from accounts.addresses.rules import ADDRESS_FIELD_NAMES
 from orders.fulfilment.couriers import TRACKING_URLS, tracking_url
+from orders.invoices import admin as invoices_admin
 from orders.lifecycle import allowed_targets, cancel_order, transition_order
 from orders.models import (
     InvoiceKind,
@@ -255,6 +256,10 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
             ],
             "payments": list(order.payments.all()) if can_see_payments else None,
             "refunds": [i for i in order.invoices.all() if i.kind == InvoiceKind.CREDIT_NOTE],
+            "invoice": next(
+                (i for i in order.invoices.all() if i.kind == InvoiceKind.INVOICE), None
+            ),
+            "can_view_invoices": request.user.has_perm(invoices_admin.VIEW_PERMISSION),
             "refundable": order.total - order.refunded_total,
             "panels": [html for panel in ORDER_PANELS if (html := panel(request, order))],
             "can_edit_or_refund": request.user.has_perm("orders.edit_order")

@@ -21,6 +21,12 @@ urlpatterns = [
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel, name="cancel"),
     path("orders/<str:number>/invoice/", views.order_invoice, name="invoice"),
+    path("orders/<str:number>/invoice/pdf/", views.order_invoice_pdf, name="invoice-pdf"),
+    path(
+        "orders/<str:number>/credit-notes/<str:credit_note>/pdf/",
+        views.order_credit_note_pdf,
+        name="credit-note-pdf",
+    ),
     path("orders/<str:number>/returns/", return_views.order_return, name="return"),
     path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
     path("staff/orders/<str:number>/edit/", editing_views.edit_order_view, name="staff-edit"),

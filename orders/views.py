@@ -27,7 +27,10 @@ from cart.views import error_message
 from orders import lifecycle
 from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import guest_order, token_matches
+from orders.invoices import documents as invoices
+from orders.invoices.pdf import invoice_pdf_response
 from orders.models import (
+    Invoice,
     InvoiceKind,
     Order,
     OrderEvent,
@@ -112,6 +115,7 @@ def order_detail_queryset() -> QuerySet:
         Prefetch("lines", queryset=lines_with_images()),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
         "shipments",
+        Prefetch("invoices", queryset=Invoice.objects.order_by("issued_at", "id")),
         Prefetch(
             "returns",
             queryset=ReturnRequest.objects.prefetch_related(
@@ -192,6 +196,17 @@ def order_detail_context(
         "invoice_url": (
             reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)
         ),
+        "invoice_pdf_url": reverse("orders:invoice-pdf", args=[order.number]),
+        "credit_notes": [
+            {
+                "number": note.number,
+                "issued_at": note.issued_at,
+                "total": note.total,
+                "pdf_url": reverse("orders:credit-note-pdf", args=[order.number, note.number]),
+            }
+            for note in order.invoices.all()
+            if note.kind == InvoiceKind.CREDIT_NOTE
+        ],
         "as_guest": as_guest,
     }
 
@@ -251,8 +266,41 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
     if invoice is None:
         raise Http404
     credit_notes = [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE]
-    context = {"invoice": invoice, "order": order, "credit_notes": credit_notes}
+    context = {
+        "invoice": invoice,
+        "doc": invoices.document_for(invoice=invoice),
+        "order": order,
+        "credit_notes": credit_notes,
+        "pdf_url": reverse("orders:invoice-pdf", args=[order.number]),
+    }
     return render(request, "orders/invoice.html", context)
+
+
+@require_GET
+def order_invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """The invoice as a PDF, for whoever may see the order (a guest through ``?token=``, as
+    on the order page; a member's email link asks them to sign in first)."""
+    if request.GET.get("token") is not None:
+        return _remember_token_link(request, number, "orders:invoice-pdf")
+    if _sign_in_first(request, number):
+        return redirect_to_login(request.get_full_path())
+    order, _ = viewable_order(request, number)
+    invoice = invoices.order_invoice(order=order)
+    if invoice is None:
+        raise Http404
+    return invoice_pdf_response(invoice=invoice)
+
+
+@require_GET
+def order_credit_note_pdf(request: HttpRequest, number: str, credit_note: str) -> HttpResponse:
+    """A credit note of the order as a PDF (the same access as the order page)."""
+    if _sign_in_first(request, number):
+        return redirect_to_login(request.get_full_path())
+    order, _ = viewable_order(request, number)
+    note = invoices.order_credit_notes(order=order).filter(number=credit_note).first()
+    if note is None:
+        raise Http404
+    return invoice_pdf_response(invoice=note)
 
 
 @require_http_methods(["GET", "POST"])

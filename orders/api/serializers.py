@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -232,7 +233,9 @@ class InvoiceTotalsSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class InvoiceSerializer(serializers.Serializer):
+class FinancialDocumentSerializer(serializers.Serializer):
+    """What an invoice and a credit note have in common (both are ``Invoice`` rows)."""
+
     number = serializers.CharField()
     kind = serializers.CharField()
     order_number = serializers.CharField(source="order.number")
@@ -240,7 +243,6 @@ class InvoiceSerializer(serializers.Serializer):
     lines = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     currency = serializers.CharField()
-    credit_notes = serializers.SerializerMethodField()
 
     @extend_schema_field(InvoiceLineSerializer(many=True))
     def get_lines(self, invoice) -> list[dict]:
@@ -250,6 +252,20 @@ class InvoiceSerializer(serializers.Serializer):
 
     def get_totals(self, invoice) -> InvoiceTotalsSerializer:
         return InvoiceTotalsSerializer(invoice).data
+
+
+class CreditNoteSerializer(FinancialDocumentSerializer):
+    """A credit note; ``pdf_url`` is its PDF (``?format=pdf`` on its detail route)."""
+
+    pdf_url = serializers.SerializerMethodField()
+
+    def get_pdf_url(self, note) -> str:
+        path = reverse("order-credit-note", args=[note.order.number, note.number])
+        return f"{path}?format=pdf"
+
+
+class InvoiceSerializer(FinancialDocumentSerializer):
+    credit_notes = serializers.SerializerMethodField()
 
     def get_credit_notes(self, invoice) -> list[dict]:
         notes = self.context.get("credit_notes", [])

@@ -28,6 +28,7 @@ from cart.api.views import TOKEN_HEADER as CART_TOKEN_HEADER
 from cart.errors import CartNotFound
 from cart.services import get_cart_for
 from orders.api.serializers import (
+    CreditNoteSerializer,
     GoodwillRefundSerializer,
     GuestOrderSerializer,
     GuestPendingOrderSerializer,
@@ -51,6 +52,8 @@ from orders.editing.services import (
     remove_order_line,
 )
 from orders.guest_access import guest_order, new_order_token
+from orders.invoices.documents import document_for, order_credit_notes
+from orders.invoices.pdf import invoice_pdf_response
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderLine, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, reject_return, request_return
@@ -146,7 +149,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends: list = []
 
     # A guest places an order (with a cart token) and reaches it (with its order token).
-    GUEST_ACTIONS = frozenset({"create", "retrieve", "cancel", "invoice"})
+    GUEST_ACTIONS = frozenset(
+        {"create", "retrieve", "cancel", "invoice", "credit_notes", "credit_note"}
+    )
 
     def get_permissions(self):
         if self.action in self.GUEST_ACTIONS:
@@ -537,15 +542,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._order_response(order)
 
     @extend_schema(
-        summary="The order's invoice (JSON, or ?format=html for a printable page); a guest: "
-        "with X-Order-Token",
+        summary="The order's invoice (JSON, ?format=html for a printable page, ?format=pdf for "
+        "the PDF); a guest: with X-Order-Token",
         parameters=[
-            OpenApiParameter("format", enum=["json", "html"], required=False),
+            OpenApiParameter("format", enum=["json", "html", "pdf"], required=False),
             ORDER_TOKEN_PARAM,
         ],
         responses={
             (200, "application/json"): InvoiceSerializer,
             (200, "text/html"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
             401: UNAUTHENTICATED,
             403: ANOTHER_CUSTOMERS_ORDER,
             404: NOT_FOUND,
@@ -561,15 +567,78 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if invoice is None:
             raise Http404
         credit_notes = [d for d in documents if d.kind == InvoiceKind.CREDIT_NOTE]
+        if request.query_params.get("format") == "pdf":
+            return invoice_pdf_response(invoice=invoice)
         if request.query_params.get("format") == "html":
             html = render_to_string(
                 "orders/invoice.html",
-                {"invoice": invoice, "order": order, "credit_notes": credit_notes},
+                {
+                    "invoice": invoice,
+                    "doc": document_for(invoice=invoice),
+                    "order": order,
+                    "credit_notes": credit_notes,
+                    "pdf_url": f"{request.path}?format=pdf",
+                },
                 request=request,
             )
             return HttpResponse(html, content_type="text/html; charset=utf-8")
         serializer = InvoiceSerializer(invoice, context={"credit_notes": credit_notes})
         return Response(serializer.data)
+
+    def _documents_order(self) -> Order:
+        """Return the order whose invoice documents are asked for (404 unless the caller may
+        see it; staff on another customer's order need ``orders.view_invoice``)."""
+        order = self.get_object()
+        if not self._is_guest_access():
+            self._check_staff_path(order, "orders.view_invoice")
+        return order
+
+    @extend_schema(
+        summary="The order's credit notes, oldest first; a guest: with X-Order-Token",
+        parameters=[ORDER_TOKEN_PARAM],
+        responses={
+            200: CreditNoteSerializer(many=True),
+            401: UNAUTHENTICATED,
+            403: ANOTHER_CUSTOMERS_ORDER,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="credit-notes", pagination_class=None)
+    def credit_notes(self, request, number=None):
+        order = self._documents_order()
+        notes = order_credit_notes(order=order)
+        return Response(CreditNoteSerializer(notes, many=True).data)
+
+    @extend_schema(
+        summary="One credit note of the order (JSON, or ?format=pdf for the PDF); a guest: "
+        "with X-Order-Token",
+        parameters=[
+            OpenApiParameter("format", enum=["json", "pdf"], required=False),
+            ORDER_TOKEN_PARAM,
+        ],
+        responses={
+            (200, "application/json"): CreditNoteSerializer,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            401: UNAUTHENTICATED,
+            403: ANOTHER_CUSTOMERS_ORDER,
+            404: NOT_FOUND,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"credit-notes/(?P<credit_note>[^/]+)",
+        url_name="credit-note",
+        content_negotiation_class=JSONOnlyNegotiation,
+    )
+    def credit_note(self, request, number=None, credit_note=None):
+        order = self._documents_order()
+        note = order_credit_notes(order=order).filter(number=credit_note).first()
+        if note is None:
+            raise Http404
+        if request.query_params.get("format") == "pdf":
+            return invoice_pdf_response(invoice=note)
+        return Response(CreditNoteSerializer(note).data)
 
     @extend_schema(
         summary="Request a return of a delivered order's items",

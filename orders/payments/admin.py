@@ -7,6 +7,7 @@ credit note), so these admins only list and show them.
 from django.contrib import admin
 from django.http import HttpRequest
 
+from orders.invoices.admin import InvoicePdfAdminMixin
 from orders.models import Invoice, Payment
 
 
@@ -38,10 +39,12 @@ class PaymentAdmin(FinancialRecordAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FinancialRecordAdmin):
-    """Invoices (issued at placement) and credit notes (issued with each refund)."""
+class InvoiceAdmin(InvoicePdfAdminMixin, FinancialRecordAdmin):
+    """Invoices (issued at placement) and credit notes (issued with each refund), each with
+    a link to its PDF."""
 
-    list_display = ["number", "kind", "order", "money", "issued_at"]
+    list_display = ["number", "kind", "order", "money", "issued_at", "pdf"]
+    readonly_fields = ["pdf"]
     list_filter = ["kind"]
     search_fields = ["number", "order__number", "order__email"]
     list_select_related = ["order"]

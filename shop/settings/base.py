@@ -382,6 +382,11 @@ SHOP_NAME = env.str("SHOP_NAME", default="Django Shop")
 SHOP_RETURN_ADDRESS = env.str(
     "SHOP_RETURN_ADDRESS", default="Returns, 1 Warehouse Way, London N1 9GU, United Kingdom"
 )
+# The seller on invoices and credit notes (orders.invoices): legal name, postal address
+# (", " separates the lines) and tax id (VAT number, EIN, ...).
+SHOP_LEGAL_NAME = env.str("SHOP_LEGAL_NAME", default=SHOP_NAME)
+SHOP_LEGAL_ADDRESS = env.str("SHOP_LEGAL_ADDRESS", default="")
+SHOP_TAX_ID = env.str("SHOP_TAX_ID", default="")
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://127.0.0.1:8000")
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 SHOP_RESERVATION_TTL = env.int("SHOP_RESERVATION_TTL", default=900)
@@ -477,6 +482,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # PDF invoices: WeasyPrint logs every rendering step and font subset at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         "shop.requests": {"level": LOG_LEVEL, "propagate": True},
     },
 }
