@@ -87,3 +87,9 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.variant_id}"
+
+
+# Pricing tables belong to the cart app (it prices itself); their code is in cart/pricing/.
+from cart.pricing.models import ShippingMethod, ShippingRate, ShippingZone  # noqa: E402
+
+__all__ = ["Cart", "CartLine", "CartStatus", "ShippingMethod", "ShippingRate", "ShippingZone"]

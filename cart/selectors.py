@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from uuid import UUID
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.conf import settings
 from accounts.models import User
 from cart.errors import CartErrorCode
 from cart.models import Cart, CartLine, CartStatus
+from cart.pricing.shipping import free_shipping_threshold
 from catalog.selectors import first_image_name
 from inventory.errors import InventoryErrorCode
 from inventory.selectors import availability
@@ -31,6 +33,7 @@ class CartLineSummary:
     purchasable: bool
     currency: str = ""
     image: str = ""  # storage name of the product's first image ("" if none)
+    weight_grams: int = 0  # of one unit (shipping rate bands)
 
     @property
     def price_changed(self) -> bool:
@@ -61,26 +64,35 @@ class CartSummary:
         return self.lines
 
     @property
+    def weight_grams(self) -> int:
+        return sum(line.weight_grams * line.quantity for line in self.lines)
+
+    @cached_property
+    def _free_shipping_threshold(self) -> Decimal | None:
+        return free_shipping_threshold()
+
+    @property
     def free_shipping_remaining(self) -> Decimal | None:
         """Return how much more the shopper must spend for free shipping, or None when no
-        threshold applies or it is reached (``SHOP_FREE_SHIPPING_THRESHOLD``; ``0`` = none)."""
-        return free_shipping_remaining(subtotal=self.subtotal)
+        method of the default zone ships free or the subtotal reaches it."""
+        threshold = self._free_shipping_threshold
+        if threshold is None or self.subtotal >= threshold:
+            return None
+        return money(threshold - self.subtotal)
 
     @property
     def ships_free(self) -> bool:
-        """Whether the subtotal reaches a free-shipping threshold."""
-        threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
-        return threshold > 0 and self.subtotal >= threshold
+        """Whether the subtotal reaches the default zone's free-shipping threshold."""
+        threshold = self._free_shipping_threshold
+        return threshold is not None and self.subtotal >= threshold
 
 
 def free_shipping_remaining(*, subtotal: Decimal) -> Decimal | None:
     """Return what is missing from ``subtotal`` for free shipping, or None when free
-    shipping does not apply (no threshold, or the subtotal reaches it).
-
-    The threshold is ``SHOP_FREE_SHIPPING_THRESHOLD``, the one checkout prices shipping by
-    (``orders.checkout.services.compute_totals``)."""
-    threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
-    if threshold <= 0 or subtotal >= threshold:
+    shipping does not apply (no method of the default zone ships free, or the subtotal
+    reaches it). The rule is ``cart.pricing.shipping``, the one checkout prices shipping by."""
+    threshold = free_shipping_threshold()
+    if threshold is None or subtotal >= threshold:
         return None
     return money(threshold - subtotal)
 
@@ -166,6 +178,7 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
                 purchasable=purchasable,
                 currency=currency,
                 image=row.product_image,
+                weight_grams=variant.weight_grams,
             )
         )
     warnings = [w for line in lines for w in _warnings(line)]

@@ -159,6 +159,9 @@ class Variant(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    weight_grams = models.PositiveIntegerField(
+        default=0, help_text="Shipping weight in grams (shipping rate bands)."
+    )
 
     objects = VariantQuerySet.as_manager()
 

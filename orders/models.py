@@ -51,6 +51,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     subtotal = money_field()
     shipping_total = money_field()
+    # The shipping method chosen at checkout (code and name, snapshots of cart.ShippingMethod).
+    shipping_method = models.CharField(max_length=32, blank=True)
+    shipping_method_name = models.CharField(max_length=100, blank=True)
     tax_total = money_field(default=0)
     total = money_field()
     refunded_total = money_field(default=0)

@@ -57,3 +57,13 @@ class MergeSerializer(serializers.Serializer):
 
 class ReservationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
+
+
+class ShippingMethodSerializer(serializers.Serializer):
+    """Serializes ``cart.pricing.shipping.ShippingQuote``."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    estimated_days = serializers.CharField(help_text='Business days, e.g. "2-4" or "1".')

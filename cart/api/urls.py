@@ -8,4 +8,5 @@ urlpatterns = [
     path("cart/items/<str:line_id>/", views.CartItemView.as_view(), name="api-cart-item"),
     path("cart/merge/", views.CartMergeView.as_view(), name="api-cart-merge"),
     path("cart/reserve/", views.CartReserveView.as_view(), name="api-cart-reserve"),
+    path("shipping-methods/", views.ShippingMethodsView.as_view(), name="api-shipping-methods"),
 ]

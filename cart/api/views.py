@@ -13,7 +13,9 @@ from cart.api.serializers import (
     MergeSerializer,
     ReservationSerializer,
     SetQuantitySerializer,
+    ShippingMethodSerializer,
 )
+from cart.pricing.shipping import check_country, shipping_quotes
 from cart.receivers import CART_COOKIE
 from cart.selectors import cart_summary
 from inventory.errors import TooManyHolds
@@ -218,3 +220,34 @@ class CartReserveView(CartAPIView):
             headers = {"Retry-After": str(exc.retry_after)}
             return Response(exc.as_dict(), status=exc.status_code, headers=headers)
         return Response(ReservationSerializer({"expires_at": expires_at}).data)
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class ShippingMethodsView(CartAPIView):
+    @extend_schema(
+        summary="The shipping methods serving a country, priced for the caller's cart",
+        description="Priced by the cart's weight and subtotal, cheapest first; a method may "
+        "be free above a threshold. An empty list: nothing ships there.",
+        parameters=[
+            OpenApiParameter(
+                "country",
+                str,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="ISO 3166-1 alpha-2 code, e.g. GB",
+            ),
+        ],
+        responses={
+            200: ShippingMethodSerializer(many=True),
+            400: VALIDATION,
+            404: NOT_FOUND,
+            **AUTH_ERRORS,
+        },
+    )
+    def get(self, request):
+        country = check_country(request.query_params.get("country"))
+        summary = cart_summary(cart=self.get_cart())
+        quotes = shipping_quotes(
+            country=country, subtotal=summary.subtotal, weight_grams=summary.weight_grams
+        )
+        return Response(ShippingMethodSerializer(quotes, many=True).data)

@@ -51,6 +51,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "email",
             "lines",
             "subtotal",
+            "shipping_method",
             "shipping_total",
             "tax_total",
             "total",
@@ -140,6 +141,13 @@ class PlaceOrderSerializer(serializers.Serializer):
         default=False,
         help_text="Signed in, with shipping_address: once the order is placed, also add the "
         "address to the address book (an identical entry is not added twice).",
+    )
+    shipping_method = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="A code from GET /api/v1/shipping-methods/ (400 when it does not serve the "
+        "address); when omitted, the cheapest method serving the address.",
     )
     expected_total = serializers.DecimalField(
         **MONEY,

@@ -53,6 +53,7 @@ from cart.checkout import (
 )
 from cart.errors import CartEmpty, CartNotFound
 from cart.models import Cart
+from cart.pricing.shipping import cart_weight, choose_shipping, shipping_quotes
 from cart.selectors import cart_lines
 from cart.services import lock_cart, refresh_line_price
 from inventory import services as inventory
@@ -98,15 +99,20 @@ def new_order_number() -> str:
     raise RuntimeError("Could not find a free order number.")  # pragma: no cover
 
 
-def compute_totals(*, subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def compute_totals(
+    *, subtotal: Decimal, shipping: Decimal | None = None
+) -> tuple[Decimal, Decimal, Decimal]:
     """Return ``(shipping_total, tax_total, total)`` for a subtotal.
 
-    Shipping is ``SHOP_SHIPPING_FLAT_RATE`` unless the subtotal reaches
-    ``SHOP_FREE_SHIPPING_THRESHOLD``; tax is ``SHOP_TAX_RATE`` of subtotal plus shipping.
+    ``shipping`` is the chosen method's price (``cart.pricing.shipping``); when omitted, the
+    cheapest method of the default zone for this subtotal (weight 0). Tax is
+    ``SHOP_TAX_RATE`` of subtotal plus shipping.
     """
     subtotal = money(subtotal)
-    threshold = Decimal(str(settings.SHOP_FREE_SHIPPING_THRESHOLD))
-    shipping = Decimal("0.00") if subtotal >= threshold else money(settings.SHOP_SHIPPING_FLAT_RATE)
+    if shipping is None:
+        quotes = shipping_quotes(country=None, subtotal=subtotal, weight_grams=0)
+        shipping = quotes[0].price if quotes else Decimal("0.00")
+    shipping = money(shipping)
     tax = money((subtotal + shipping) * tax_rate())
     return shipping, tax, money(subtotal + shipping + tax)
 
@@ -162,6 +168,8 @@ class _Plan:
     cart_token: UUID
     lines: list[_PlannedLine]
     subtotal: Decimal
+    shipping_method: str
+    shipping_method_name: str
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
@@ -172,12 +180,21 @@ class _Plan:
 
 
 def _prepare(
-    *, user: User | None, cart: Cart, number: str, expected_total: Decimal | None = None
+    *,
+    user: User | None,
+    cart: Cart,
+    number: str,
+    country: str | None = None,
+    shipping_method: str | None = None,
+    expected_total: Decimal | None = None,
 ) -> _Plan:
     """Transaction 1. Return the plan, or raise (price changes are committed, then raised).
 
-    Raises ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs
-    from the total the cart now comes to.
+    Shipping is re-priced here (``cart.pricing.shipping.choose_shipping``): the method
+    ``shipping_method`` for ``country``, or the cheapest serving it; ``ValidationError`` keyed
+    by ``shipping_method`` (nothing allocated) when it does not serve the address. Raises
+    ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs from the
+    total the cart now comes to.
     """
     price_changed = False
     with transaction.atomic():
@@ -211,7 +228,13 @@ def _prepare(
                 for r in rows
             ]
             subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
-            shipping, tax, total = compute_totals(subtotal=subtotal)
+            quote = choose_shipping(
+                country=country,
+                code=shipping_method,
+                subtotal=subtotal,
+                weight_grams=cart_weight(lines=rows),
+            )
+            shipping, tax, total = compute_totals(subtotal=subtotal, shipping=quote.price)
             if expected_total is not None and money(expected_total) != total:
                 raise CartChanged(total=f"{total:.2f}")
             now = timezone.now()
@@ -230,6 +253,8 @@ def _prepare(
                 cart_token=cart.token,
                 lines=lines,
                 subtotal=subtotal,
+                shipping_method=quote.code,
+                shipping_method_name=quote.name,
                 shipping_total=shipping,
                 tax_total=tax,
                 total=total,
@@ -313,6 +338,8 @@ def _finalize(
             currency=settings.SHOP_CURRENCY,
             subtotal=plan.subtotal,
             shipping_total=plan.shipping_total,
+            shipping_method=plan.shipping_method,
+            shipping_method_name=plan.shipping_method_name,
             tax_total=plan.tax_total,
             total=plan.total,
             shipping_address=address,
@@ -436,6 +463,7 @@ def place_order(
     expected_total: Decimal | None = None,
     order_number: str | None = None,
     save_address: bool = False,
+    shipping_method: str | None = None,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
 
@@ -446,6 +474,9 @@ def place_order(
     ``order_number`` is the number to place it under (a fresh ``new_order_number()`` when
     omitted): the Idempotency-Key handling records it before calling, so that it can find
     the order of a request that died before answering.
+
+    ``shipping_method``: the code of a method serving the address (``ValidationError`` keyed
+    by ``shipping_method`` otherwise); the cheapest serving it when omitted.
 
     Validates the address (``ValidationError``) and the cart; allocates all stock at once;
     charges ``total`` through the gateway (reference = the order number, so a retry never
@@ -476,6 +507,7 @@ def place_order(
         notes=notes,
         expected_total=expected_total,
         order_number=order_number,
+        shipping_method=shipping_method,
     )
     if save_address and shipping_address is not None:
         _save_address(user=user, order=order)
@@ -500,6 +532,7 @@ def place_guest_order(
     expected_total: Decimal | None = None,
     order_number: str | None = None,
     order_token: str | None = None,
+    shipping_method: str | None = None,
 ) -> GuestOrder:
     """Place an anonymous cart as a guest's paid order; return it with its order token.
 
@@ -522,6 +555,7 @@ def place_guest_order(
         notes=notes,
         expected_total=expected_total,
         order_number=order_number,
+        shipping_method=shipping_method,
     )
     return GuestOrder(order=order, order_token=token)
 
@@ -536,6 +570,7 @@ def _place(
     notes: str,
     expected_total: Decimal | None,
     order_number: str | None,
+    shipping_method: str | None = None,
 ) -> Order:
     user = buyer.user
     address = resolve_address(user=user, shipping_address=shipping_address, address_id=address_id)
@@ -543,10 +578,21 @@ def _place(
         raise ValidationError({"payment_token": ["A payment token is required."]})
     if not isinstance(notes, str) or len(notes) > 2000:
         raise ValidationError({"notes": ["At most 2000 characters."]})
+    if shipping_method is not None and (
+        not isinstance(shipping_method, str) or len(shipping_method) > 32
+    ):
+        raise ValidationError({"shipping_method": ["Unknown shipping method."]})
     if cart is None:
         raise CartEmpty()
     number = order_number or new_order_number()
-    plan = _prepare(user=user, cart=cart, number=number, expected_total=expected_total)
+    plan = _prepare(
+        user=user,
+        cart=cart,
+        number=number,
+        country=address["country"],
+        shipping_method=shipping_method or None,
+        expected_total=expected_total,
+    )
     try:
         charge = charge_with_retries(
             amount=plan.total,

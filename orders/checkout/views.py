@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from accounts.models import Address
 from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
+from cart.pricing.shipping import ShippingQuote, shipping_quotes
 from cart.selectors import CartSummary, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
@@ -122,6 +124,16 @@ NEXT_STEP = {
 
 
 @dataclass(frozen=True)
+class ShippingOption:
+    """A shipping method offered on the page, with the totals it would make."""
+
+    quote: ShippingQuote
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
 class _Hold:
     """What starting checkout did: held until ``expires_at``, not held, or a ``problem``."""
 
@@ -144,9 +156,27 @@ def _hold(request: HttpRequest, cart: Cart) -> _Hold:
 def _render_checkout(
     request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold: _Hold
 ) -> HttpResponse:
-    """Render the checkout page; its hidden ``expected_total`` is the total shown here."""
-    shipping, tax, total = compute_totals(subtotal=view.subtotal)
+    """Render the checkout page; its hidden ``expected_total`` is the total shown here.
+
+    Shipping is priced for the chosen address's country (``cart.pricing.shipping``): the
+    method the form chose if it serves it, else the cheapest. Each option carries the total
+    it would make, so the page (``shop.js``) can show it before the order is placed.
+    """
+    quotes = shipping_quotes(
+        country=form.shipping_country(), subtotal=view.subtotal, weight_grams=view.weight_grams
+    )
+    chosen = next((q for q in quotes if q.code == form.selected_shipping_method), None)
+    chosen = chosen or (quotes[0] if quotes else None)
+    options = [
+        ShippingOption(quote, *compute_totals(subtotal=view.subtotal, shipping=quote.price))
+        for quote in quotes
+    ]
+    shipping, tax, total = compute_totals(
+        subtotal=view.subtotal, shipping=chosen.price if chosen else None
+    )
     context = {
+        "shipping_options": options,
+        "shipping_method": chosen.code if chosen else "",
         "cart": view,
         "form": form,
         "addresses": form.addresses,

@@ -1,0 +1,110 @@
+"""Shipping zones, their methods and the methods' rate bands (README, "Pricing")."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+
+
+def _money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class ShippingZone(models.Model):
+    """A set of countries shipped to alike. The *default* zone serves every country that no
+    other zone lists (at most one zone is the default)."""
+
+    name = models.CharField(max_length=100)
+    countries = CountryField(multiple=True, blank=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Serves every country no other zone lists."
+    )
+
+    class Meta:
+        app_label = "cart"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="cart_one_default_zone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingMethod(models.Model):
+    """A way to ship to a zone (standard, express, click & collect).
+
+    Priced at ``price`` unless a rate band of the method matches the cart's weight and
+    subtotal (then the band's price); free when the subtotal reaches ``free_above``. A method
+    with bands and no matching band does not serve the cart.
+    """
+
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="methods")
+    code = models.SlugField(max_length=32, help_text="Stable code clients send at checkout.")
+    name = models.CharField(max_length=100)
+    price = _money(default=Decimal("0.00"))
+    free_above = _money(
+        null=True, blank=True, help_text="Free from this subtotal on (empty: never free)."
+    )
+    min_days = models.PositiveSmallIntegerField(default=2)
+    max_days = models.PositiveSmallIntegerField(default=5)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        app_label = "cart"
+        ordering = ["zone", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "code"], name="cart_shipping_method_code"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="cart_shipping_method_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_days__gte=models.F("min_days")),
+                name="cart_shipping_method_days_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.zone})"
+
+    @property
+    def estimated_days(self) -> str:
+        if self.min_days == self.max_days:
+            return str(self.min_days)
+        return f"{self.min_days}-{self.max_days}"
+
+
+class ShippingRate(models.Model):
+    """A band of a method: this price for carts whose weight (grams) and subtotal fall in the
+    band (lower bounds included, upper bounds excluded, empty upper bound = no limit)."""
+
+    method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="rates")
+    min_weight_grams = models.PositiveIntegerField(default=0)
+    max_weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    min_subtotal = _money(default=Decimal("0.00"))
+    max_subtotal = _money(null=True, blank=True)
+    price = _money()
+
+    class Meta:
+        app_label = "cart"
+        ordering = ["method", "min_weight_grams", "min_subtotal", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="cart_shipping_rate_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method.code}: {self.price}"
+
+    def matches(self, *, weight_grams: int, subtotal: Decimal) -> bool:
+        return (
+            self.min_weight_grams <= weight_grams
+            and (self.max_weight_grams is None or weight_grams < self.max_weight_grams)
+            and self.min_subtotal <= subtotal
+            and (self.max_subtotal is None or subtotal < self.max_subtotal)
+        )
