@@ -9,4 +9,6 @@ urlpatterns = [
     path("add/", views.cart_add, name="add"),
     path("lines/<int:line_id>/", views.line_update, name="line-update"),
     path("lines/<int:line_id>/remove/", views.line_remove, name="line-remove"),
+    path("voucher/", views.voucher_apply, name="voucher-apply"),
+    path("voucher/remove/", views.voucher_remove, name="voucher-remove"),
 ]

@@ -54,6 +54,10 @@ class Order(models.Model):
     # The shipping method chosen at checkout (code and name, snapshots of cart.ShippingMethod).
     shipping_method = models.CharField(max_length=32, blank=True)
     shipping_method_name = models.CharField(max_length=100, blank=True)
+    # The discount taken off the lines (the sum of the lines' ``discount``) and the voucher
+    # or promotion code that gave it ("" for none).
+    discount_total = money_field(default=0)
+    voucher_code = models.CharField(max_length=32, blank=True)
     tax_total = money_field(default=0)
     total = money_field()
     refunded_total = money_field(default=0)
@@ -107,6 +111,8 @@ class OrderLine(models.Model):
     unit_price = money_field()
     quantity = models.PositiveIntegerField()
     line_total = money_field()
+    # This line's share of the order's discount: the line was paid ``line_total - discount``.
+    discount = money_field(default=0)
     returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -295,6 +301,7 @@ class Invoice(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     lines = models.JSONField()
     subtotal = money_field()
+    discount_total = money_field(default=0)
     shipping_total = money_field(default=0)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     tax_total = money_field(default=0)

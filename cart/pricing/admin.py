@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from cart.pricing.models import ShippingMethod, ShippingRate, ShippingZone
+from cart.pricing.models import ShippingMethod, ShippingRate, ShippingZone, Voucher, VoucherUse
 
 
 class ShippingMethodInline(admin.TabularInline):
@@ -38,3 +38,49 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     list_select_related = ["zone"]
     search_fields = ["code", "name"]
     inlines = [ShippingRateInline]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    """Vouchers (with a code) and automatic promotions; ``times_used`` is counted by checkout."""
+
+    list_display = [
+        "code",
+        "kind",
+        "value",
+        "automatic",
+        "active",
+        "times_used",
+        "usage_limit",
+        "starts_at",
+        "ends_at",
+    ]
+    list_filter = ["kind", "automatic", "active"]
+    search_fields = ["code", "description"]
+    readonly_fields = ["times_used", "created_at"]
+    autocomplete_fields = ["products", "categories"]
+    fieldsets = [
+        (None, {"fields": ["code", "description", "kind", "value", "active", "automatic"]}),
+        ("Conditions", {"fields": ["min_spend", "starts_at", "ends_at"]}),
+        ("Limits", {"fields": ["usage_limit", "per_customer_limit", "times_used"]}),
+        ("Restricted to", {"fields": ["products", "categories"]}),
+    ]
+
+
+@admin.register(VoucherUse)
+class VoucherUseAdmin(admin.ModelAdmin):
+    """Read-only: uses are recorded by checkout and released by cancellations and refunds."""
+
+    list_display = ["voucher", "order_number", "email", "used_at", "released_at"]
+    list_select_related = ["voucher"]
+    search_fields = ["order_number", "email", "voucher__code"]
+    readonly_fields = ["voucher", "order_number", "user", "email", "used_at", "released_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 
 
@@ -108,3 +110,88 @@ class ShippingRate(models.Model):
             and self.min_subtotal <= subtotal
             and (self.max_subtotal is None or subtotal < self.max_subtotal)
         )
+
+
+class VoucherKind(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage off the lines"
+    FIXED = "fixed", "Fixed amount off the lines"
+    FREE_SHIPPING = "free_shipping", "Free shipping"
+
+
+class Voucher(models.Model):
+    """A discount: by code (shoppers apply it to their cart) or *automatic* (a promotion that
+    applies to every cart it fits, without a code). The best applicable one wins; discounts
+    never stack (README, "Pricing").
+
+    ``times_used`` counts the orders that used it and never exceeds ``usage_limit`` (a
+    constraint; checkout increments it with the voucher row locked). Restricted to
+    ``categories``/``products`` when any are set: only those lines are discounted.
+    """
+
+    code = models.CharField(
+        max_length=32, help_text="Matched case-insensitively; promotions need one too."
+    )
+    description = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=16, choices=VoucherKind.choices)
+    value = _money(
+        default=Decimal("0.00"), help_text="Percent (0-100) or amount; unused for free shipping."
+    )
+    min_spend = _money(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    per_customer_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Per account or guest email; empty: unlimited."
+    )
+    times_used = models.PositiveIntegerField(default=0, editable=False)
+    active = models.BooleanField(default=True)
+    automatic = models.BooleanField(
+        default=False, help_text="A promotion: applies without a code to every cart it fits."
+    )
+    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+")
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "cart"
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("code"), name="cart_voucher_code_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
+                name="cart_voucher_never_used_past_its_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0) & (~Q(kind="percentage") | Q(value__lte=Decimal("100"))),
+                name="cart_voucher_value_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherUse(models.Model):
+    """One order's use of a voucher (guests are counted by email). ``released_at`` is set when
+    the order is cancelled or fully refunded: the use no longer counts."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="uses")
+    order_number = models.CharField(max_length=32)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    used_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "cart"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher", "order_number"], name="cart_voucher_use_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["order_number"], name="cart_voucher_use_order")]
+
+    def __str__(self) -> str:
+        return f"{self.voucher.code} on {self.order_number}"

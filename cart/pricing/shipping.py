@@ -61,17 +61,19 @@ def check_country(country: object) -> str:
 
 def zone_methods(*, country: str | None) -> list[ShippingMethod]:
     """Return the active methods of the zone serving ``country`` (None: the default zone),
-    with their rate bands (two queries), cheapest position first."""
-    methods = Prefetch(
-        "methods",
-        queryset=ShippingMethod.objects.filter(is_active=True).prefetch_related(
-            Prefetch("rates", queryset=ShippingRate.objects.order_by("min_weight_grams", "id"))
-        ),
-    )
-    zones = list(ShippingZone.objects.prefetch_related(methods))
+    with their rate bands, cheapest position first (two queries for the default zone, three
+    for a country)."""
+    rates = Prefetch("rates", queryset=ShippingRate.objects.order_by("min_weight_grams", "id"))
+    active = ShippingMethod.objects.filter(is_active=True).prefetch_related(rates)
+    if country is None:
+        methods = list(active.filter(zone__is_default=True))
+        if not methods and not ShippingZone.objects.exists():
+            return [_fallback_method()]
+        return methods
+    zones = list(ShippingZone.objects.prefetch_related(Prefetch("methods", queryset=active)))
     if not zones:
         return [_fallback_method()]
-    listed = [z for z in zones if country and country in {c.code for c in z.countries}]
+    listed = [z for z in zones if country in {c.code for c in z.countries}]
     zone = listed[0] if listed else next((z for z in zones if z.is_default), None)
     return list(zone.methods.all()) if zone is not None else []
 

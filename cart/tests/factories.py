@@ -5,7 +5,15 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from cart.models import Cart, CartLine, ShippingMethod, ShippingRate, ShippingZone
+from cart.models import (
+    Cart,
+    CartLine,
+    ShippingMethod,
+    ShippingRate,
+    ShippingZone,
+    Voucher,
+    VoucherKind,
+)
 from catalog.tests.factories import VariantFactory
 
 
@@ -72,3 +80,15 @@ def default_shipping_method() -> ShippingMethod:
         defaults={"name": "Standard", "price": Decimal("5.00"), "free_above": Decimal("50.00")},
     )
     return method
+
+
+class VoucherFactory(DjangoModelFactory):
+    """A 10 % voucher without limits (``kind``/``value`` to change it)."""
+
+    class Meta:
+        model = Voucher
+
+    code = factory.Sequence(lambda n: f"SAVE{n}")
+    description = "10% off"
+    kind = VoucherKind.PERCENTAGE
+    value = Decimal("10.00")

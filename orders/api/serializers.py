@@ -15,6 +15,7 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(**MONEY)
     line_total = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY, help_text="This line's share of the discount.")
     currency = serializers.CharField(source="order.currency")
     returned_quantity = serializers.IntegerField()
 
@@ -51,6 +52,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "email",
             "lines",
             "subtotal",
+            "discount_total",
+            "voucher_code",
             "shipping_method",
             "shipping_total",
             "tax_total",
@@ -193,6 +196,7 @@ class InvoiceLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.CharField()
     line_total = serializers.CharField()
+    discount = serializers.CharField(default="0.00", help_text="This line's share of the discount.")
     currency = serializers.SerializerMethodField()
 
     def get_currency(self, line) -> str:
@@ -201,6 +205,7 @@ class InvoiceLineSerializer(serializers.Serializer):
 
 class InvoiceTotalsSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(**MONEY)
+    discount_total = serializers.DecimalField(**MONEY)
     shipping_total = serializers.DecimalField(**MONEY)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
     tax_total = serializers.DecimalField(**MONEY)

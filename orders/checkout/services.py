@@ -51,9 +51,12 @@ from cart.checkout import (
     lock_cart_in_checkout,
     start_checkout,
 )
-from cart.errors import CartEmpty, CartNotFound
+from cart.errors import CartEmpty, CartNotFound, VoucherRefused
 from cart.models import Cart
+from cart.pricing.services import forget_voucher, redeem_voucher, release_voucher_use
 from cart.pricing.shipping import cart_weight, choose_shipping, shipping_quotes
+from cart.pricing.totals import order_totals
+from cart.pricing.vouchers import best_discount, priced_lines
 from cart.selectors import cart_lines
 from cart.services import lock_cart, refresh_line_price
 from inventory import services as inventory
@@ -100,21 +103,18 @@ def new_order_number() -> str:
 
 
 def compute_totals(
-    *, subtotal: Decimal, shipping: Decimal | None = None
+    *, subtotal: Decimal, shipping: Decimal | None = None, discount_total: Decimal = Decimal("0")
 ) -> tuple[Decimal, Decimal, Decimal]:
-    """Return ``(shipping_total, tax_total, total)`` for a subtotal.
+    """Return ``(shipping_total, tax_total, total)`` (``cart.pricing.totals.order_totals``).
 
     ``shipping`` is the chosen method's price (``cart.pricing.shipping``); when omitted, the
-    cheapest method of the default zone for this subtotal (weight 0). Tax is
-    ``SHOP_TAX_RATE`` of subtotal plus shipping.
+    cheapest method of the default zone for this subtotal (weight 0).
     """
     subtotal = money(subtotal)
     if shipping is None:
         quotes = shipping_quotes(country=None, subtotal=subtotal, weight_grams=0)
         shipping = quotes[0].price if quotes else Decimal("0.00")
-    shipping = money(shipping)
-    tax = money((subtotal + shipping) * tax_rate())
-    return shipping, tax, money(subtotal + shipping + tax)
+    return order_totals(subtotal=subtotal, discount_total=discount_total, shipping=shipping)
 
 
 def resolve_address(
@@ -155,6 +155,7 @@ class _PlannedLine:
     variant_name: str
     unit_price: Decimal
     quantity: int
+    discount: Decimal = Decimal("0.00")
 
     @property
     def line_total(self) -> Decimal:
@@ -168,6 +169,8 @@ class _Plan:
     cart_token: UUID
     lines: list[_PlannedLine]
     subtotal: Decimal
+    discount_total: Decimal
+    voucher_code: str
     shipping_method: str
     shipping_method_name: str
     shipping_total: Decimal
@@ -187,15 +190,48 @@ def _prepare(
     country: str | None = None,
     shipping_method: str | None = None,
     expected_total: Decimal | None = None,
+    email: str = "",
 ) -> _Plan:
     """Transaction 1. Return the plan, or raise (price changes are committed, then raised).
 
     Shipping is re-priced here (``cart.pricing.shipping.choose_shipping``): the method
     ``shipping_method`` for ``country``, or the cheapest serving it; ``ValidationError`` keyed
-    by ``shipping_method`` (nothing allocated) when it does not serve the address. Raises
+    by ``shipping_method`` (nothing allocated) when it does not serve the address.
+
+    The discount is chosen again (``cart.pricing.vouchers.best_discount``: the cart's voucher
+    or a promotion); the voucher's use is counted here (``redeem_voucher``: voucher row locked
+    after the cart row, before the stock rows) and given back by ``_abort``. A voucher that no
+    longer applies, or is used up meanwhile, raises its ``VoucherRefused`` (``400``, e.g.
+    ``voucher_used_up``) with nothing allocated or charged, and is taken off the cart (that
+    commits) so the shopper's next attempt is priced without it. Raises
     ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs from the
     total the cart now comes to.
     """
+    try:
+        return _prepare_locked(
+            user=user,
+            cart=cart,
+            number=number,
+            country=country,
+            shipping_method=shipping_method,
+            expected_total=expected_total,
+            email=email,
+        )
+    except VoucherRefused:
+        forget_voucher(cart_id=cart.pk)
+        raise
+
+
+def _prepare_locked(
+    *,
+    user: User | None,
+    cart: Cart,
+    number: str,
+    country: str | None,
+    shipping_method: str | None,
+    expected_total: Decimal | None,
+    email: str,
+) -> _Plan:
     price_changed = False
     with transaction.atomic():
         cart = lock_cart(cart=cart)
@@ -216,6 +252,22 @@ def _prepare(
                 price_changed = True
                 refresh_line_price(line=row)
         if not price_changed:
+            subtotal = money(sum((r.unit_price * r.quantity for r in rows), Decimal("0")))
+            quote = choose_shipping(
+                country=country,
+                code=shipping_method,
+                subtotal=subtotal,
+                weight_grams=cart_weight(lines=rows),
+            )
+            discount = best_discount(
+                voucher=cart.voucher if cart.voucher_id else None,
+                lines=priced_lines(rows),
+                shipping=quote.price,
+                user=user,
+                email=email,
+                strict=True,
+            )
+            shares = discount.lines if discount is not None else {}
             lines = [
                 _PlannedLine(
                     variant_id=r.variant_id,
@@ -224,17 +276,17 @@ def _prepare(
                     variant_name=r.variant.name,
                     unit_price=r.unit_price,
                     quantity=r.quantity,
+                    discount=shares.get(r.variant_id, Decimal("0.00")),
                 )
                 for r in rows
             ]
-            subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
-            quote = choose_shipping(
-                country=country,
-                code=shipping_method,
+            discount_total = money(sum((ln.discount for ln in lines), Decimal("0")))
+            free_shipping = discount is not None and discount.free_shipping
+            shipping, tax, total = compute_totals(
                 subtotal=subtotal,
-                weight_grams=cart_weight(lines=rows),
+                shipping=Decimal("0.00") if free_shipping else quote.price,
+                discount_total=discount_total,
             )
-            shipping, tax, total = compute_totals(subtotal=subtotal, shipping=quote.price)
             if expected_total is not None and money(expected_total) != total:
                 raise CartChanged(total=f"{total:.2f}")
             now = timezone.now()
@@ -244,6 +296,10 @@ def _prepare(
                 .values_list("expires_at", flat=True)
                 .first()
             )
+            if discount is not None:
+                redeem_voucher(
+                    voucher=discount.voucher, order_number=number, user=user, email=email
+                )
             plan_lines = [StockLine(ln.variant_id, ln.quantity, ln.sku) for ln in lines]
             inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
             start_checkout(cart=cart, order_number=number, started_at=now)
@@ -253,6 +309,8 @@ def _prepare(
                 cart_token=cart.token,
                 lines=lines,
                 subtotal=subtotal,
+                discount_total=discount_total,
+                voucher_code=discount.voucher.code if discount is not None else "",
                 shipping_method=quote.code,
                 shipping_method_name=quote.name,
                 shipping_total=shipping,
@@ -277,6 +335,7 @@ def _abort(plan: _Plan) -> None:
             logger.warning("Checkout %s was already recovered; nothing to abort", plan.number)
             return
         inventory.deallocate(lines=plan.stock_lines(), order_number=plan.number)
+        release_voucher_use(order_number=plan.number)
         remaining = (
             (plan.hold_expires_at - timezone.now()).total_seconds() if plan.hold_expires_at else 0
         )
@@ -340,6 +399,8 @@ def _finalize(
             shipping_total=plan.shipping_total,
             shipping_method=plan.shipping_method,
             shipping_method_name=plan.shipping_method_name,
+            discount_total=plan.discount_total,
+            voucher_code=plan.voucher_code,
             tax_total=plan.tax_total,
             total=plan.total,
             shipping_address=address,
@@ -362,6 +423,7 @@ def _finalize(
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.line_total,
+                    discount=line.discount,
                 )
                 for line in plan.lines
             ]
@@ -592,6 +654,7 @@ def _place(
         country=address["country"],
         shipping_method=shipping_method or None,
         expected_total=expected_total,
+        email=buyer.email,
     )
     try:
         charge = charge_with_retries(

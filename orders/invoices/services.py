@@ -6,7 +6,7 @@ number back and concurrent checkouts are numbered one after another.
 """
 
 from decimal import Decimal
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -23,7 +23,8 @@ class InvoiceLine(TypedDict):
     description: str
     quantity: int
     unit_price: str  # "12.50"
-    line_total: str
+    line_total: str  # before the discount
+    discount: NotRequired[str]  # this line's share of the discount ("0.00" for none)
 
 
 def _next_sequence(kind: InvoiceKind) -> int:
@@ -51,6 +52,7 @@ def _issue(
     tax_total: Decimal,
     total: Decimal,
     tax_rate: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
 ) -> Invoice:
     sequence = _next_sequence(kind)
     return Invoice.objects.create(
@@ -60,6 +62,7 @@ def _issue(
         sequence=sequence,
         lines=lines,
         subtotal=subtotal,
+        discount_total=discount_total,
         shipping_total=shipping_total,
         tax_rate=tax_rate,
         tax_total=tax_total,
@@ -81,6 +84,7 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
             "quantity": line.quantity,
             "unit_price": f"{line.unit_price:.2f}",
             "line_total": f"{line.line_total:.2f}",
+            "discount": f"{line.discount:.2f}",
         }
         for line in order.lines.all()
     ]
@@ -89,6 +93,7 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
         kind=InvoiceKind.INVOICE,
         lines=lines,
         subtotal=order.subtotal,
+        discount_total=order.discount_total,
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
         total=order.total,
@@ -105,8 +110,10 @@ def issue_credit_note(
     shipping_total: Decimal,
     tax_total: Decimal,
     total: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
 ) -> Invoice:
-    """Issue a credit note for a refund of ``total`` (amounts are positive).
+    """Issue a credit note for a refund of ``total`` (amounts are positive; ``subtotal`` is
+    before ``discount_total``).
 
     Atomic; locks the credit-note counter row.
     """
@@ -120,4 +127,5 @@ def issue_credit_note(
         tax_total=tax_total,
         total=total,
         tax_rate=invoice.tax_rate if invoice else Decimal("0"),
+        discount_total=discount_total,
     )

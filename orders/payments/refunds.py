@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from cart.pricing.services import release_voucher_use
 from orders.invoices.services import InvoiceLine, issue_credit_note
 from orders.models import (
     Order,
@@ -28,8 +29,27 @@ def charge_id_of(*, order: Order) -> str:
     return payment.gateway_transaction_id if payment else ""
 
 
+def discount_share(*, line: OrderLine, quantity: int) -> Decimal:
+    """Return the part of ``line.discount`` paid back with ``quantity`` more units of the line
+    (after its ``returned_quantity`` units already returned).
+
+    Cumulative rounding: ``money(d * (r + q) / Q) - money(d * r / Q)``, so however a line is
+    returned in parts, the parts add up to its whole discount and each unit refunds what was
+    paid for it (to the cent).
+    """
+    if not line.discount or not line.quantity:
+        return Decimal("0.00")
+    before = line.returned_quantity
+    after = min(before + quantity, line.quantity)
+    return money(line.discount * after / line.quantity) - money(
+        line.discount * before / line.quantity
+    )
+
+
 def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
-    """Return the credit-note line for ``quantity`` units of an order line."""
+    """Return the credit-note line for ``quantity`` units of an order line (not yet counted in
+    its ``returned_quantity``): ``line_total`` before, ``discount`` the part of the line's
+    discount those units had."""
     total = money(line.unit_price * quantity)
     return {
         "sku": line.sku,
@@ -37,6 +57,7 @@ def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
         "quantity": quantity,
         "unit_price": f"{line.unit_price:.2f}",
         "line_total": f"{total:.2f}",
+        "discount": f"{discount_share(line=line, quantity=quantity):.2f}",
     }
 
 
@@ -49,8 +70,13 @@ def refund_order(
     subtotal: Decimal,
     shipping_total: Decimal,
     tax_total: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
 ) -> Decimal:
     """Refund ``amount`` of a paid order and issue the matching credit note.
+
+    ``subtotal`` is the lines' value before ``discount_total`` (the part of the order's
+    discount they had). A refund that makes the order fully refunded gives its voucher use
+    back (``cart.pricing.services.release_voucher_use``).
 
     Refunds through the gateway (idempotent per ``reference``, retried like charges), issues
     the credit note, then raises ``refunded_total`` and sets ``payment_status`` (refunded or
@@ -71,6 +97,7 @@ def refund_order(
         order=order,
         lines=lines,
         subtotal=subtotal,
+        discount_total=discount_total,
         shipping_total=shipping_total,
         tax_total=tax_total,
         total=amount,
@@ -82,6 +109,8 @@ def refund_order(
         else PaymentStatus.PARTIALLY_REFUNDED
     )
     order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
+    if order.payment_status == PaymentStatus.REFUNDED:
+        release_voucher_use(order_number=order.number)
     return amount
 
 

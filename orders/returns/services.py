@@ -138,7 +138,10 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         order_number=order.number,
         user=user,
     )
+    credits = [credit_line(line=r.order_line, quantity=r.quantity) for r in rlines]
     subtotal = money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
+    # What was paid for the units back: their value less their part of the discount.
+    discount = money(sum((Decimal(c.get("discount", "0")) for c in credits), Decimal(0)))
     invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
     rate = invoice.tax_rate if invoice else Decimal(0)
     for r in rlines:
@@ -149,18 +152,19 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         order=order, returned_quantity__lt=F("quantity")
     ).exists()
     shipping = order.shipping_total if everything_back else Decimal("0.00")
-    tax = money((subtotal + shipping) * rate)
-    amount = min(money(subtotal + shipping + tax), order.total - order.refunded_total)
+    tax = money((subtotal - discount + shipping) * rate)
+    amount = min(money(subtotal - discount + shipping + tax), order.total - order.refunded_total)
     if everything_back:
         amount = order.total - order.refunded_total
     refund_order(
         order=order,
         amount=amount,
         reference=f"{order.number}-R{request.pk}",
-        lines=[credit_line(line=r.order_line, quantity=r.quantity) for r in rlines],
+        lines=credits,
         subtotal=subtotal,
+        discount_total=discount,
         shipping_total=shipping,
-        tax_total=amount - subtotal - shipping,
+        tax_total=amount - subtotal + discount - shipping,
     )
     request.status = ReturnStatus.REFUNDED
     request.refund_amount = amount
