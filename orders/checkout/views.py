@@ -41,7 +41,8 @@ from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
 from cart.pricing.shipping import ShippingQuote, shipping_quotes
-from cart.selectors import CartSummary, cart_summary
+from cart.pricing.vouchers import active_promotions, best_discount, priced_lines
+from cart.selectors import CartSummary, cart_lines, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
 from catalog.templatetags.catalog_tags import money as format_money
@@ -128,6 +129,7 @@ class ShippingOption:
     """A shipping method offered on the page, with the totals it would make."""
 
     quote: ShippingQuote
+    discount_total: Decimal
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
@@ -159,21 +161,42 @@ def _render_checkout(
     """Render the checkout page; its hidden ``expected_total`` is the total shown here.
 
     Shipping is priced for the chosen address's country (``cart.pricing.shipping``): the
-    method the form chose if it serves it, else the cheapest. Each option carries the total
-    it would make, so the page (``shop.js``) can show it before the order is placed.
+    method the form chose if it serves it, else the cheapest. The discount is the one checkout
+    will choose (``best_discount``: the cart's voucher or a promotion). Each option carries the
+    totals it would make, so the page (``shop.js``) can show them before the order is placed.
     """
+    cart = current_cart(request)
+    rows = cart_lines(cart=cart) if cart is not None else []
+    user = request.user if request.user.is_authenticated else None
+    email = user.email if user is not None else request.session.get(GUEST_EMAIL_SESSION_KEY, "")
+    lines = priced_lines(rows)
+    promotions = active_promotions()
+    voucher = cart.voucher if cart is not None and cart.voucher_id else None
+
+    def priced(price: Decimal | None) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """Return (discount, shipping, tax, total) as checkout will price them."""
+        if price is None:
+            return (Decimal("0.00"), *compute_totals(subtotal=view.subtotal))
+        discount = best_discount(
+            voucher=voucher,
+            lines=lines,
+            shipping=price,
+            user=user,
+            email=email,
+            promotions=promotions,
+        )
+        off = discount.lines_total if discount is not None else Decimal("0.00")
+        if discount is not None and discount.free_shipping:
+            price = Decimal("0.00")
+        return (off, *compute_totals(subtotal=view.subtotal, shipping=price, discount_total=off))
+
     quotes = shipping_quotes(
         country=form.shipping_country(), subtotal=view.subtotal, weight_grams=view.weight_grams
     )
     chosen = next((q for q in quotes if q.code == form.selected_shipping_method), None)
     chosen = chosen or (quotes[0] if quotes else None)
-    options = [
-        ShippingOption(quote, *compute_totals(subtotal=view.subtotal, shipping=quote.price))
-        for quote in quotes
-    ]
-    shipping, tax, total = compute_totals(
-        subtotal=view.subtotal, shipping=chosen.price if chosen else None
-    )
+    options = [ShippingOption(quote, *priced(quote.price)) for quote in quotes]
+    discount_total, shipping, tax, total = priced(chosen.price if chosen else None)
     context = {
         "shipping_options": options,
         "shipping_method": chosen.code if chosen else "",
@@ -183,6 +206,7 @@ def _render_checkout(
         "cards": _test_cards(),
         "stripe": stripe_js(),
         "shipping_total": shipping,
+        "discount_total": discount_total,
         "tax_total": tax,
         "total": total,
         "hold_expires_at": hold.expires_at,
