@@ -12,8 +12,8 @@ from accounts.models import User
 from cart.errors import CartErrorCode, VoucherRefused
 from cart.models import Cart, CartLine, CartStatus
 from cart.pricing.shipping import cart_weight, free_shipping_threshold, shipping_quotes
-from cart.pricing.totals import order_totals
-from cart.pricing.vouchers import Discount, best_discount, check_voucher, priced_lines
+from cart.pricing.totals import price_cart
+from cart.pricing.vouchers import Discount, check_voucher, priced_lines
 from catalog.selectors import first_image_name
 from inventory.errors import InventoryErrorCode
 from inventory.selectors import availability
@@ -259,24 +259,17 @@ def _price(*, cart: Cart, rows: Sequence[CartLine], subtotal: Decimal) -> _Prici
             check_voucher(voucher=voucher, lines=lines, user=user, email=email)
         except VoucherRefused as exc:
             refusal = exc
-    discount = (
-        best_discount(voucher=voucher, lines=lines, shipping=shipping, user=user, email=email)
-        if lines
-        else None
+    priced = price_cart(
+        rows=rows, country=None, shipping=shipping, voucher=voucher, user=user, email=email
     )
-    if discount is not None and discount.free_shipping:
-        shipping = Decimal("0.00")
-    discount_total = discount.lines_total if discount is not None else Decimal("0.00")
-    shipping, tax, total = order_totals(
-        subtotal=subtotal, discount_total=discount_total, shipping=shipping
-    )
+    discount = priced.discount if lines else None
     return _Pricing(
         discount=discount,
-        discount_total=discount_total,
+        discount_total=priced.discount_total,
         shipping_method=quote.code if quote else None,
-        shipping_total=shipping,
-        tax_total=tax,
-        total=total,
+        shipping_total=priced.shipping_total,
+        tax_total=priced.tax_total,
+        total=priced.total,
         voucher=(
             {"code": discount.voucher.code, "description": discount.voucher.description}
             if discount is not None

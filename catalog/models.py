@@ -99,6 +99,12 @@ class Product(models.Model):
     status = models.CharField(
         max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
     )
+    tax_class = models.SlugField(
+        max_length=32,
+        blank=True,
+        help_text="Empty: the standard rate; else a class with its own rate per country "
+        "(e.g. reduced).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

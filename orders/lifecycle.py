@@ -98,6 +98,7 @@ def _cancel_side_effects(order: Order) -> Decimal | None:
         discount_total=order.discount_total,
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
+        tax_lines=order.tax_lines,
     )
 
 

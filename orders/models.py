@@ -59,6 +59,10 @@ class Order(models.Model):
     discount_total = money_field(default=0)
     voucher_code = models.CharField(max_length=32, blank=True)
     tax_total = money_field(default=0)
+    # Tax per rate: [{"rate": "0.2000", "name": "VAT 20%", "taxable": "50.00", "tax": "10.00"}]
+    # (taxable: what the rate applied to, shipping included); ``included``: prices held tax.
+    tax_lines = models.JSONField(default=list, blank=True)
+    prices_include_tax = models.BooleanField(default=False)
     total = money_field()
     refunded_total = money_field(default=0)
     shipping_address = models.JSONField()
@@ -113,6 +117,9 @@ class OrderLine(models.Model):
     line_total = money_field()
     # This line's share of the order's discount: the line was paid ``line_total - discount``.
     discount = money_field(default=0)
+    # The tax of this line (after its discount), rounded per line, and its rate.
+    tax = money_field(default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -305,6 +312,7 @@ class Invoice(models.Model):
     shipping_total = money_field(default=0)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     tax_total = money_field(default=0)
+    tax_lines = models.JSONField(default=list, blank=True)  # as Order.tax_lines
     total = money_field()
     currency = models.CharField(max_length=3)
 

@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from cart.pricing.models import ShippingMethod, ShippingRate, ShippingZone, Voucher, VoucherUse
+from cart.pricing.models import (
+    ShippingMethod,
+    ShippingRate,
+    ShippingZone,
+    TaxRate,
+    Voucher,
+    VoucherUse,
+)
 
 
 class ShippingMethodInline(admin.TabularInline):
@@ -84,3 +91,12 @@ class VoucherUseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    """A country's standard rate (empty tax class) and its rates per product tax class."""
+
+    list_display = ["country", "tax_class", "name", "rate"]
+    list_filter = ["country"]
+    search_fields = ["name", "tax_class"]

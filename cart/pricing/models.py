@@ -195,3 +195,27 @@ class VoucherUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher.code} on {self.order_number}"
+
+
+class TaxRate(models.Model):
+    """The tax rate of a country, for the standard class (``tax_class`` empty) or for the
+    products of one tax class (e.g. ``reduced``). A country without a standard row is taxed at
+    ``SHOP_TAX_RATE``; a class without its row at the country's standard rate."""
+
+    country = CountryField()
+    tax_class = models.SlugField(max_length=32, blank=True)
+    name = models.CharField(max_length=60, help_text='Printed per rate, e.g. "VAT 20%".')
+    rate = models.DecimalField(max_digits=5, decimal_places=4, help_text="0.2000 for 20 %.")
+
+    class Meta:
+        app_label = "cart"
+        ordering = ["country", "tax_class"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_class"], name="cart_tax_rate_once"),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=1), name="cart_tax_rate_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country.code} {self.tax_class or 'standard'}: {self.rate}"

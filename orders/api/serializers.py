@@ -57,6 +57,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_method",
             "shipping_total",
             "tax_total",
+            "tax_lines",
             "total",
             "refunded_total",
             "currency",
@@ -209,6 +210,9 @@ class InvoiceTotalsSerializer(serializers.Serializer):
     shipping_total = serializers.DecimalField(**MONEY)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
     tax_total = serializers.DecimalField(**MONEY)
+    tax_lines = serializers.ListField(
+        child=serializers.DictField(), help_text="Tax per rate: [{rate, name, taxable, tax}]."
+    )
     total = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
 

@@ -55,8 +55,7 @@ from cart.errors import CartEmpty, CartNotFound, VoucherRefused
 from cart.models import Cart
 from cart.pricing.services import forget_voucher, redeem_voucher, release_voucher_use
 from cart.pricing.shipping import cart_weight, choose_shipping, shipping_quotes
-from cart.pricing.totals import order_totals
-from cart.pricing.vouchers import best_discount, priced_lines
+from cart.pricing.totals import order_totals, price_cart, prices_include_tax
 from cart.selectors import cart_lines
 from cart.services import lock_cart, refresh_line_price
 from inventory import services as inventory
@@ -156,6 +155,8 @@ class _PlannedLine:
     unit_price: Decimal
     quantity: int
     discount: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    tax_rate: Decimal = Decimal("0")
 
     @property
     def line_total(self) -> Decimal:
@@ -176,6 +177,7 @@ class _Plan:
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
+    tax_lines: list[dict]
     hold_expires_at: datetime | None  # the cart's hold expiry before checkout, restored on abort
 
     def stock_lines(self) -> list[StockLine]:
@@ -259,15 +261,16 @@ def _prepare_locked(
                 subtotal=subtotal,
                 weight_grams=cart_weight(lines=rows),
             )
-            discount = best_discount(
-                voucher=cart.voucher if cart.voucher_id else None,
-                lines=priced_lines(rows),
+            priced = price_cart(
+                rows=rows,
+                country=country,
                 shipping=quote.price,
+                voucher=cart.voucher if cart.voucher_id else None,
                 user=user,
                 email=email,
                 strict=True,
             )
-            shares = discount.lines if discount is not None else {}
+            discount = priced.discount
             lines = [
                 _PlannedLine(
                     variant_id=r.variant_id,
@@ -276,17 +279,14 @@ def _prepare_locked(
                     variant_name=r.variant.name,
                     unit_price=r.unit_price,
                     quantity=r.quantity,
-                    discount=shares.get(r.variant_id, Decimal("0.00")),
+                    discount=priced.line_discounts.get(r.variant_id, Decimal("0.00")),
+                    tax=priced.line_taxes[r.variant_id][1],
+                    tax_rate=priced.line_taxes[r.variant_id][0],
                 )
                 for r in rows
             ]
-            discount_total = money(sum((ln.discount for ln in lines), Decimal("0")))
-            free_shipping = discount is not None and discount.free_shipping
-            shipping, tax, total = compute_totals(
-                subtotal=subtotal,
-                shipping=Decimal("0.00") if free_shipping else quote.price,
-                discount_total=discount_total,
-            )
+            discount_total = priced.discount_total
+            shipping, tax, total = priced.shipping_total, priced.tax_total, priced.total
             if expected_total is not None and money(expected_total) != total:
                 raise CartChanged(total=f"{total:.2f}")
             now = timezone.now()
@@ -316,6 +316,7 @@ def _prepare_locked(
                 shipping_total=shipping,
                 tax_total=tax,
                 total=total,
+                tax_lines=priced.tax_lines,
                 hold_expires_at=hold,
             )
     if price_changed:
@@ -402,6 +403,8 @@ def _finalize(
             discount_total=plan.discount_total,
             voucher_code=plan.voucher_code,
             tax_total=plan.tax_total,
+            tax_lines=plan.tax_lines,
+            prices_include_tax=prices_include_tax(),
             total=plan.total,
             shipping_address=address,
             notes=notes,
@@ -424,6 +427,8 @@ def _finalize(
                     quantity=line.quantity,
                     line_total=line.line_total,
                     discount=line.discount,
+                    tax=line.tax,
+                    tax_rate=line.tax_rate,
                 )
                 for line in plan.lines
             ]

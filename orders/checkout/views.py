@@ -41,7 +41,8 @@ from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
 from cart.pricing.shipping import ShippingQuote, shipping_quotes
-from cart.pricing.vouchers import active_promotions, best_discount, priced_lines
+from cart.pricing.totals import price_cart
+from cart.pricing.vouchers import active_promotions
 from cart.selectors import CartSummary, cart_lines, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
@@ -169,29 +170,32 @@ def _render_checkout(
     rows = cart_lines(cart=cart) if cart is not None else []
     user = request.user if request.user.is_authenticated else None
     email = user.email if user is not None else request.session.get(GUEST_EMAIL_SESSION_KEY, "")
-    lines = priced_lines(rows)
     promotions = active_promotions()
     voucher = cart.voucher if cart is not None and cart.voucher_id else None
+    country = form.shipping_country()
 
     def priced(price: Decimal | None) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """Return (discount, shipping, tax, total) as checkout will price them."""
         if price is None:
             return (Decimal("0.00"), *compute_totals(subtotal=view.subtotal))
-        discount = best_discount(
-            voucher=voucher,
-            lines=lines,
+        cart_price = price_cart(
+            rows=rows,
+            country=country,
             shipping=price,
+            voucher=voucher,
             user=user,
             email=email,
             promotions=promotions,
         )
-        off = discount.lines_total if discount is not None else Decimal("0.00")
-        if discount is not None and discount.free_shipping:
-            price = Decimal("0.00")
-        return (off, *compute_totals(subtotal=view.subtotal, shipping=price, discount_total=off))
+        return (
+            cart_price.discount_total,
+            cart_price.shipping_total,
+            cart_price.tax_total,
+            cart_price.total,
+        )
 
     quotes = shipping_quotes(
-        country=form.shipping_country(), subtotal=view.subtotal, weight_grams=view.weight_grams
+        country=country, subtotal=view.subtotal, weight_grams=view.weight_grams
     )
     chosen = next((q for q in quotes if q.code == form.selected_shipping_method), None)
     chosen = chosen or (quotes[0] if quotes else None)

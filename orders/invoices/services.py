@@ -25,6 +25,8 @@ class InvoiceLine(TypedDict):
     unit_price: str  # "12.50"
     line_total: str  # before the discount
     discount: NotRequired[str]  # this line's share of the discount ("0.00" for none)
+    tax: NotRequired[str]  # the line's tax, rounded per line
+    tax_rate: NotRequired[str]  # "0.2000"
 
 
 def _next_sequence(kind: InvoiceKind) -> int:
@@ -53,6 +55,7 @@ def _issue(
     total: Decimal,
     tax_rate: Decimal,
     discount_total: Decimal = Decimal("0.00"),
+    tax_lines: list[dict] | None = None,
 ) -> Invoice:
     sequence = _next_sequence(kind)
     return Invoice.objects.create(
@@ -66,6 +69,7 @@ def _issue(
         shipping_total=shipping_total,
         tax_rate=tax_rate,
         tax_total=tax_total,
+        tax_lines=tax_lines or [],
         total=total,
         currency=order.currency,
     )
@@ -85,6 +89,8 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
             "unit_price": f"{line.unit_price:.2f}",
             "line_total": f"{line.line_total:.2f}",
             "discount": f"{line.discount:.2f}",
+            "tax": f"{line.tax:.2f}",
+            "tax_rate": f"{line.tax_rate:.4f}",
         }
         for line in order.lines.all()
     ]
@@ -98,6 +104,7 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
         tax_total=order.tax_total,
         total=order.total,
         tax_rate=tax_rate,
+        tax_lines=order.tax_lines,
     )
 
 
@@ -111,6 +118,7 @@ def issue_credit_note(
     tax_total: Decimal,
     total: Decimal,
     discount_total: Decimal = Decimal("0.00"),
+    tax_lines: list[dict] | None = None,
 ) -> Invoice:
     """Issue a credit note for a refund of ``total`` (amounts are positive; ``subtotal`` is
     before ``discount_total``).
@@ -128,4 +136,5 @@ def issue_credit_note(
         total=total,
         tax_rate=invoice.tax_rate if invoice else Decimal("0"),
         discount_total=discount_total,
+        tax_lines=tax_lines,
     )

@@ -18,7 +18,6 @@ from orders.errors import (
     ReturnNotAllowed,
 )
 from orders.models import (
-    InvoiceKind,
     Order,
     OrderEvent,
     OrderEventType,
@@ -28,7 +27,7 @@ from orders.models import (
     ReturnRequest,
     ReturnStatus,
 )
-from orders.payments.refunds import credit_line, refund_order
+from orders.payments.refunds import credit_line, credit_tax_lines, refund_order
 from orders.payments.services import persist_attempts
 from orders.signals import refund_issued, return_requested
 from shop.money import money
@@ -142,8 +141,8 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
     subtotal = money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
     # What was paid for the units back: their value less their part of the discount.
     discount = money(sum((Decimal(c.get("discount", "0")) for c in credits), Decimal(0)))
-    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
-    rate = invoice.tax_rate if invoice else Decimal(0)
+    # Their tax: each line's tax shared like its discount (rounded per line at checkout).
+    tax = money(sum((Decimal(c.get("tax", "0")) for c in credits), Decimal(0)))
     for r in rlines:
         OrderLine.objects.filter(pk=r.order_line_id).update(
             returned_quantity=r.order_line.returned_quantity + r.quantity
@@ -152,8 +151,14 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         order=order, returned_quantity__lt=F("quantity")
     ).exists()
     shipping = order.shipping_total if everything_back else Decimal("0.00")
-    tax = money((subtotal - discount + shipping) * rate)
-    amount = min(money(subtotal - discount + shipping + tax), order.total - order.refunded_total)
+    if everything_back:
+        line_taxes = OrderLine.objects.filter(order=order).aggregate(t=Sum("tax"))["t"] or 0
+        tax += order.tax_total - line_taxes  # the shipping's tax
+    paid = subtotal - discount + shipping
+    amount = min(
+        money(paid if order.prices_include_tax else paid + tax),
+        order.total - order.refunded_total,
+    )
     if everything_back:
         amount = order.total - order.refunded_total
     refund_order(
@@ -164,7 +169,8 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         subtotal=subtotal,
         discount_total=discount,
         shipping_total=shipping,
-        tax_total=amount - subtotal + discount - shipping,
+        tax_total=tax,
+        tax_lines=credit_tax_lines(order=order, lines=credits, shipping=shipping, tax=tax),
     )
     request.status = ReturnStatus.REFUNDED
     request.refund_amount = amount
