@@ -33,3 +33,7 @@ class CartAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Shipping zones, methods and rates (cart/pricing/admin.py).
+from cart.pricing import admin as pricing_admin  # noqa: E402, F401

@@ -12,6 +12,12 @@ class CartErrorCode(StrEnum):
     # A line's price snapshot differs from the variant's price (a cart warning, and the
     # reason a checkout stops: orders.errors.PriceChanged).
     PRICE_CHANGED = "price_changed"
+    # Voucher refusals (applying a code, and again at checkout).
+    VOUCHER_NOT_FOUND = "voucher_not_found"
+    VOUCHER_EXPIRED = "voucher_expired"
+    VOUCHER_MIN_SPEND = "voucher_min_spend"
+    VOUCHER_USED_UP = "voucher_used_up"
+    VOUCHER_NOT_APPLICABLE = "voucher_not_applicable"
 
 
 class CartNotFound(DomainError):
@@ -36,3 +42,36 @@ class CartEmpty(DomainError):
     code = CartErrorCode.CART_EMPTY
     status_code = 400
     default_detail = "Your cart is empty."
+
+
+class VoucherRefused(DomainError):
+    """A voucher cannot be used on this cart (400, with one of the ``voucher_*`` codes)."""
+
+    status_code = 400
+
+
+class VoucherNotFound(VoucherRefused):
+    code = CartErrorCode.VOUCHER_NOT_FOUND
+    default_detail = "We don't know this voucher code."
+
+
+class VoucherExpired(VoucherRefused):
+    code = CartErrorCode.VOUCHER_EXPIRED
+    default_detail = "This voucher is not valid at the moment."
+
+
+class VoucherMinSpend(VoucherRefused):
+    """Carries ``min_spend`` (a string amount)."""
+
+    code = CartErrorCode.VOUCHER_MIN_SPEND
+    default_detail = "Spend a little more to use this voucher."
+
+
+class VoucherUsedUp(VoucherRefused):
+    code = CartErrorCode.VOUCHER_USED_UP
+    default_detail = "This voucher has been used up."
+
+
+class VoucherNotApplicable(VoucherRefused):
+    code = CartErrorCode.VOUCHER_NOT_APPLICABLE
+    default_detail = "This voucher does not apply to anything in your cart."

@@ -47,6 +47,10 @@ class Cart(models.Model):
     # (``cart.services.reserve_cart``: at most SHOP_MAX_HOLDS_PER_CART_PER_HOUR).
     holds_started = models.PositiveSmallIntegerField(default=0)
     holds_started_since = models.DateTimeField(null=True, blank=True)
+    # The voucher code the shopper applied (checkout re-validates it; see cart.pricing).
+    voucher = models.ForeignKey(
+        "cart.Voucher", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     # Abandoned-cart reminder (cart.reminders): a guest's email from checkout, and when the
@@ -101,3 +105,29 @@ class CartReminderOptOut(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+# Pricing tables belong to the cart app (it prices itself); their code is in cart/pricing/.
+from cart.pricing.models import (  # noqa: E402
+    ShippingMethod,
+    ShippingRate,
+    ShippingZone,
+    TaxRate,
+    Voucher,
+    VoucherKind,
+    VoucherUse,
+)
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "CartReminderOptOut",
+    "CartStatus",
+    "ShippingMethod",
+    "ShippingRate",
+    "ShippingZone",
+    "TaxRate",
+    "Voucher",
+    "VoucherKind",
+    "VoucherUse",
+]

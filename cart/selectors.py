@@ -1,14 +1,19 @@
 """Reads of carts shared by the API and the HTML pages."""
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from uuid import UUID
 
 from django.conf import settings
 
 from accounts.models import User
-from cart.errors import CartErrorCode
+from cart.errors import CartErrorCode, VoucherRefused
 from cart.models import Cart, CartLine, CartStatus
+from cart.pricing.shipping import cart_weight, free_shipping_threshold, shipping_quotes
+from cart.pricing.totals import price_cart
+from cart.pricing.vouchers import Discount, check_voucher, priced_lines
 from catalog.selectors import first_image_name
 from inventory.errors import InventoryErrorCode
 from inventory.selectors import availability
@@ -31,6 +36,8 @@ class CartLineSummary:
     purchasable: bool
     currency: str = ""
     image: str = ""  # storage name of the product's first image ("" if none)
+    weight_grams: int = 0  # of one unit (shipping rate bands)
+    discount: Decimal = Decimal("0.00")  # this line's share of the cart's discount
 
     @property
     def price_changed(self) -> bool:
@@ -51,36 +58,58 @@ class CartSummary:
     subtotal: Decimal = Decimal("0.00")
     currency: str = ""
     warnings: list[dict] = field(default_factory=list)
+    # Pricing (cart.pricing): the best discount, shipping by the cheapest method of the
+    # default zone (checkout re-prices for the address), tax and the total they make.
+    discount_total: Decimal = Decimal("0.00")
+    shipping_method: str | None = None
+    shipping_total: Decimal = Decimal("0.00")
+    tax_total: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+    voucher: dict | None = None  # {code, description} of the discount applied, if any
+    applied_code: str = ""  # the code the shopper applied (even if it no longer applies)
 
     @property
     def is_empty(self) -> bool:
         return not self.lines
 
     @property
+    def discounted_subtotal(self) -> Decimal:
+        return self.subtotal - self.discount_total
+
+    @property
     def items(self) -> list[CartLineSummary]:
         return self.lines
 
     @property
+    def weight_grams(self) -> int:
+        return sum(line.weight_grams * line.quantity for line in self.lines)
+
+    @cached_property
+    def _free_shipping_threshold(self) -> Decimal | None:
+        return free_shipping_threshold()
+
+    @property
     def free_shipping_remaining(self) -> Decimal | None:
         """Return how much more the shopper must spend for free shipping, or None when no
-        threshold applies or it is reached (``SHOP_FREE_SHIPPING_THRESHOLD``; ``0`` = none)."""
-        return free_shipping_remaining(subtotal=self.subtotal)
+        method of the default zone ships free or the subtotal reaches it."""
+        threshold = self._free_shipping_threshold
+        if threshold is None or self.subtotal >= threshold:
+            return None
+        return money(threshold - self.subtotal)
 
     @property
     def ships_free(self) -> bool:
-        """Whether the subtotal reaches a free-shipping threshold."""
-        threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
-        return threshold > 0 and self.subtotal >= threshold
+        """Whether the subtotal reaches the default zone's free-shipping threshold."""
+        threshold = self._free_shipping_threshold
+        return threshold is not None and self.subtotal >= threshold
 
 
 def free_shipping_remaining(*, subtotal: Decimal) -> Decimal | None:
     """Return what is missing from ``subtotal`` for free shipping, or None when free
-    shipping does not apply (no threshold, or the subtotal reaches it).
-
-    The threshold is ``SHOP_FREE_SHIPPING_THRESHOLD``, the one checkout prices shipping by
-    (``orders.checkout.services.compute_totals``)."""
-    threshold = money(str(settings.SHOP_FREE_SHIPPING_THRESHOLD or 0))
-    if threshold <= 0 or subtotal >= threshold:
+    shipping does not apply (no method of the default zone ships free, or the subtotal
+    reaches it). The rule is ``cart.pricing.shipping``, the one checkout prices shipping by."""
+    threshold = free_shipping_threshold()
+    if threshold is None or subtotal >= threshold:
         return None
     return money(threshold - subtotal)
 
@@ -166,16 +195,87 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
                 purchasable=purchasable,
                 currency=currency,
                 image=row.product_image,
+                weight_grams=variant.weight_grams,
             )
         )
     warnings = [w for line in lines for w in _warnings(line)]
+    subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
+    pricing = _price(cart=cart, rows=rows, subtotal=subtotal)
+    if pricing.refusal is not None:
+        warnings.append(
+            {
+                "code": str(pricing.refusal.code),
+                "detail": pricing.refusal.detail,
+                **pricing.refusal.extra,
+            }
+        )
+    if pricing.discount is not None:
+        shares = pricing.discount.lines
+        lines = [
+            replace(line, discount=shares.get(line.variant_id, line.discount)) for line in lines
+        ]
     return CartSummary(
         token=cart.token,
         lines=lines,
         item_count=sum(line.quantity for line in lines),
-        subtotal=sum((line.line_total for line in lines), Decimal("0.00")),
+        subtotal=subtotal,
         currency=currency,
         warnings=warnings,
+        discount_total=pricing.discount_total,
+        shipping_method=pricing.shipping_method,
+        shipping_total=pricing.shipping_total,
+        tax_total=pricing.tax_total,
+        total=pricing.total,
+        voucher=pricing.voucher,
+        applied_code=cart.voucher.code if cart.voucher_id and cart.voucher else "",
+    )
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    discount: Discount | None
+    discount_total: Decimal
+    shipping_method: str | None
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    voucher: dict | None
+    refusal: VoucherRefused | None
+
+
+def _price(*, cart: Cart, rows: Sequence[CartLine], subtotal: Decimal) -> _Pricing:
+    """Price the cart as checkout will for the default zone (no address yet)."""
+    weight = cart_weight(lines=rows)
+    quotes = shipping_quotes(country=None, subtotal=subtotal, weight_grams=weight)
+    quote = quotes[0] if quotes else None
+    shipping = quote.price if quote else Decimal("0.00")
+    lines = priced_lines(rows)
+    voucher = cart.voucher if cart.voucher_id else None
+    user = cart.user if cart.user_id else None
+    email = user.email if user is not None else ""
+    refusal = None
+    if voucher is not None:
+        try:
+            check_voucher(voucher=voucher, lines=lines, user=user, email=email)
+        except VoucherRefused as exc:
+            refusal = exc
+    priced = price_cart(
+        rows=rows, country=None, shipping=shipping, voucher=voucher, user=user, email=email
+    )
+    discount = priced.discount if lines else None
+    return _Pricing(
+        discount=discount,
+        discount_total=priced.discount_total,
+        shipping_method=quote.code if quote else None,
+        shipping_total=priced.shipping_total,
+        tax_total=priced.tax_total,
+        total=priced.total,
+        voucher=(
+            {"code": discount.voucher.code, "description": discount.voucher.description}
+            if discount is not None
+            else None
+        ),
+        refusal=refusal,
     )
 
 

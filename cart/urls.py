@@ -15,4 +15,6 @@ urlpatterns = [
         csrf_exempt(views.reminder_opt_out),
         name="reminder-opt-out",
     ),
+    path("voucher/", views.voucher_apply, name="voucher-apply"),
+    path("voucher/remove/", views.voucher_remove, name="voucher-remove"),
 ]

@@ -16,10 +16,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from cart import reminders, services
-from cart.errors import CartNotFound
+from cart.errors import CartErrorCode, CartNotFound, VoucherRefused
 from cart.models import MAX_LINE_QUANTITY, Cart
+from cart.pricing.services import apply_voucher, remove_voucher
 from cart.receivers import CART_COOKIE
 from cart.selectors import CartSummary, cart_summary
+from catalog.templatetags.catalog_tags import money as format_money
 from inventory.errors import InsufficientStock
 from shop.errors import DomainError
 from shop.ratelimits import rate_limited
@@ -212,3 +214,54 @@ def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
     if done:
         reminders.opt_out(email=email)
     return render(request, "cart/reminder_opt_out.html", {"email": email, "done": done})
+
+
+# What a shopper reads for each voucher refusal (cart.errors, voucher_*).
+VOUCHER_MESSAGES = {
+    CartErrorCode.VOUCHER_NOT_FOUND: "We don't recognise that voucher code; check it and try again.",
+    CartErrorCode.VOUCHER_EXPIRED: "That voucher is not valid at the moment (it has expired or "
+    "has not started yet).",
+    CartErrorCode.VOUCHER_USED_UP: "That voucher has been used up.",
+    CartErrorCode.VOUCHER_NOT_APPLICABLE: "That voucher does not apply to anything in your cart.",
+}
+
+
+def voucher_message(exc: VoucherRefused) -> str:
+    """Return the shopper's sentence for a voucher refusal (with the minimum spend)."""
+    if exc.code == CartErrorCode.VOUCHER_MIN_SPEND:
+        return f"Spend at least {format_money(exc.extra.get('min_spend'))} to use that voucher."
+    if exc.code == CartErrorCode.VOUCHER_USED_UP and exc.detail != exc.default_detail:
+        return exc.detail  # used up by this customer
+    return VOUCHER_MESSAGES.get(exc.code, exc.detail)
+
+
+@require_POST
+def voucher_apply(request: HttpRequest) -> HttpResponse:
+    """Apply the voucher ``code`` to the cart; back to the cart with what happened."""
+    cart = current_cart(request)
+    if cart is None:
+        messages.error(request, "Your cart is empty.")
+        return redirect("cart:detail")
+    try:
+        apply_voucher(cart=cart, code=(request.POST.get("code") or "").strip())
+    except VoucherRefused as exc:
+        messages.error(request, voucher_message(exc))
+    except DomainError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, "Your voucher has been applied.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def voucher_remove(request: HttpRequest) -> HttpResponse:
+    """Take the voucher off the cart."""
+    cart = current_cart(request)
+    if cart is not None:
+        try:
+            remove_voucher(cart=cart)
+        except DomainError as exc:
+            messages.error(request, error_message(exc))
+            return redirect("cart:detail")
+    messages.success(request, "The voucher has been removed.")
+    return redirect("cart:detail")

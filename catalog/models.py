@@ -103,6 +103,12 @@ class Product(models.Model):
     status = models.CharField(
         max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
     )
+    tax_class = models.SlugField(
+        max_length=32,
+        blank=True,
+        help_text="Empty: the standard rate; else a class with its own rate per country "
+        "(e.g. reduced).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(
@@ -183,6 +189,9 @@ class Variant(models.Model):
     position = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every write; ETag and stale-save check."
+    )
+    weight_grams = models.PositiveIntegerField(
+        default=0, help_text="Shipping weight in grams (shipping rate bands)."
     )
 
     objects = VariantQuerySet.as_manager()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import has_staff_permission
+from cart.pricing.services import release_voucher_use
 from inventory import services as inventory
 from inventory.services import StockLine
 from orders.errors import InvalidTransition, PaymentDeclinedError, PaymentUnavailableError
@@ -79,6 +80,7 @@ def stock_lines(*, order: Order) -> list[StockLine]:
 
 def _cancel_side_effects(order: Order) -> Decimal | None:
     inventory.deallocate(lines=stock_lines(order=order), order_number=order.number)
+    release_voucher_use(order_number=order.number)  # a cancelled order gives its use back
     if order.status == S.PENDING_PAYMENT:
         # Nothing was charged: stop the pending payment at the provider (best effort; a
         # payment that succeeds anyway is refunded when its webhook arrives).
@@ -93,8 +95,10 @@ def _cancel_side_effects(order: Order) -> Decimal | None:
         reference=f"{order.number}-cancel",
         lines=[credit_line(line=line, quantity=line.quantity) for line in order.lines.all()],
         subtotal=order.subtotal,
+        discount_total=order.discount_total,
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
+        tax_lines=order.tax_lines,
     )
 
 

@@ -51,7 +51,18 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     subtotal = money_field()
     shipping_total = money_field()
+    # The shipping method chosen at checkout (code and name, snapshots of cart.ShippingMethod).
+    shipping_method = models.CharField(max_length=32, blank=True)
+    shipping_method_name = models.CharField(max_length=100, blank=True)
+    # The discount taken off the lines (the sum of the lines' ``discount``) and the voucher
+    # or promotion code that gave it ("" for none).
+    discount_total = money_field(default=0)
+    voucher_code = models.CharField(max_length=32, blank=True)
     tax_total = money_field(default=0)
+    # Tax per rate: [{"rate": "0.2000", "name": "VAT 20%", "taxable": "50.00", "tax": "10.00"}]
+    # (taxable: what the rate applied to, shipping included); ``included``: prices held tax.
+    tax_lines = models.JSONField(default=list, blank=True)
+    prices_include_tax = models.BooleanField(default=False)
     total = money_field()
     refunded_total = money_field(default=0)
     shipping_address = models.JSONField()
@@ -106,6 +117,11 @@ class OrderLine(models.Model):
     unit_price = money_field()
     quantity = models.PositiveIntegerField()
     line_total = money_field()
+    # This line's share of the order's discount: the line was paid ``line_total - discount``.
+    discount = money_field(default=0)
+    # The tax of this line (after its discount), rounded per line, and its rate.
+    tax = money_field(default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -299,9 +315,11 @@ class Invoice(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     lines = models.JSONField()
     subtotal = money_field()
+    discount_total = money_field(default=0)
     shipping_total = money_field(default=0)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     tax_total = money_field(default=0)
+    tax_lines = models.JSONField(default=list, blank=True)  # as Order.tax_lines
     total = money_field()
     currency = models.CharField(max_length=3)
 

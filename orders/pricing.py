@@ -1,10 +1,6 @@
-"""Pricing settings read at checkout and when invoicing."""
+"""Pricing settings read at checkout and when invoicing (the rule lives in
+``cart.pricing.totals``, where the cart can price itself too)."""
 
-from decimal import Decimal
+from cart.pricing.totals import tax_rate
 
-from django.conf import settings
-
-
-def tax_rate() -> Decimal:
-    """Return the tax rate on invoices (``SHOP_TAX_RATE``, e.g. ``0.20``)."""
-    return Decimal(str(getattr(settings, "SHOP_TAX_RATE", 0)))
+__all__ = ["tax_rate"]

@@ -9,11 +9,15 @@ from accounts.permissions import PasswordChangeNotRequired
 from cart import services
 from cart.api.serializers import (
     AddItemSerializer,
+    ApplyVoucherSerializer,
     CartSerializer,
     MergeSerializer,
     ReservationSerializer,
     SetQuantitySerializer,
+    ShippingMethodSerializer,
 )
+from cart.pricing.services import apply_voucher, remove_voucher
+from cart.pricing.shipping import check_country, shipping_quotes
 from cart.receivers import CART_COOKIE
 from cart.selectors import cart_summary
 from inventory.errors import TooManyHolds
@@ -218,3 +222,75 @@ class CartReserveView(CartAPIView):
             headers = {"Retry-After": str(exc.retry_after)}
             return Response(exc.as_dict(), status=exc.status_code, headers=headers)
         return Response(ReservationSerializer({"expires_at": expires_at}).data)
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM])
+class ShippingMethodsView(CartAPIView):
+    @extend_schema(
+        summary="The shipping methods serving a country, priced for the caller's cart",
+        description="Priced by the cart's weight and subtotal, cheapest first; a method may "
+        "be free above a threshold. An empty list: nothing ships there.",
+        parameters=[
+            OpenApiParameter(
+                "country",
+                str,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="ISO 3166-1 alpha-2 code, e.g. GB",
+            ),
+        ],
+        responses={
+            200: ShippingMethodSerializer(many=True),
+            400: VALIDATION,
+            404: NOT_FOUND,
+            **AUTH_ERRORS,
+        },
+    )
+    def get(self, request):
+        country = check_country(request.query_params.get("country"))
+        summary = cart_summary(cart=self.get_cart())
+        quotes = shipping_quotes(
+            country=country, subtotal=summary.subtotal, weight_grams=summary.weight_grams
+        )
+        return Response(ShippingMethodSerializer(quotes, many=True).data)
+
+
+VOUCHER_REFUSED = error(
+    "Validation error, or the voucher cannot be used on this cart: voucher_not_found, "
+    "voucher_expired, voucher_min_spend (with min_spend), voucher_used_up, "
+    "voucher_not_applicable"
+)
+
+
+@extend_schema(tags=["cart"], parameters=[TOKEN_PARAM, TOKEN_RESPONSE_HEADER])
+class CartVoucherView(CartAPIView):
+    @extend_schema(
+        summary="Apply a voucher code to the cart (replaces any other)",
+        request=ApplyVoucherSerializer,
+        responses={
+            200: CartSerializer,
+            400: VOUCHER_REFUSED,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = ApplyVoucherSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = self.get_cart()
+        if cart is None:
+            raise services.CartEmpty()
+        cart = apply_voucher(cart=cart, code=serializer.validated_data["code"])
+        return self.cart_response(cart)
+
+    @extend_schema(
+        summary="Take the voucher off the cart",
+        request=None,
+        responses={200: CartSerializer, 404: NOT_FOUND, 409: CONFLICT, **AUTH_ERRORS},
+    )
+    def delete(self, request):
+        cart = self.get_cart()
+        if cart is not None:
+            cart = remove_voucher(cart=cart)
+        return self.cart_response(cart)

@@ -33,12 +33,19 @@ def test_first_anonymous_add_creates_a_cart_and_returns_its_token(api_client):
             "unit_price": "12.50",
             "current_price": "12.50",
             "line_total": "25.00",
+            "discount": "0.00",
             "currency": "USD",
             "available": 5,
         }
     ]
     assert body["item_count"] == 2
     assert body["subtotal"] == "25.00"
+    assert (body["discount_total"], body["shipping_method"], body["shipping_total"]) == (
+        "0.00",
+        "standard",
+        "5.00",
+    )
+    assert (body["tax_total"], body["total"], body["voucher"]) == ("0.00", "30.00", None)
     assert body["currency"] == "USD"
     assert body["warnings"] == []
 
@@ -177,9 +184,10 @@ def test_get_cart_query_count_is_constant(api_client, django_assert_max_num_quer
     cart = CartFactory()
     api_client.credentials(HTTP_X_CART_TOKEN=str(cart.token))
     CartLineFactory(cart=cart)
-    with django_assert_max_num_queries(5):
+    # + shipping methods and their rates, promotions (cart.pricing).
+    with django_assert_max_num_queries(8):
         api_client.get(CART)
     for _ in range(10):
         CartLineFactory(cart=cart)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(8):
         assert len(api_client.get(CART).json()["items"]) == 11

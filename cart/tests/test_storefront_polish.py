@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cart.models import MAX_LINE_QUANTITY, CartLine
+from cart.tests.factories import default_shipping_method
 from catalog.tests.factories import ProductImageFactory, make_variant
 
 pytestmark = pytest.mark.django_db
@@ -25,22 +26,24 @@ def hint(client) -> str:
     return "" if start < 0 else body[start : body.index("</p>", start)]
 
 
-def test_the_cart_says_how_much_more_ships_free(client, settings, teapot):
-    settings.SHOP_FREE_SHIPPING_THRESHOLD = "50.00"
+def test_the_cart_says_how_much_more_ships_free(client, teapot):
+    default_shipping_method()  # free from 50.00
     client.post("/cart/add/", {"sku": "TEA-1", "quantity": "1"})
     assert "Add <strong>$27.00</strong> more for free shipping." in hint(client)
     client.post("/cart/add/", {"sku": "TEA-1", "quantity": "2"})
     assert "Your order ships free." in hint(client)
 
 
-def test_no_free_shipping_hint_without_a_threshold(client, settings, teapot):
-    settings.SHOP_FREE_SHIPPING_THRESHOLD = "0"
+def test_no_free_shipping_hint_without_a_threshold(client, teapot):
+    method = default_shipping_method()
+    method.free_above = None
+    method.save()
     client.post("/cart/add/", {"sku": "TEA-1", "quantity": "1"})
     assert hint(client) == ""
 
 
-def test_the_hint_follows_quantity_changes_in_the_htmx_fragment(client, settings, teapot):
-    settings.SHOP_FREE_SHIPPING_THRESHOLD = "50.00"
+def test_the_hint_follows_quantity_changes_in_the_htmx_fragment(client, teapot):
+    default_shipping_method()
     client.post("/cart/add/", {"sku": "TEA-1", "quantity": "1"})
     line = CartLine.objects.get()
     response = client.post(f"/cart/lines/{line.pk}/", {"quantity": "2"}, **HTMX)

@@ -16,6 +16,7 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(**MONEY)
     line_total = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY, help_text="This line's share of the discount.")
     currency = serializers.CharField(source="order.currency")
     returned_quantity = serializers.IntegerField()
 
@@ -52,8 +53,12 @@ class OrderSerializer(serializers.ModelSerializer):
             "email",
             "lines",
             "subtotal",
+            "discount_total",
+            "voucher_code",
+            "shipping_method",
             "shipping_total",
             "tax_total",
+            "tax_lines",
             "total",
             "refunded_total",
             "currency",
@@ -142,6 +147,13 @@ class PlaceOrderSerializer(serializers.Serializer):
         help_text="Signed in, with shipping_address: once the order is placed, also add the "
         "address to the address book (an identical entry is not added twice).",
     )
+    shipping_method = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="A code from GET /api/v1/shipping-methods/ (400 when it does not serve the "
+        "address); when omitted, the cheapest method serving the address.",
+    )
     expected_total = serializers.DecimalField(
         **MONEY,
         required=False,
@@ -218,6 +230,7 @@ class InvoiceLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.CharField()
     line_total = serializers.CharField()
+    discount = serializers.CharField(default="0.00", help_text="This line's share of the discount.")
     currency = serializers.SerializerMethodField()
 
     def get_currency(self, line) -> str:
@@ -226,9 +239,13 @@ class InvoiceLineSerializer(serializers.Serializer):
 
 class InvoiceTotalsSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(**MONEY)
+    discount_total = serializers.DecimalField(**MONEY)
     shipping_total = serializers.DecimalField(**MONEY)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
     tax_total = serializers.DecimalField(**MONEY)
+    tax_lines = serializers.ListField(
+        child=serializers.DictField(), help_text="Tax per rate: [{rate, name, taxable, tax}]."
+    )
     total = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
 

@@ -308,6 +308,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 expected_total=data.get("expected_total"),
                 order_number=order_number,
                 save_address=data.get("save_address", False),
+                shipping_method=data.get("shipping_method") or None,
             )
             return placed(order)
 
@@ -363,6 +364,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 expected_total=data.get("expected_total"),
                 order_number=order_number,
                 order_token=order_token,
+                shipping_method=data.get("shipping_method") or None,
             )
             guest.order.order_token = guest.order_token
             return placed(guest.order)

@@ -40,6 +40,9 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     save_address = forms.BooleanField(label="Save this address to my address book", required=False)
+    # A method code of the page's list (radio buttons); checkout re-prices it and refuses a
+    # method that does not serve the address. Empty: the cheapest method serving it.
+    shipping_method = forms.CharField(max_length=32, required=False)
     # The total the page showed: the order is refused (cart_changed) when it differs.
     expected_total = forms.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, widget=forms.HiddenInput
@@ -74,6 +77,24 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
         if self.is_bound:
             return (self.data.get(self.add_prefix("address")) or "").strip() or NEW_ADDRESS
         return str(self.get_initial_for_field(self.fields["address"], "address") or NEW_ADDRESS)
+
+    def shipping_country(self) -> str | None:
+        """Return the country of the address chosen (or first shown), or None if unknown."""
+        choice = self.selected_address
+        if choice != NEW_ADDRESS:
+            address = next((a for a in self.addresses if str(a.pk) == choice), None)
+            return address.country if address is not None else None
+        if self.is_bound:
+            country = self.data.get("country")
+        else:
+            country = self.new_address.initial.get("country")
+        return country.strip().upper() if isinstance(country, str) and country.strip() else None
+
+    @property
+    def selected_shipping_method(self) -> str:
+        if self.is_bound:
+            return (self.data.get(self.add_prefix("shipping_method")) or "").strip()
+        return str(self.initial.get("shipping_method") or "")
 
     def clean_address(self) -> str:
         return self.cleaned_data["address"] or NEW_ADDRESS
@@ -111,6 +132,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             "payment_token": self.cleaned_data["payment_token"],
             "notes": self.cleaned_data["notes"],
         }
+        if self.cleaned_data.get("shipping_method"):
+            arguments["shipping_method"] = self.cleaned_data["shipping_method"]
         if self.cleaned_data.get("expected_total") is not None:
             arguments["expected_total"] = self.cleaned_data["expected_total"]
         if new and self.cleaned_data.get("save_address"):
@@ -124,6 +147,8 @@ class CheckoutForm(AccessibleFormMixin, forms.Form):
             "payment_token": self.cleaned_data["payment_token"],
             "notes": self.cleaned_data["notes"],
         }
+        if self.cleaned_data.get("shipping_method"):
+            payload["shipping_method"] = self.cleaned_data["shipping_method"]
         if self.cleaned_data.get("expected_total") is not None:
             payload["expected_total"] = str(self.cleaned_data["expected_total"])
         if payload["address"] == NEW_ADDRESS:

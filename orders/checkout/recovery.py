@@ -41,6 +41,7 @@ from cart.checkout import (
     stale_checkouts,
 )
 from cart.models import Cart
+from cart.pricing.services import release_voucher_use
 from cart.selectors import cart_lines
 from inventory import services as inventory
 from inventory.services import StockLine
@@ -156,6 +157,7 @@ def _recover(cart: Cart) -> str:
         for line in cart_lines(cart=cart)
     ]
     inventory.deallocate(lines=lines, order_number=number)
+    release_voucher_use(order_number=number)  # the dead checkout's voucher use, if any
     end_checkout(cart=cart, order_number=number)
     logger.warning(
         "Recovered stale checkout %s: deallocated %s, ended the checkout of cart %s",

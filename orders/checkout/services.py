@@ -51,8 +51,11 @@ from cart.checkout import (
     lock_cart_in_checkout,
     start_checkout,
 )
-from cart.errors import CartEmpty, CartNotFound
+from cart.errors import CartEmpty, CartNotFound, VoucherRefused
 from cart.models import Cart
+from cart.pricing.services import forget_voucher, redeem_voucher, release_voucher_use
+from cart.pricing.shipping import cart_weight, choose_shipping, shipping_quotes
+from cart.pricing.totals import order_totals, price_cart, prices_include_tax
 from cart.selectors import cart_lines
 from cart.services import lock_cart, refresh_line_price
 from inventory import services as inventory
@@ -98,17 +101,19 @@ def new_order_number() -> str:
     raise RuntimeError("Could not find a free order number.")  # pragma: no cover
 
 
-def compute_totals(*, subtotal: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Return ``(shipping_total, tax_total, total)`` for a subtotal.
+def compute_totals(
+    *, subtotal: Decimal, shipping: Decimal | None = None, discount_total: Decimal = Decimal("0")
+) -> tuple[Decimal, Decimal, Decimal]:
+    """Return ``(shipping_total, tax_total, total)`` (``cart.pricing.totals.order_totals``).
 
-    Shipping is ``SHOP_SHIPPING_FLAT_RATE`` unless the subtotal reaches
-    ``SHOP_FREE_SHIPPING_THRESHOLD``; tax is ``SHOP_TAX_RATE`` of subtotal plus shipping.
+    ``shipping`` is the chosen method's price (``cart.pricing.shipping``); when omitted, the
+    cheapest method of the default zone for this subtotal (weight 0).
     """
     subtotal = money(subtotal)
-    threshold = Decimal(str(settings.SHOP_FREE_SHIPPING_THRESHOLD))
-    shipping = Decimal("0.00") if subtotal >= threshold else money(settings.SHOP_SHIPPING_FLAT_RATE)
-    tax = money((subtotal + shipping) * tax_rate())
-    return shipping, tax, money(subtotal + shipping + tax)
+    if shipping is None:
+        quotes = shipping_quotes(country=None, subtotal=subtotal, weight_grams=0)
+        shipping = quotes[0].price if quotes else Decimal("0.00")
+    return order_totals(subtotal=subtotal, discount_total=discount_total, shipping=shipping)
 
 
 def resolve_address(
@@ -149,6 +154,9 @@ class _PlannedLine:
     variant_name: str
     unit_price: Decimal
     quantity: int
+    discount: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    tax_rate: Decimal = Decimal("0")
 
     @property
     def line_total(self) -> Decimal:
@@ -162,9 +170,14 @@ class _Plan:
     cart_token: UUID
     lines: list[_PlannedLine]
     subtotal: Decimal
+    discount_total: Decimal
+    voucher_code: str
+    shipping_method: str
+    shipping_method_name: str
     shipping_total: Decimal
     tax_total: Decimal
     total: Decimal
+    tax_lines: list[dict]
     hold_expires_at: datetime | None  # the cart's hold expiry before checkout, restored on abort
 
     def stock_lines(self) -> list[StockLine]:
@@ -172,13 +185,55 @@ class _Plan:
 
 
 def _prepare(
-    *, user: User | None, cart: Cart, number: str, expected_total: Decimal | None = None
+    *,
+    user: User | None,
+    cart: Cart,
+    number: str,
+    country: str | None = None,
+    shipping_method: str | None = None,
+    expected_total: Decimal | None = None,
+    email: str = "",
 ) -> _Plan:
     """Transaction 1. Return the plan, or raise (price changes are committed, then raised).
 
-    Raises ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs
-    from the total the cart now comes to.
+    Shipping is re-priced here (``cart.pricing.shipping.choose_shipping``): the method
+    ``shipping_method`` for ``country``, or the cheapest serving it; ``ValidationError`` keyed
+    by ``shipping_method`` (nothing allocated) when it does not serve the address.
+
+    The discount is chosen again (``cart.pricing.vouchers.best_discount``: the cart's voucher
+    or a promotion); the voucher's use is counted here (``redeem_voucher``: voucher row locked
+    after the cart row, before the stock rows) and given back by ``_abort``. A voucher that no
+    longer applies, or is used up meanwhile, raises its ``VoucherRefused`` (``400``, e.g.
+    ``voucher_used_up``) with nothing allocated or charged, and is taken off the cart (that
+    commits) so the shopper's next attempt is priced without it. Raises
+    ``CartChanged`` (nothing allocated) when ``expected_total`` is given and differs from the
+    total the cart now comes to.
     """
+    try:
+        return _prepare_locked(
+            user=user,
+            cart=cart,
+            number=number,
+            country=country,
+            shipping_method=shipping_method,
+            expected_total=expected_total,
+            email=email,
+        )
+    except VoucherRefused:
+        forget_voucher(cart_id=cart.pk)
+        raise
+
+
+def _prepare_locked(
+    *,
+    user: User | None,
+    cart: Cart,
+    number: str,
+    country: str | None,
+    shipping_method: str | None,
+    expected_total: Decimal | None,
+    email: str,
+) -> _Plan:
     price_changed = False
     with transaction.atomic():
         cart = lock_cart(cart=cart)
@@ -199,6 +254,23 @@ def _prepare(
                 price_changed = True
                 refresh_line_price(line=row)
         if not price_changed:
+            subtotal = money(sum((r.unit_price * r.quantity for r in rows), Decimal("0")))
+            quote = choose_shipping(
+                country=country,
+                code=shipping_method,
+                subtotal=subtotal,
+                weight_grams=cart_weight(lines=rows),
+            )
+            priced = price_cart(
+                rows=rows,
+                country=country,
+                shipping=quote.price,
+                voucher=cart.voucher if cart.voucher_id else None,
+                user=user,
+                email=email,
+                strict=True,
+            )
+            discount = priced.discount
             lines = [
                 _PlannedLine(
                     variant_id=r.variant_id,
@@ -207,11 +279,14 @@ def _prepare(
                     variant_name=r.variant.name,
                     unit_price=r.unit_price,
                     quantity=r.quantity,
+                    discount=priced.line_discounts.get(r.variant_id, Decimal("0.00")),
+                    tax=priced.line_taxes[r.variant_id][1],
+                    tax_rate=priced.line_taxes[r.variant_id][0],
                 )
                 for r in rows
             ]
-            subtotal = money(sum((ln.line_total for ln in lines), Decimal("0")))
-            shipping, tax, total = compute_totals(subtotal=subtotal)
+            discount_total = priced.discount_total
+            shipping, tax, total = priced.shipping_total, priced.tax_total, priced.total
             if expected_total is not None and money(expected_total) != total:
                 raise CartChanged(total=f"{total:.2f}")
             now = timezone.now()
@@ -221,6 +296,10 @@ def _prepare(
                 .values_list("expires_at", flat=True)
                 .first()
             )
+            if discount is not None:
+                redeem_voucher(
+                    voucher=discount.voucher, order_number=number, user=user, email=email
+                )
             plan_lines = [StockLine(ln.variant_id, ln.quantity, ln.sku) for ln in lines]
             inventory.allocate(lines=plan_lines, order_number=number, cart_token=cart.token)
             start_checkout(cart=cart, order_number=number, started_at=now)
@@ -230,9 +309,14 @@ def _prepare(
                 cart_token=cart.token,
                 lines=lines,
                 subtotal=subtotal,
+                discount_total=discount_total,
+                voucher_code=discount.voucher.code if discount is not None else "",
+                shipping_method=quote.code,
+                shipping_method_name=quote.name,
                 shipping_total=shipping,
                 tax_total=tax,
                 total=total,
+                tax_lines=priced.tax_lines,
                 hold_expires_at=hold,
             )
     if price_changed:
@@ -252,6 +336,7 @@ def _abort(plan: _Plan) -> None:
             logger.warning("Checkout %s was already recovered; nothing to abort", plan.number)
             return
         inventory.deallocate(lines=plan.stock_lines(), order_number=plan.number)
+        release_voucher_use(order_number=plan.number)
         remaining = (
             (plan.hold_expires_at - timezone.now()).total_seconds() if plan.hold_expires_at else 0
         )
@@ -313,7 +398,13 @@ def _finalize(
             currency=settings.SHOP_CURRENCY,
             subtotal=plan.subtotal,
             shipping_total=plan.shipping_total,
+            shipping_method=plan.shipping_method,
+            shipping_method_name=plan.shipping_method_name,
+            discount_total=plan.discount_total,
+            voucher_code=plan.voucher_code,
             tax_total=plan.tax_total,
+            tax_lines=plan.tax_lines,
+            prices_include_tax=prices_include_tax(),
             total=plan.total,
             shipping_address=address,
             notes=notes,
@@ -335,6 +426,9 @@ def _finalize(
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.line_total,
+                    discount=line.discount,
+                    tax=line.tax,
+                    tax_rate=line.tax_rate,
                 )
                 for line in plan.lines
             ]
@@ -436,6 +530,7 @@ def place_order(
     expected_total: Decimal | None = None,
     order_number: str | None = None,
     save_address: bool = False,
+    shipping_method: str | None = None,
 ) -> Order:
     """Place the user's cart as a paid order and return it.
 
@@ -446,6 +541,9 @@ def place_order(
     ``order_number`` is the number to place it under (a fresh ``new_order_number()`` when
     omitted): the Idempotency-Key handling records it before calling, so that it can find
     the order of a request that died before answering.
+
+    ``shipping_method``: the code of a method serving the address (``ValidationError`` keyed
+    by ``shipping_method`` otherwise); the cheapest serving it when omitted.
 
     Validates the address (``ValidationError``) and the cart; allocates all stock at once;
     charges ``total`` through the gateway (reference = the order number, so a retry never
@@ -476,6 +574,7 @@ def place_order(
         notes=notes,
         expected_total=expected_total,
         order_number=order_number,
+        shipping_method=shipping_method,
     )
     if save_address and shipping_address is not None:
         _save_address(user=user, order=order)
@@ -500,6 +599,7 @@ def place_guest_order(
     expected_total: Decimal | None = None,
     order_number: str | None = None,
     order_token: str | None = None,
+    shipping_method: str | None = None,
 ) -> GuestOrder:
     """Place an anonymous cart as a guest's paid order; return it with its order token.
 
@@ -522,6 +622,7 @@ def place_guest_order(
         notes=notes,
         expected_total=expected_total,
         order_number=order_number,
+        shipping_method=shipping_method,
     )
     return GuestOrder(order=order, order_token=token)
 
@@ -536,6 +637,7 @@ def _place(
     notes: str,
     expected_total: Decimal | None,
     order_number: str | None,
+    shipping_method: str | None = None,
 ) -> Order:
     user = buyer.user
     address = resolve_address(user=user, shipping_address=shipping_address, address_id=address_id)
@@ -543,10 +645,22 @@ def _place(
         raise ValidationError({"payment_token": ["A payment token is required."]})
     if not isinstance(notes, str) or len(notes) > 2000:
         raise ValidationError({"notes": ["At most 2000 characters."]})
+    if shipping_method is not None and (
+        not isinstance(shipping_method, str) or len(shipping_method) > 32
+    ):
+        raise ValidationError({"shipping_method": ["Unknown shipping method."]})
     if cart is None:
         raise CartEmpty()
     number = order_number or new_order_number()
-    plan = _prepare(user=user, cart=cart, number=number, expected_total=expected_total)
+    plan = _prepare(
+        user=user,
+        cart=cart,
+        number=number,
+        country=address["country"],
+        shipping_method=shipping_method or None,
+        expected_total=expected_total,
+        email=buyer.email,
+    )
     try:
         charge = charge_with_retries(
             amount=plan.total,

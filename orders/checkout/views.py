@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -39,8 +40,11 @@ from accounts.models import Address
 from accounts.services import register_user
 from cart.errors import CartErrorCode
 from cart.models import Cart
+from cart.pricing.shipping import ShippingQuote, shipping_quotes
+from cart.pricing.totals import price_cart
+from cart.pricing.vouchers import active_promotions
 from cart.reminders import remember_cart_email
-from cart.selectors import CartSummary, cart_summary
+from cart.selectors import CartSummary, cart_lines, cart_summary
 from cart.services import reserve_cart
 from cart.views import current_cart, error_message
 from catalog.templatetags.catalog_tags import money as format_money
@@ -123,6 +127,17 @@ NEXT_STEP = {
 
 
 @dataclass(frozen=True)
+class ShippingOption:
+    """A shipping method offered on the page, with the totals it would make."""
+
+    quote: ShippingQuote
+    discount_total: Decimal
+    shipping_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
 class _Hold:
     """What starting checkout did: held until ``expires_at``, not held, or a ``problem``."""
 
@@ -145,15 +160,58 @@ def _hold(request: HttpRequest, cart: Cart) -> _Hold:
 def _render_checkout(
     request: HttpRequest, view: CartSummary, form: CheckoutForm, *, hold: _Hold
 ) -> HttpResponse:
-    """Render the checkout page; its hidden ``expected_total`` is the total shown here."""
-    shipping, tax, total = compute_totals(subtotal=view.subtotal)
+    """Render the checkout page; its hidden ``expected_total`` is the total shown here.
+
+    Shipping is priced for the chosen address's country (``cart.pricing.shipping``): the
+    method the form chose if it serves it, else the cheapest. The discount is the one checkout
+    will choose (``best_discount``: the cart's voucher or a promotion). Each option carries the
+    totals it would make, so the page (``shop.js``) can show them before the order is placed.
+    """
+    cart = current_cart(request)
+    rows = cart_lines(cart=cart) if cart is not None else []
+    user = request.user if request.user.is_authenticated else None
+    email = user.email if user is not None else request.session.get(GUEST_EMAIL_SESSION_KEY, "")
+    promotions = active_promotions()
+    voucher = cart.voucher if cart is not None and cart.voucher_id else None
+    country = form.shipping_country()
+
+    def priced(price: Decimal | None) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """Return (discount, shipping, tax, total) as checkout will price them."""
+        if price is None:
+            return (Decimal("0.00"), *compute_totals(subtotal=view.subtotal))
+        cart_price = price_cart(
+            rows=rows,
+            country=country,
+            shipping=price,
+            voucher=voucher,
+            user=user,
+            email=email,
+            promotions=promotions,
+        )
+        return (
+            cart_price.discount_total,
+            cart_price.shipping_total,
+            cart_price.tax_total,
+            cart_price.total,
+        )
+
+    quotes = shipping_quotes(
+        country=country, subtotal=view.subtotal, weight_grams=view.weight_grams
+    )
+    chosen = next((q for q in quotes if q.code == form.selected_shipping_method), None)
+    chosen = chosen or (quotes[0] if quotes else None)
+    options = [ShippingOption(quote, *priced(quote.price)) for quote in quotes]
+    discount_total, shipping, tax, total = priced(chosen.price if chosen else None)
     context = {
+        "shipping_options": options,
+        "shipping_method": chosen.code if chosen else "",
         "cart": view,
         "form": form,
         "addresses": form.addresses,
         "cards": _test_cards(),
         "stripe": stripe_js(),
         "shipping_total": shipping,
+        "discount_total": discount_total,
         "tax_total": tax,
         "total": total,
         "hold_expires_at": hold.expires_at,

@@ -129,7 +129,7 @@ def _discount(invoice: Invoice, lines: list[DocumentLine]) -> Decimal | None:
     """Return the discount of the document: its own total when stored, else the sum of the
     lines' shares; None when there is none."""
     stored = _amount(getattr(invoice, "discount_total", None))
-    if stored is None:
+    if not stored:
         shares = [line.discount for line in lines if line.discount]
         stored = sum(shares, Decimal("0.00")) if shares else None
     return stored if stored else None
@@ -146,8 +146,9 @@ def _rate(value: Any) -> Decimal:
 
 def _taxes(invoice: Invoice) -> list[TaxAmount]:
     """Return the tax per rate: the stored breakdown when the record has one (a list of
-    ``{rate, tax|amount, base|net}``), else the single rate and total of the record."""
-    breakdown = getattr(invoice, "tax_breakdown", None) or getattr(invoice, "taxes", None)
+    ``{rate, tax|amount, taxable|base|net}``: ``tax_lines`` as checkout stores them), else the
+    single rate and total of the record."""
+    breakdown = getattr(invoice, "tax_lines", None) or getattr(invoice, "tax_breakdown", None)
     if isinstance(breakdown, dict):
         breakdown = [{"rate": rate, "tax": tax} for rate, tax in breakdown.items()]
     if isinstance(breakdown, list) and breakdown:
@@ -157,7 +158,7 @@ def _taxes(invoice: Invoice) -> list[TaxAmount]:
             if tax is None:
                 continue
             rate = _rate(raw.get("rate"))
-            base = _amount(raw.get("base", raw.get("net")))
+            base = _amount(raw.get("taxable", raw.get("base", raw.get("net"))))
             taxes.append(TaxAmount(rate=rate, tax=tax, base=base))
         return taxes
     if invoice.tax_total or invoice.tax_rate:

@@ -6,7 +6,7 @@ number back and concurrent checkouts are numbered one after another.
 """
 
 from decimal import Decimal
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -23,7 +23,10 @@ class InvoiceLine(TypedDict):
     description: str
     quantity: int
     unit_price: str  # "12.50"
-    line_total: str
+    line_total: str  # before the discount
+    discount: NotRequired[str]  # this line's share of the discount ("0.00" for none)
+    tax: NotRequired[str]  # the line's tax, rounded per line
+    tax_rate: NotRequired[str]  # "0.2000"
 
 
 def _next_sequence(kind: InvoiceKind) -> int:
@@ -51,6 +54,8 @@ def _issue(
     tax_total: Decimal,
     total: Decimal,
     tax_rate: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
+    tax_lines: list[dict] | None = None,
 ) -> Invoice:
     sequence = _next_sequence(kind)
     return Invoice.objects.create(
@@ -60,9 +65,11 @@ def _issue(
         sequence=sequence,
         lines=lines,
         subtotal=subtotal,
+        discount_total=discount_total,
         shipping_total=shipping_total,
         tax_rate=tax_rate,
         tax_total=tax_total,
+        tax_lines=tax_lines or [],
         total=total,
         currency=order.currency,
     )
@@ -81,6 +88,9 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
             "quantity": line.quantity,
             "unit_price": f"{line.unit_price:.2f}",
             "line_total": f"{line.line_total:.2f}",
+            "discount": f"{line.discount:.2f}",
+            "tax": f"{line.tax:.2f}",
+            "tax_rate": f"{line.tax_rate:.4f}",
         }
         for line in order.lines.all()
     ]
@@ -89,10 +99,12 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
         kind=InvoiceKind.INVOICE,
         lines=lines,
         subtotal=order.subtotal,
+        discount_total=order.discount_total,
         shipping_total=order.shipping_total,
         tax_total=order.tax_total,
         total=order.total,
         tax_rate=tax_rate,
+        tax_lines=order.tax_lines,
     )
 
 
@@ -105,8 +117,11 @@ def issue_credit_note(
     shipping_total: Decimal,
     tax_total: Decimal,
     total: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
+    tax_lines: list[dict] | None = None,
 ) -> Invoice:
-    """Issue a credit note for a refund of ``total`` (amounts are positive).
+    """Issue a credit note for a refund of ``total`` (amounts are positive; ``subtotal`` is
+    before ``discount_total``).
 
     Atomic; locks the credit-note counter row.
     """
@@ -120,4 +135,6 @@ def issue_credit_note(
         tax_total=tax_total,
         total=total,
         tax_rate=invoice.tax_rate if invoice else Decimal("0"),
+        discount_total=discount_total,
+        tax_lines=tax_lines,
     )

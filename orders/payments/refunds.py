@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from cart.pricing.services import release_voucher_use
 from orders.invoices.services import InvoiceLine, issue_credit_note
 from orders.models import (
     Order,
@@ -28,8 +29,34 @@ def charge_id_of(*, order: Order) -> str:
     return payment.gateway_transaction_id if payment else ""
 
 
+def _share(amount: Decimal, *, line: OrderLine, quantity: int) -> Decimal:
+    """Return the part of a line's ``amount`` that ``quantity`` more units of it carry (after
+    its ``returned_quantity`` units already returned).
+
+    Cumulative rounding: ``money(a * (r + q) / Q) - money(a * r / Q)``, so however a line is
+    returned in parts, the parts add up to the whole amount (to the cent).
+    """
+    if not amount or not line.quantity:
+        return Decimal("0.00")
+    before = line.returned_quantity
+    after = min(before + quantity, line.quantity)
+    return money(amount * after / line.quantity) - money(amount * before / line.quantity)
+
+
+def discount_share(*, line: OrderLine, quantity: int) -> Decimal:
+    """Return the part of ``line.discount`` paid back with ``quantity`` more units."""
+    return _share(line.discount, line=line, quantity=quantity)
+
+
+def tax_share(*, line: OrderLine, quantity: int) -> Decimal:
+    """Return the part of ``line.tax`` paid back with ``quantity`` more units."""
+    return _share(line.tax, line=line, quantity=quantity)
+
+
 def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
-    """Return the credit-note line for ``quantity`` units of an order line."""
+    """Return the credit-note line for ``quantity`` units of an order line (not yet counted in
+    its ``returned_quantity``): ``line_total`` before, ``discount`` the part of the line's
+    discount those units had."""
     total = money(line.unit_price * quantity)
     return {
         "sku": line.sku,
@@ -37,7 +64,34 @@ def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
         "quantity": quantity,
         "unit_price": f"{line.unit_price:.2f}",
         "line_total": f"{total:.2f}",
+        "discount": f"{discount_share(line=line, quantity=quantity):.2f}",
+        "tax": f"{tax_share(line=line, quantity=quantity):.2f}",
+        "tax_rate": f"{line.tax_rate:.4f}",
     }
+
+
+def credit_tax_lines(
+    *, order: Order, lines: list[InvoiceLine], shipping: Decimal, tax: Decimal
+) -> list[dict]:
+    """Return the tax per rate of a credit note's ``lines`` (names from the order's
+    ``tax_lines``); the shipping refunded, and the rest of ``tax`` (its tax), join the
+    order's first rate line."""
+    names = {line["rate"]: line["name"] for line in order.tax_lines}
+    by_rate: dict[str, list[Decimal]] = {}
+    for line in lines:
+        rate = line.get("tax_rate", "0.0000")
+        bucket = by_rate.setdefault(rate, [Decimal("0.00"), Decimal("0.00")])
+        bucket[0] += Decimal(line["line_total"]) - Decimal(line.get("discount", "0"))
+        bucket[1] += Decimal(line.get("tax", "0"))
+    if shipping and order.tax_lines:
+        bucket = by_rate.setdefault(order.tax_lines[0]["rate"], [Decimal("0"), Decimal("0")])
+        bucket[0] += shipping
+        bucket[1] += tax - sum((b[1] for b in by_rate.values()), Decimal("0"))
+    return [
+        {"rate": rate, "name": names.get(rate, ""), "taxable": f"{t:.2f}", "tax": f"{x:.2f}"}
+        for rate, (t, x) in sorted(by_rate.items())
+        if x or Decimal(rate)
+    ]
 
 
 def refund_order(
@@ -49,8 +103,14 @@ def refund_order(
     subtotal: Decimal,
     shipping_total: Decimal,
     tax_total: Decimal,
+    discount_total: Decimal = Decimal("0.00"),
+    tax_lines: list[dict] | None = None,
 ) -> Decimal:
     """Refund ``amount`` of a paid order and issue the matching credit note.
+
+    ``subtotal`` is the lines' value before ``discount_total`` (the part of the order's
+    discount they had). A refund that makes the order fully refunded gives its voucher use
+    back (``cart.pricing.services.release_voucher_use``).
 
     Refunds through the gateway (idempotent per ``reference``, retried like charges), issues
     the credit note, then raises ``refunded_total`` and sets ``payment_status`` (refunded or
@@ -71,9 +131,11 @@ def refund_order(
         order=order,
         lines=lines,
         subtotal=subtotal,
+        discount_total=discount_total,
         shipping_total=shipping_total,
         tax_total=tax_total,
         total=amount,
+        tax_lines=tax_lines,
     )
     order.refunded_total += amount
     order.payment_status = (
@@ -82,6 +144,8 @@ def refund_order(
         else PaymentStatus.PARTIALLY_REFUNDED
     )
     order.save(update_fields=["refunded_total", "payment_status", "updated_at"])
+    if order.payment_status == PaymentStatus.REFUNDED:
+        release_voucher_use(order_number=order.number)
     return amount
 
 

@@ -20,7 +20,6 @@ from orders.errors import (
     ReturnWindowClosed,
 )
 from orders.models import (
-    InvoiceKind,
     Order,
     OrderEvent,
     OrderEventType,
@@ -30,7 +29,7 @@ from orders.models import (
     ReturnRequest,
     ReturnStatus,
 )
-from orders.payments.refunds import credit_line, refund_order
+from orders.payments.refunds import credit_line, credit_tax_lines, refund_order
 from orders.payments.services import persist_attempts
 from orders.signals import refund_issued, return_rejected, return_requested
 from shop.money import money
@@ -164,9 +163,12 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         order_number=order.number,
         user=user,
     )
+    credits = [credit_line(line=r.order_line, quantity=r.quantity) for r in rlines]
     subtotal = money(sum((r.order_line.unit_price * r.quantity for r in rlines), Decimal(0)))
-    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
-    rate = invoice.tax_rate if invoice else Decimal(0)
+    # What was paid for the units back: their value less their part of the discount.
+    discount = money(sum((Decimal(c.get("discount", "0")) for c in credits), Decimal(0)))
+    # Their tax: each line's tax shared like its discount (rounded per line at checkout).
+    tax = money(sum((Decimal(c.get("tax", "0")) for c in credits), Decimal(0)))
     for r in rlines:
         OrderLine.objects.filter(pk=r.order_line_id).update(
             returned_quantity=r.order_line.returned_quantity + r.quantity
@@ -175,18 +177,26 @@ def _receive(return_request: ReturnRequest, user: User) -> tuple[ReturnRequest, 
         order=order, returned_quantity__lt=F("quantity")
     ).exists()
     shipping = order.shipping_total if everything_back else Decimal("0.00")
-    tax = money((subtotal + shipping) * rate)
-    amount = min(money(subtotal + shipping + tax), order.total - order.refunded_total)
+    if everything_back:
+        line_taxes = OrderLine.objects.filter(order=order).aggregate(t=Sum("tax"))["t"] or 0
+        tax += order.tax_total - line_taxes  # the shipping's tax
+    paid = subtotal - discount + shipping
+    amount = min(
+        money(paid if order.prices_include_tax else paid + tax),
+        order.total - order.refunded_total,
+    )
     if everything_back:
         amount = order.total - order.refunded_total
     refund_order(
         order=order,
         amount=amount,
         reference=f"{order.number}-R{request.pk}",
-        lines=[credit_line(line=r.order_line, quantity=r.quantity) for r in rlines],
+        lines=credits,
         subtotal=subtotal,
+        discount_total=discount,
         shipping_total=shipping,
-        tax_total=amount - subtotal - shipping,
+        tax_total=tax,
+        tax_lines=credit_tax_lines(order=order, lines=credits, shipping=shipping, tax=tax),
     )
     request.status = ReturnStatus.REFUNDED
     request.refund_amount = amount

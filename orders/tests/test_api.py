@@ -43,6 +43,7 @@ def test_place_order_returns_the_order_body(api_client, shopper):
             "quantity": 2,
             "unit_price": "30.00",
             "line_total": "60.00",
+            "discount": "0.00",
             "currency": "USD",
             "returned_quantity": 0,
         }

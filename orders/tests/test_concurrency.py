@@ -9,7 +9,10 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from cart.models import Cart, CartStatus
+from cart.errors import VoucherUsedUp
+from cart.models import Cart, CartStatus, Voucher, VoucherUse
+from cart.pricing.services import apply_voucher
+from cart.tests.factories import VoucherFactory, default_shipping_method
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
 from inventory.models import StockItem
@@ -193,3 +196,34 @@ def test_forty_guests_for_the_last_ten_units_make_exactly_ten_orders(transaction
     )
     assert open_carts.count() == 30
     assert IdempotencyKey.objects.count() == 10  # the refusals were not kept against keys
+
+
+def test_twelve_checkouts_with_a_single_use_voucher_make_one_discounted_order(transactional_db):
+    """django-oscar #2101: a single-use voucher used twice under concurrent checkouts."""
+    default_shipping_method()
+    VoucherFactory(code="ONLY-ONE", value=Decimal("50"), usage_limit=1)
+    variant = make_variant(on_hand=50, price=Decimal("20.00"))
+    buyers = [UserFactory() for _ in range(12)]
+    carts = [cart_with(user, (variant, 1)) for user in buyers]
+    for cart in carts:
+        apply_voucher(cart=cart, code="only-one")
+
+    def buy(i: int):
+        return place_order(
+            user=buyers[i], cart=carts[i], shipping_address=ADDRESS, payment_token="tok_success"
+        )
+
+    results = run_threads(12, buy)
+
+    outcomes = Counter(type(r).__name__ for r in results)
+    assert outcomes == {"Order": 1, "VoucherUsedUp": 11}, outcomes
+    assert all(isinstance(r, VoucherUsedUp) for r in results if not isinstance(r, Order))
+    assert (
+        Order.objects.filter(discount_total=Decimal("10.00"), voucher_code="ONLY-ONE").count() == 1
+    )
+    assert Voucher.objects.get().times_used == 1
+    assert VoucherUse.objects.count() == 1
+    # Nothing was charged for the refused checkouts, and they can be placed at full price.
+    assert Payment.objects.filter(kind="charge", result="succeeded").count() == 1
+    assert Cart.objects.filter(voucher__isnull=False, status=CartStatus.OPEN).count() == 0
+    assert StockItem.objects.get(variant=variant).allocated == 1

@@ -409,6 +409,8 @@ SHOP_SHIPPING_COUNTRIES = env.list(
 # django-countries puts the same countries first wherever it lists countries itself.
 COUNTRIES_FIRST = SHOP_SHIPPING_COUNTRIES
 SHOP_TAX_RATE = Decimal(env.str("SHOP_TAX_RATE", default="0"))
+# Whether catalogue prices include tax (EU style) or tax is added on top (US style, default).
+SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_PAYMENT_GATEWAY = env.str(
     "SHOP_PAYMENT_GATEWAY", default="orders.payments.gateways.MockGateway"
 )

@@ -11,10 +11,26 @@
  *  - `details.account-menu` (header) closes on a click elsewhere or Escape.
  *  - `[data-autosubmit]` on a <select>/<input> submits its form on change (no-HTMX forms).
  *  - `[data-confirm="Question?"]` on a button/form asks before submitting.
+ *  - `[data-shipping-methods]` (checkout): choosing a method shows its shipping and total
+ *    and sets the form's expected_total to it (without JS the server asks to confirm).
  *  - Alpine components: `variantPicker`, `gallery`.
  */
 (function () {
   "use strict";
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input || input.name !== "shipping_method" || !input.closest("[data-shipping-methods]")) return;
+    var form = input.form;
+    var expected = form && form.querySelector("input[name=expected_total]");
+    if (expected) expected.value = input.getAttribute("data-total");
+    var total = document.querySelector("[data-testid=total]");
+    if (total) total.textContent = input.getAttribute("data-total-label");
+    var shipping = document.querySelector("[data-testid=shipping]");
+    if (shipping) shipping.textContent = input.getAttribute("data-shipping-label");
+    var tax = document.querySelector("[data-testid=tax]");
+    if (tax) tax.textContent = input.getAttribute("data-tax-label");
+  });
 
   function setCartCount(count) {
     var value = Number(count);
