@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 
@@ -163,8 +163,9 @@ def _listing(request: HttpRequest, *, category: Category | None, extra: dict) ->
         **extra,
     }
     if not fragment and category is not None:
-        context["ancestors"] = list(category.ancestors())
-        context["subcategories"] = list(category.children.order_by("position", "name"))
+        context["ancestors"], context["subcategories"] = cached(
+            "category-nav", category.pk, partial(_category_nav, category)
+        )
         context["current_root_id"] = (category.ancestor_ids() or [category.pk])[0]
     template = "catalog/listing.html#product-grid" if fragment else "catalog/listing.html"
     response = render(request, template, context)
@@ -172,9 +173,22 @@ def _listing(request: HttpRequest, *, category: Category | None, extra: dict) ->
     return response
 
 
+def _category_nav(category: Category) -> tuple[list[Category], list[Category]]:
+    """A category's breadcrumb (ancestors, root first) and its subcategories in menu order."""
+    return list(category.ancestors()), list(category.children.order_by("position", "name"))
+
+
 def category_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """Render a category's products (its subcategories included), filtered and sorted."""
-    category = get_object_or_404(Category, slug=slug)
+    """Render a category's products (its subcategories included), filtered and sorted.
+
+    The category, its breadcrumb and subcategories are cached per catalog version
+    (``catalog.cache``), like the listing's rows and count.
+    """
+    try:
+        # A miss raises and is not cached: unknown slugs never fill the cache.
+        category = cached("category", slug, partial(Category.objects.get, slug=slug))
+    except Category.DoesNotExist:
+        raise Http404("No such category.") from None
     return _listing(
         request,
         category=category,

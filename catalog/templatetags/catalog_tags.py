@@ -10,6 +10,7 @@ from django import template
 from django.conf import settings
 
 from catalog import thumbnails
+from catalog.cache import cached
 from catalog.models import Category
 from catalog.selectors import image_url as storage_image_url
 
@@ -24,10 +25,18 @@ STOCK_LABELS = {
 
 
 def root_categories(request=None) -> list[Category]:
-    """Return the top-level categories in menu order (one query, memoized on the request)."""
+    """Return the top-level categories in menu order.
+
+    Cached per catalog version (``catalog.cache``: no query on a warm cache, one otherwise)
+    and memoized on the request.
+    """
     if request is not None and hasattr(request, "_shop_root_categories"):
         return request._shop_root_categories
-    roots = list(Category.objects.filter(parent__isnull=True).order_by("position", "name"))
+    roots = cached(
+        "root-categories",
+        (),
+        lambda: list(Category.objects.filter(parent__isnull=True).order_by("position", "name")),
+    )
     if request is not None:
         request._shop_root_categories = roots
     return roots
