@@ -36,6 +36,9 @@ Options (flags or environment variables):
                                    sampling slows the server, so compare numbers without it
   BENCH_DATABASE_URL               postgres://postgres@127.0.0.1:5432/shop_bench
   BENCH_PORT                       8099
+  --cache-url / BENCH_CACHE_URL    the shared cache, as in production (default: a private
+                                   redis-server on a free port when installed, else the
+                                   per-worker locmem cache)
 Results (JSON, CSVs, gunicorn log) go to bench/results/.
 """
 
@@ -94,6 +97,7 @@ def parse_args() -> argparse.Namespace:
         default=env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_bench"),
     )
     parser.add_argument("--port", type=int, default=int(env("BENCH_PORT", "8099")))
+    parser.add_argument("--cache-url", default=env("BENCH_CACHE_URL", ""))
     args = parser.parse_args()
     if args.products is None:
         args.products = 1000 if args.quick else 10000
@@ -141,10 +145,33 @@ def server_env(args: argparse.Namespace, phase: str = "warm") -> dict[str, str]:
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
         PYTHONUNBUFFERED="1",
     )
+    if args.cache_url:
+        env["CACHE_URL"] = args.cache_url
     env.update(PHASES[phase])
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     return env
+
+
+def start_redis(args: argparse.Namespace) -> subprocess.Popen | None:
+    """A private redis-server for the run (production shares the cache between workers)."""
+    if args.cache_url or not shutil.which("redis-server"):
+        return None
+    import socket
+
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    args.cache_url = f"redis://127.0.0.1:{port}/0"
+    log(f"redis-server pid {process.pid} on {args.cache_url}")
+    time.sleep(0.5)
+    return process
 
 
 def gunicorn_workers(env: dict[str, str]) -> int:
@@ -754,7 +781,7 @@ def print_table(args, results: list[Result]) -> None:
         f"Shop benchmark: {args.products} products, {args.clients} concurrent clients for GETs, "
         f"{args.users} buyers for checkout, {args.duration}s per scenario, load from "
         f"{args.tool} (checkout: locust), gunicorn workers: {args.workers}, "
-        f"CPUs: {os.cpu_count()}"
+        f"CPUs: {os.cpu_count()}, cache: {args.cache_url or 'locmem (per worker)'}"
     )
     print(
         "x page = req/s / the bare Django page's req/s; x ping = req/s / /api/ping/'s req/s, "
@@ -821,6 +848,33 @@ def main() -> int:
         signal.signal(signum, interrupted)
     results: list[Result] = []
     query_counts: dict = {}
+    redis = start_redis(args)
+    try:
+        run_phases(args, results, query_counts)
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+    print_table(args, results)
+    summary = {
+        "products": args.products,
+        "clients": args.clients,
+        "users": args.users,
+        "duration_s": args.duration,
+        "tool": args.tool,
+        "cpus": os.cpu_count(),
+        "gunicorn_workers": args.workers,
+        "cache": args.cache_url or "locmem (per worker)",
+        "query_counts": query_counts,
+        "results": [asdict(r) for r in results],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
+    log(f"results in {RESULTS}/latest.json")
+    return 0
+
+
+def run_phases(args, results: list[Result], query_counts: dict) -> None:
+    """Each phase on its own server: ceilings, the scenarios, checkout (warm phase)."""
     for phase in args.phases:
         phase_env = server_env(args, phase)
         server = Server(phase_env, args.port)
@@ -836,7 +890,7 @@ def main() -> int:
             if not query_counts:
                 log("counting queries per request")
                 # The probe turns the catalogue cache off and on itself (warm settings).
-                query_counts = count_queries(server_env(args, "warm"), chosen)
+                query_counts.update(count_queries(server_env(args, "warm"), chosen))
             for scenario, paths in chosen:
                 result = Result(key=scenario.key, label=scenario.label, phase=phase)
                 counts = query_counts.get(scenario.key)
@@ -853,22 +907,6 @@ def main() -> int:
                 results.append(run_checkout(args, phase_env, server.base, catalog, pid))
         finally:
             server.stop()
-
-    print_table(args, results)
-    summary = {
-        "products": args.products,
-        "clients": args.clients,
-        "users": args.users,
-        "duration_s": args.duration,
-        "tool": args.tool,
-        "cpus": os.cpu_count(),
-        "gunicorn_workers": args.workers,
-        "query_counts": query_counts,
-        "results": [asdict(r) for r in results],
-    }
-    (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
-    log(f"results in {RESULTS}/latest.json")
-    return 0
 
 
 if __name__ == "__main__":

@@ -154,6 +154,8 @@ def _listing(request: HttpRequest, *, category: Category | None, extra: dict) ->
         "page": page,
         "page_numbers": _page_numbers(page),
         "products": page.object_list,
+        # Identifies the page's product cards (catalog_fragment): filters and page number.
+        "grid_key": repr((key, page.number)),
         "sort_choices": SORT_CHOICES,
         "query": data.get("q", ""),
         "has_filters": any(

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+from django.utils.safestring import mark_safe
 
 from catalog import thumbnails
 from catalog.cache import cached
@@ -40,6 +41,41 @@ def root_categories(request=None) -> list[Category]:
     if request is not None:
         request._shop_root_categories = roots
     return roots
+
+
+class CatalogFragmentNode(template.Node):
+    def __init__(self, nodelist, name, vary_on):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary_on = vary_on
+
+    def render(self, context) -> str:
+        name = str(self.name.resolve(context))
+        parts = tuple(str(expression.resolve(context)) for expression in self.vary_on)
+        return mark_safe(  # noqa: S308 - the fragment was rendered (and escaped) by the template
+            cached(f"fragment:{name}", parts, lambda: str(self.nodelist.render(context)))
+        )
+
+
+@register.tag("catalog_fragment")
+def catalog_fragment(parser, token) -> CatalogFragmentNode:
+    """Cache a rendered piece of catalogue HTML per catalog version (``catalog.cache``).
+
+    ``{% catalog_fragment "name" key ... %}...{% endcatalog_fragment %}``: the block is
+    rendered once per catalog version and ``key`` values (which must identify everything it
+    shows), then served from the cache until the catalogue changes or the entry expires
+    (``SHOP_CATALOG_CACHE_SECONDS``). Only for HTML that is the same for every viewer (no
+    user, cart, CSRF token or messages inside); bypassed like every catalogue read while the
+    connection has uncommitted catalogue changes or the cache is off or unavailable.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("catalog_fragment needs a name")
+    nodelist = parser.parse(("endcatalog_fragment",))
+    parser.delete_first_token()
+    return CatalogFragmentNode(
+        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+    )
 
 
 @register.simple_tag(takes_context=True)
