@@ -2,6 +2,7 @@
 
     python bench/probe.py queries PATHS_JSON   query counts per path, catalogue cache cold and
                                                warm (django.test.Client, bench.settings)
+    python bench/probe.py checkout SKU         queries and commits of one add-to-cart + order
     python bench/probe.py snapshot             counts before the checkout run (JSON)
     python bench/probe.py verify SNAPSHOT SKUS ORDERS_OK IN_FLIGHT WAIT   checks after it
 
@@ -58,6 +59,70 @@ def queries(paths_by_key: dict[str, list[str]]) -> dict[str, dict[str, object]]:
             warm.append(count)
         out[key] = {"cold": max(cold), "warm": max(warm), "statuses": sorted(statuses)}
     return out
+
+
+def checkout_queries(sku: str) -> dict[str, object]:
+    """Queries and committed transactions of one add-to-cart and one order (a new buyer)."""
+    import secrets
+
+    client = Client()
+    email = f"probe-{secrets.token_hex(6)}@example.com"
+    password = f"Probe-{secrets.token_hex(12)}"
+    client.post(
+        "/api/v1/auth/register/",
+        {"email": email, "password": password, "first_name": "Probe"},
+        content_type="application/json",
+    )
+    tokens = client.post(
+        "/api/v1/auth/token/",
+        {"email": email, "password": password},
+        content_type="application/json",
+    ).json()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access']}"}
+    commits = []
+    real_commit = connection.commit
+
+    def counting_commit():  # counts the outermost atomic blocks that commit
+        commits.append(1)
+        return real_commit()
+
+    connection.commit = counting_commit  # type: ignore[method-assign]
+    try:
+        with CaptureQueriesContext(connection) as add:
+            added = client.post(
+                "/api/v1/cart/items/",
+                {"sku": sku, "quantity": 1},
+                content_type="application/json",
+                **auth,
+            )
+        add_commits = len(commits)
+        with CaptureQueriesContext(connection) as order:
+            placed = client.post(
+                "/api/v1/orders/",
+                {
+                    "shipping_address": {
+                        "full_name": "Probe Buyer",
+                        "line1": "1 Load Street",
+                        "city": "Springfield",
+                        "postal_code": "12345",
+                        "country": "US",
+                    },
+                    "payment_token": "tok_success",
+                },
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY=secrets.token_hex(16),
+                **auth,
+            )
+    finally:
+        del connection.commit
+    return {
+        "add_to_cart": {"queries": len(add), "commits": add_commits, "status": added.status_code},
+        "order": {
+            "queries": len(order),
+            "commits": len(commits) - add_commits,
+            "status": placed.status_code,
+        },
+    }
 
 
 def _skus_filter(skus: list[str]):
@@ -165,6 +230,8 @@ def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "queries":
         result: object = queries(json.loads(Path(argv[1]).read_text()))
+    elif command == "checkout":
+        result = checkout_queries(argv[1])
     elif command == "snapshot":
         result = snapshot(json.loads(argv[1]))
     elif command == "verify":

@@ -723,6 +723,14 @@ def run_checkout(
             result.note = "not available (could not register/sign in buyers)"
     if result.note:
         return result
+    counted = probe(env, "checkout", catalog.skus[0])
+    if isinstance(counted, dict):
+        result.queries = counted["order"]["queries"]
+        result.note = (
+            f"per order: {counted['order']['queries']} queries, "
+            f"{counted['order']['commits']} transactions; add to cart: "
+            f"{counted['add_to_cart']['queries']} queries"
+        )
     before = probe(env, "snapshot", json.dumps(catalog.skus))
     worker_log = (RESULTS / "db_worker.log").open("w")
     worker = subprocess.Popen(
