@@ -136,6 +136,11 @@ def server_env(args: argparse.Namespace, phase: str = "warm") -> dict[str, str]:
         THROTTLE_ANON_RATE="100000000/min",
         THROTTLE_USER_RATE="100000000/min",
         LOGIN_MAX_FAILURES="100000000",
+        # Per-client rate limits (shared through the cache): the buyers all come from
+        # 127.0.0.1 and each buys several times a second.
+        RATELIMIT_LOGIN="100000000/m",
+        RATELIMIT_REGISTER="100000000/m",
+        RATELIMIT_ADD_TO_CART="100000000/m",
         EMAIL_URL="dummymail://",
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
         # The benchmark checks out with the mock gateway's test cards (shop/checks.py).
@@ -719,8 +724,9 @@ def run_checkout(
     if not result.note:
         top_up_stock(env, catalog.skus)
         tokens = prepare_buyers(base, args.users)
-        if not tokens:
-            result.note = "not available (could not register/sign in buyers)"
+        if len(tokens) < args.users:
+            # Buyers sharing an account race for one cart: errors that are not checkout's.
+            result.note = f"not available ({len(tokens)} of {args.users} buyers signed in)"
     if result.note:
         return result
     counted = probe(env, "checkout", catalog.skus[0])
