@@ -16,6 +16,10 @@ bypass the cache (``has_uncommitted_changes``) so that they see their own writes
 share state that may still be rolled back. (This is also what keeps the test suite honest: each test
 runs in a transaction that is rolled back, so its writes never reach the cache.)
 
+Rendered HTML that is the same for every viewer (product cards, the category menu, the landing
+tiles) is cached the same way by the ``{% catalog_fragment %}`` template tag
+(``catalog.templatetags.catalog_tags``). The version itself is read once per request.
+
 Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache).
 Stock hints are hints: checkout re-checks stock under lock. Holds that expire by time change
 availability without any write, so the TTL bounds how long an expired hold still shows as
