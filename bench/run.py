@@ -30,7 +30,8 @@ Options (flags or environment variables):
   --only NAME[,NAME]               run only these scenario keys (ceiling and ping always run)
   --phases cold,warm               which catalogue-cache phases to run (both)
   --reuse-db                       keep the existing database (skip drop/migrate/seed)
-  --profile / BENCH_PROFILE=1      sample every gunicorn worker with py-spy during each
+  --profile / BENCH_PROFILE=1      sample every gunicorn worker with py-spy (`pip install
+                                   py-spy`, not a project dependency) during each
                                    scenario: bench/results/profile-<phase>-<key>.txt (the
                                    hottest functions) and .folded (flame-graph input); the
                                    sampling slows the server, so compare numbers without it
@@ -631,7 +632,10 @@ class Profiler:
         self.path = RESULTS / f"profile-{result.phase}-{result.key}"
         self.process: subprocess.Popen | None = None
         spy = shutil.which("py-spy") or str(BIN / "py-spy")
-        if not args.profile or server_pid is None or not Path(spy).exists():
+        if not args.profile or server_pid is None:
+            return
+        if not Path(spy).exists():
+            log("  --profile needs py-spy (pip install py-spy): not profiling")
             return
         self.process = subprocess.Popen(
             [spy, "record", "--pid", str(server_pid), "--subprocesses", "--nonblocking"]
