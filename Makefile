@@ -73,8 +73,11 @@ $(BIN)/uv: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet 'uv>=0.5'
 
 # Seeds a 10,000-product catalog into PostgreSQL (database shop_bench), serves it with gunicorn
-# as in production and prints requests/s and p50/p95 per endpoint. Options: BENCH_ARGS, e.g.
-#   make bench BENCH_ARGS="--duration 10 --users 10 --reuse-db"   (see bench/run.py --help)
+# as in production and prints req/s, p50/p95/p99, queries per request and each page's ratio to
+# a bare-Django ceiling page, catalogue cache cold and warm, then checkout orders/s (verified).
+#   make bench BENCH_ARGS=--quick            (1,000 products, 5 s per scenario: a few minutes)
+#   make bench BENCH_ARGS="--reuse-db --only category_page,checkout --profile"
+# (see bench/run.py --help)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -1,25 +1,45 @@
 #!/usr/bin/env python
-"""`make bench`: serve a 10,000-product shop with gunicorn as in production and measure it.
+"""`make bench`: serve the shop with gunicorn as in production and measure it.
 
 Steps: recreate the PostgreSQL database `shop_bench`, migrate, `seed_shop --products N`,
-collectstatic, start gunicorn (gunicorn.conf.py, DEBUG off, the production middleware), wait
+collectstatic, start gunicorn (gunicorn.conf.py, DEBUG off, the production middleware;
+DJANGO_SETTINGS_MODULE=bench.settings, which only adds the ceiling page /bench/ceiling/), wait
 for /api/health/, then drive one scenario at a time from a separate load process for a fixed
 time at a fixed concurrency: wrk for the read-only GETs (locust when wrk is missing or
-BENCH_TOOL=locust) and locust for checkout. Prints requests/s, p50 and p95 latency per
-scenario and its throughput as a ratio of the trivial JSON view (/api/ping/: the framework's
-ceiling on this machine). Numbers are printed, never asserted. Scenarios whose endpoint does not
-answer (404, 5xx) print "not available" instead of failing the run.
+BENCH_TOOL=locust) and locust for checkout.
+
+Two phases, each with its own server: "cold" (catalogue cache off: every catalogue read goes
+to the database) and "warm" (the cache as in production). Each phase measures its own
+ceilings: `ceiling` (bare Django: a plain template rendering 20 product rows from one query)
+and `ping` (a trivial JSON view), and prints every scenario's req/s as a ratio of them, with
+p50/p95/p99 and the queries one request runs (bench/probe.py). Checkout runs in the warm
+phase with the database task backend and one `db_worker` running, then bench/probe.py
+verifies that stock, orders, payments and notifications add up. Numbers are printed, never
+asserted. Scenarios whose endpoint does not answer (404, 5xx) print "not available".
+
+Scenarios live in SCENARIOS (see `Scenario`); add one with `SCENARIOS.append(Scenario(...))`.
 
 Options (flags or environment variables):
+  --quick / BENCH_QUICK=1          a few minutes: 1,000 products, 5 s per scenario
   --products / BENCH_PRODUCTS      catalog size to seed (10000)
   --duration / BENCH_DURATION      seconds per scenario (20)
-  --users / BENCH_USERS            concurrent connections / users (20)
+  --clients / BENCH_CLIENTS        concurrent connections for the pages and API GETs (8)
+  --users / BENCH_USERS            concurrent buyers in the checkout scenario (20)
   --workers / BENCH_WORKERS        gunicorn workers (default from gunicorn.conf.py)
   --tool / BENCH_TOOL              wrk | locust for the GET scenarios (wrk when installed)
-  --only NAME[,NAME]               run only these scenario keys (ping, health, list, ...)
+  --only NAME[,NAME]               run only these scenario keys (ceiling and ping always run)
+  --phases cold,warm               which catalogue-cache phases to run (both)
   --reuse-db                       keep the existing database (skip drop/migrate/seed)
+  --profile / BENCH_PROFILE=1      sample every gunicorn worker with py-spy (`pip install
+                                   py-spy`, not a project dependency) during each
+                                   scenario: bench/results/profile-<phase>-<key>.txt (the
+                                   hottest functions) and .folded (flame-graph input); the
+                                   sampling slows the server, so compare numbers without it
   BENCH_DATABASE_URL               postgres://postgres@127.0.0.1:5432/shop_bench
   BENCH_PORT                       8099
+  --cache-url / BENCH_CACHE_URL    the shared cache, as in production (default: a private
+                                   redis-server on a free port when installed, else the
+                                   per-worker locmem cache)
 Results (JSON, CSVs, gunicorn log) go to bench/results/.
 """
 
@@ -39,6 +59,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -61,43 +82,66 @@ def log(message: str) -> None:
 def parse_args() -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--products", type=int, default=int(env("BENCH_PRODUCTS", "10000")))
-    parser.add_argument("--duration", type=int, default=int(env("BENCH_DURATION", "20")))
+    parser.add_argument("--quick", action="store_true", default=env("BENCH_QUICK") == "1")
+    parser.add_argument("--products", type=int, default=int(env("BENCH_PRODUCTS", "0")) or None)
+    parser.add_argument("--duration", type=int, default=int(env("BENCH_DURATION", "0")) or None)
+    parser.add_argument("--clients", type=int, default=int(env("BENCH_CLIENTS", "8")))
     parser.add_argument("--users", type=int, default=int(env("BENCH_USERS", "20")))
     parser.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", "0")) or None)
     parser.add_argument("--tool", choices=["wrk", "locust"], default=env("BENCH_TOOL") or None)
     parser.add_argument("--only", default=env("BENCH_ONLY", ""))
+    parser.add_argument("--phases", default=env("BENCH_PHASES", "cold,warm"))
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument("--profile", action="store_true", default=env("BENCH_PROFILE") == "1")
     parser.add_argument(
         "--database-url",
         default=env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_bench"),
     )
     parser.add_argument("--port", type=int, default=int(env("BENCH_PORT", "8099")))
+    parser.add_argument("--cache-url", default=env("BENCH_CACHE_URL", ""))
     args = parser.parse_args()
+    if args.products is None:
+        args.products = 1000 if args.quick else 10000
+    if args.duration is None:
+        args.duration = 5 if args.quick else 20
     if args.tool is None:
         args.tool = "wrk" if shutil.which("wrk") else "locust"
     args.only = {name.strip() for name in args.only.split(",") if name.strip()}
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip() in PHASES]
     return args
 
 
-def server_env(args: argparse.Namespace) -> dict[str, str]:
+#: Phase name -> extra server environment. "cold": the catalogue cache is off, so every
+#: catalogue read is computed from the database (what a cache miss costs); "warm": as deployed.
+PHASES: dict[str, dict[str, str]] = {
+    "cold": {"SHOP_CATALOG_CACHE_SECONDS": "0"},
+    "warm": {},
+}
+
+
+def server_env(args: argparse.Namespace, phase: str = "warm") -> dict[str, str]:
     """Production settings, minus HTTPS (plain HTTP on loopback) and with limits out of reach."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GUNICORN_"))}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
-        DJANGO_SETTINGS_MODULE="shop.settings",
+        # Production settings plus the ceiling page (bench/settings.py).
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=args.database_url,
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
         SECURE_HSTS_SECONDS="0",
-        CONN_MAX_AGE="60",
         THROTTLE_ANON_RATE="100000000/min",
         THROTTLE_USER_RATE="100000000/min",
         LOGIN_MAX_FAILURES="100000000",
+        # Per-client rate limits (shared through the cache): the buyers all come from
+        # 127.0.0.1 and each buys several times a second.
+        RATELIMIT_LOGIN="100000000/m",
+        RATELIMIT_REGISTER="100000000/m",
+        RATELIMIT_ADD_TO_CART="100000000/m",
         EMAIL_URL="dummymail://",
         TASKS_BACKEND="django_tasks_db.DatabaseBackend",
         # The benchmark checks out with the mock gateway's test cards (shop/checks.py).
@@ -105,13 +149,35 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         JWT_ACCESS_MINUTES="240",
         MEDIA_ROOT=str(RESULTS / "media"),
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
-        # Steady state: no worker recycling (and its re-import cost) in the middle of a run.
-        GUNICORN_MAX_REQUESTS="0",
         PYTHONUNBUFFERED="1",
     )
+    if args.cache_url:
+        env["CACHE_URL"] = args.cache_url
+    env.update(PHASES[phase])
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     return env
+
+
+def start_redis(args: argparse.Namespace) -> subprocess.Popen | None:
+    """A private redis-server for the run (production shares the cache between workers)."""
+    if args.cache_url or not shutil.which("redis-server"):
+        return None
+    import socket
+
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    args.cache_url = f"redis://127.0.0.1:{port}/0"
+    log(f"redis-server pid {process.pid} on {args.cache_url}")
+    time.sleep(0.5)
+    return process
 
 
 def gunicorn_workers(env: dict[str, str]) -> int:
@@ -344,19 +410,24 @@ def top_up_stock(env: dict[str, str], skus: list[str]) -> None:
 class Result:
     key: str
     label: str
+    phase: str = "warm"
     rps: float | None = None
     p50_ms: float | None = None
     p95_ms: float | None = None
+    p99_ms: float | None = None
     requests: int = 0
     errors: int = 0
+    queries: int | None = None
     note: str = ""
+    checks: dict = field(default_factory=dict)
 
 
 def run_wrk(args, result: Result, paths: list[str], base: str) -> None:
     paths_file = RESULTS / f"{result.key}.paths"
     paths_file.write_text("\n".join(paths) + "\n")
-    threads = max(1, min(args.users, os.cpu_count() or 1))
-    command = ["wrk", f"-t{threads}", f"-c{args.users}", "--timeout", "10s"]
+    result_file = RESULTS / f"{result.phase}-{result.key}.wrk.txt"
+    threads = max(1, min(args.clients, os.cpu_count() or 1))
+    command = ["wrk", f"-t{threads}", f"-c{args.clients}", "--timeout", "10s"]
     command += ["-s", str(BENCH_DIR / "wrk.lua"), base]
     env = {**os.environ, "BENCH_PATHS_FILE": str(paths_file)}
     # Warm every worker (imports, connections, caches) before measuring.
@@ -369,7 +440,7 @@ def run_wrk(args, result: Result, paths: list[str], base: str) -> None:
         timeout=args.duration + 60,
         check=False,
     )
-    (RESULTS / f"{result.key}.wrk.txt").write_text(completed.stdout + completed.stderr)
+    result_file.write_text(completed.stdout + completed.stderr)
     line = next((x for x in completed.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
         result.note = "wrk failed: " + (completed.stderr.strip() or completed.stdout)[-200:]
@@ -382,10 +453,13 @@ def run_wrk(args, result: Result, paths: list[str], base: str) -> None:
     result.rps = ok / seconds if seconds else None
     result.p50_ms = data["p50_us"] / 1000
     result.p95_ms = data["p95_us"] / 1000
+    result.p99_ms = data["p99_us"] / 1000
 
 
-def run_locust(args, result: Result, user_class: str, base: str, env: dict, stat: str) -> None:
-    prefix = RESULTS / result.key
+def run_locust(
+    args, result: Result, user_class: str, base: str, env: dict, stat: str, users: int
+) -> None:
+    prefix = RESULTS / f"{result.phase}-{result.key}"
     command = [
         str(BIN / "locust"),
         "-f",
@@ -393,9 +467,9 @@ def run_locust(args, result: Result, user_class: str, base: str, env: dict, stat
         "--headless",
         "--only-summary",
         "--users",
-        str(args.users),
+        str(users),
         "--spawn-rate",
-        str(args.users),
+        str(users),
         "--run-time",
         f"{args.duration}s",
         "--stop-timeout",
@@ -417,7 +491,7 @@ def run_locust(args, result: Result, user_class: str, base: str, env: dict, stat
         timeout=args.duration + 120,
         check=False,
     )
-    (RESULTS / f"{result.key}.locust.txt").write_text(completed.stdout + completed.stderr)
+    Path(f"{prefix}.locust.txt").write_text(completed.stdout + completed.stderr)
     stats_file = Path(f"{prefix}_stats.csv")
     if not stats_file.exists():
         result.note = "locust failed: " + completed.stderr.strip()[-200:]
@@ -432,6 +506,7 @@ def run_locust(args, result: Result, user_class: str, base: str, env: dict, stat
     result.rps = float(row["Requests/s"]) * (count - failures) / count
     result.p50_ms = float(row["50%"])
     result.p95_ms = float(row["95%"])
+    result.p99_ms = float(row["99%"])
     if failures:
         failures_file = Path(f"{prefix}_failures.csv")
         if failures_file.exists():
@@ -443,47 +518,81 @@ def run_locust(args, result: Result, user_class: str, base: str, env: dict, stat
 # --- Scenarios ----------------------------------------------------------------------------------
 
 
-def get_scenarios(catalog: Catalog) -> list[tuple[str, str, list[str]]]:
-    """(key, label, paths). A scenario with no paths could not be set up."""
-    pages = range(1, 6)
-    cat = catalog.category
-    products = catalog.products[:200]
-    return [
-        ("ping", "ceiling: GET /api/ping/ (no DB)", ["/api/ping/"]),
-        ("health", "GET /api/health/ (SELECT 1)", ["/api/health/"]),
-        (
-            "list",
-            "product list API, page_size=24",
-            [f"/api/v1/products/?page_size=24&page={n}" for n in pages],
+@dataclass(frozen=True)
+class Scenario:
+    """One measured endpoint: `paths(catalog)` lists the GET paths it rotates over.
+
+    `page`: a storefront HTML page (its ratio to the `ceiling` page is its score); `cached`:
+    it reads the catalogue cache, so it runs in both phases (cold and warm); otherwise it runs
+    in the warm phase only. Ceilings (`key` "ceiling", "ping") run in every phase.
+    """
+
+    key: str
+    label: str
+    paths: Callable[[Catalog], list[str]]
+    page: bool = False
+    cached: bool = True
+
+
+CEILINGS = ("ceiling", "ping")
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        "ceiling",
+        "CEILING bare Django page (20 rows, 1 query)",
+        lambda c: ["/bench/ceiling/"],
+        page=True,
+        cached=False,
+    ),
+    Scenario("ping", "CEILING GET /api/ping/ (no DB)", lambda c: ["/api/ping/"], cached=False),
+    Scenario("health", "GET /api/health/ (SELECT 1)", lambda c: ["/api/health/"], cached=False),
+    Scenario("landing_page", "landing page /", lambda c: ["/"], page=True),
+    Scenario(
+        "category_page",
+        "category page /c/<slug>/",
+        lambda c: [f"/c/{slug}/" for slug in c.categories[:8]],
+        page=True,
+    ),
+    Scenario(
+        "product_page",
+        "product page /p/<slug>/",
+        lambda c: [f"/p/{slug}/" for slug in c.products[:200]],
+        page=True,
+    ),
+    Scenario(
+        "list",
+        "product list API, page_size=24",
+        lambda c: [f"/api/v1/products/?page_size=24&page={n}" for n in range(1, 6)],
+    ),
+    Scenario(
+        "list_category",
+        "product list API, busiest category",
+        lambda c: (
+            [f"/api/v1/products/?page_size=24&category={c.category}&page={n}" for n in range(1, 6)]
+            if c.category
+            else []
         ),
-        (
-            "list_category",
-            f"product list API, category={cat}",
-            [f"/api/v1/products/?page_size=24&category={cat}&page={n}" for n in pages]
-            if cat
-            else [],
-        ),
-        (
-            "detail",
-            "product detail API",
-            [f"/api/v1/products/{slug}/" for slug in products],
-        ),
-        (
-            "category_page",
-            "category page /c/<slug>/",
-            [f"/c/{slug}/" for slug in catalog.categories[:8]],
-        ),
-        ("product_page", "product page /p/<slug>/", [f"/p/{slug}/" for slug in products]),
-        ("search_page", "search page /search/?q= (words and typos)", search_paths(catalog)),
-        (
-            "search_api",
-            "product list API, search= (words and typos)",
-            [
-                path.replace("/search/?q=", "/api/v1/products/?page_size=24&search=")
-                for path in search_paths(catalog)
-            ],
-        ),
-    ]
+    ),
+    Scenario(
+        "detail",
+        "product detail API",
+        lambda c: [f"/api/v1/products/{slug}/" for slug in c.products[:200]],
+    ),
+    Scenario(
+        "search_page",
+        "search page /search/?q= (words and typos)",
+        lambda c: search_paths(c),
+        page=True,
+    ),
+    Scenario(
+        "search_api",
+        "product list API, search= (words and typos)",
+        lambda c: [
+            path.replace("/search/?q=", "/api/v1/products/?page_size=24&search=")
+            for path in search_paths(c)
+        ],
+    ),
+]
 
 
 def search_paths(catalog: Catalog, count: int = 60) -> list[str]:
@@ -528,27 +637,241 @@ def checkout_availability(base: str, catalog: Catalog) -> str:
     return ""
 
 
-def print_table(args, results: list[Result], ceiling: Result | None) -> None:
+def probe(env: dict[str, str], *args: str) -> object | None:
+    """Run bench/probe.py (in-process checks against the benchmark database); its JSON."""
+    completed = subprocess.run(
+        [PYTHON, str(BENCH_DIR / "probe.py"), *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        log(f"probe {args[0]} failed:\n{completed.stderr[-1500:]}")
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def count_queries(env: dict[str, str], scenarios: list[tuple[Scenario, list[str]]]) -> dict:
+    """Queries per request of each scenario (most over a few of its paths), cold and warm."""
+    sample = {s.key: paths[:3] for s, paths in scenarios if paths}
+    paths_file = RESULTS / "query_paths.json"
+    paths_file.write_text(json.dumps(sample))
+    counts = probe(env, "queries", str(paths_file)) or {}
+    return counts if isinstance(counts, dict) else {}
+
+
+class Profiler:
+    """py-spy sampling every gunicorn worker (--subprocesses) while a scenario runs."""
+
+    def __init__(self, args, result: Result, server_pid: int | None):
+        self.path = RESULTS / f"profile-{result.phase}-{result.key}"
+        self.process: subprocess.Popen | None = None
+        spy = shutil.which("py-spy") or str(BIN / "py-spy")
+        if not args.profile or server_pid is None:
+            return
+        if not Path(spy).exists():
+            log("  --profile needs py-spy (pip install py-spy): not profiling")
+            return
+        self.process = subprocess.Popen(
+            [spy, "record", "--pid", str(server_pid), "--subprocesses", "--nonblocking"]
+            + ["--rate", "97", "--format", "raw", "-o", f"{self.path}.folded"]
+            + ["--duration", str(args.duration + 2)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def finish(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return
+        folded = Path(f"{self.path}.folded")
+        if folded.exists():
+            Path(f"{self.path}.txt").write_text(summarize_profile(folded.read_text()))
+            log(f"  profile: {self.path}.txt")
+
+
+IDLE_CALLS = {"select", "poll", "epoll", "accept"}
+
+
+def summarize_profile(folded: str, top: int = 40) -> str:
+    """The hottest frames of py-spy's folded stacks: inclusive share (self share), idle excluded."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        # A worker waiting for a request (gunicorn's select/accept) is idle, not cost.
+        leaf = frames[-1].split(" ", 1)[0]
+        if leaf in IDLE_CALLS and any("gunicorn/" in f for f in frames):
+            continue
+        count = int(count_text)
+        total += count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return "no samples\n"
+    lines = [f"{total} busy samples; inclusive% self% frame"]
+    for frame, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * count / total:6.1f} {100 * own.get(frame, 0) / total:6.1f}  {frame}")
+    lines.append("")
+    lines.append("hottest self time:")
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * count / total:6.1f}  {frame}")
+    return "\n".join(lines) + "\n"
+
+
+def run_get(args, result: Result, paths: list[str], base: str, server_pid=None) -> None:
+    profiler = Profiler(args, result, server_pid)
+    try:
+        _run_get(args, result, paths, base)
+    finally:
+        profiler.finish()
+
+
+def _run_get(args, result: Result, paths: list[str], base: str) -> None:
+    if args.tool == "wrk":
+        run_wrk(args, result, paths, base)
+        return
+    paths_file = RESULTS / f"{result.key}.paths"
+    paths_file.write_text("\n".join(paths) + "\n")
+    run_locust(
+        args,
+        result,
+        "PathsUser",
+        base,
+        {"BENCH_PATHS_FILE": str(paths_file)},
+        stat=f"GET {result.key}",
+        users=args.clients,
+    )
+
+
+def run_checkout(
+    args, env: dict[str, str], base: str, catalog: Catalog, server_pid: int | None = None
+) -> Result:
+    """Orders/s with `args.users` buyers, one db_worker running; then verify the books."""
+    result = Result(key="checkout", label="checkout: POST /api/v1/orders/ (orders/s)")
+    result.note = checkout_availability(base, catalog)
+    tokens: list[str] = []
+    if not result.note:
+        top_up_stock(env, catalog.skus)
+        tokens = prepare_buyers(base, args.users)
+        if len(tokens) < args.users:
+            # Buyers sharing an account race for one cart: errors that are not checkout's.
+            result.note = f"not available ({len(tokens)} of {args.users} buyers signed in)"
+    if result.note:
+        return result
+    counted = probe(env, "checkout", catalog.skus[0])
+    if isinstance(counted, dict):
+        result.queries = counted["order"]["queries"]
+        result.note = (
+            f"per order: {counted['order']['queries']} queries, "
+            f"{counted['order']['commits']} transactions; add to cart: "
+            f"{counted['add_to_cart']['queries']} queries"
+        )
+    before = probe(env, "snapshot", json.dumps(catalog.skus))
+    worker_log = (RESULTS / "db_worker.log").open("w")
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        log(f"running {result.label} (db_worker pid {worker.pid})")
+        setup_file = RESULTS / "checkout_setup.json"
+        setup_file.write_text(json.dumps({"skus": catalog.skus, "tokens": tokens}))
+        profiler = Profiler(args, result, server_pid)
+        run_locust(
+            args,
+            result,
+            "CheckoutUser",
+            base,
+            {"BENCH_CHECKOUT_FILE": str(setup_file)},
+            stat="POST /api/v1/orders/",
+            users=args.users,
+        )
+        profiler.finish()
+        if before is not None and result.rps is not None:
+            ok = result.requests - result.errors
+            checks = probe(
+                env,
+                "verify",
+                json.dumps(before),
+                json.dumps(catalog.skus),
+                str(ok),
+                str(args.users),
+                "120",
+            )
+            result.checks = checks if isinstance(checks, dict) else {}
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        worker_log.close()
+    return result
+
+
+def _fmt(value: float | None, width: int, digits: int = 1) -> str:
+    return f"{value:>{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
+
+
+def print_table(args, results: list[Result]) -> None:
     print()
     print(
-        f"Shop benchmark: {args.products} products, {args.users} concurrent clients, "
-        f"{args.duration}s per scenario, load from {args.tool} (checkout: locust), "
-        f"gunicorn workers: {args.workers}, CPUs: {os.cpu_count()}"
+        f"Shop benchmark: {args.products} products, {args.clients} concurrent clients for GETs, "
+        f"{args.users} buyers for checkout, {args.duration}s per scenario, load from "
+        f"{args.tool} (checkout: locust), gunicorn workers: {args.workers}, "
+        f"CPUs: {os.cpu_count()}, cache: {args.cache_url or 'locmem (per worker)'}"
+    )
+    print(
+        "x page = req/s / the bare Django page's req/s; x ping = req/s / /api/ping/'s req/s, "
+        "both measured in the same phase. queries = per request (cold cache | warm cache)."
     )
     header = (
-        f"{'endpoint':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ceiling':>8} {'errors':>7}"
+        f"{'phase':<5} {'endpoint':<44} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} "
+        f"{'x page':>7} {'x ping':>7} {'queries':>8} {'errors':>6}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         if r.rps is None:
-            print(f"{r.label:<44} {r.note}")
+            print(f"{r.phase:<5} {r.label:<44} {r.note}")
             continue
-        ratio = f"{r.rps / ceiling.rps:.2f}" if ceiling and ceiling.rps else "n/a"
+        same = {x.key: x for x in results if x.phase == r.phase and x.rps}
+        ratios = [
+            f"{r.rps / same[k].rps:>7.2f}" if k in same else f"{'n/a':>7}"
+            for k in ("ceiling", "ping")
+        ]
+        queries = "" if r.queries is None else str(r.queries)
         print(
-            f"{r.label:<44} {r.rps:>9.1f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {ratio:>8} "
-            f"{r.errors:>7}" + (f"  {r.note}" if r.note else "")
+            f"{r.phase:<5} {r.label:<44} {r.rps:>8.1f} {_fmt(r.p50_ms, 7)} {_fmt(r.p95_ms, 7)} "
+            f"{_fmt(r.p99_ms, 7)} {ratios[0]} {ratios[1]} {queries:>8} {r.errors:>6}"
+            + (f"  {r.note}" if r.note else "")
         )
+    for r in results:
+        if r.checks:
+            failed = [name for name, check in r.checks.items() if not check["ok"]]
+            print()
+            print(
+                f"checkout verification: {'OK' if not failed else 'FAILED: ' + ', '.join(failed)}"
+            )
+            for name, check in r.checks.items():
+                print(f"  [{'ok' if check['ok'] else 'FAIL'}] {name} {check['detail']}")
     print()
 
 
@@ -573,80 +896,77 @@ def main() -> int:
     else:
         manage(env, "collectstatic", "--noinput", "-v", "0")
 
-    server = Server(env, args.port)
-
     def interrupted(signum, frame):
         raise SystemExit(f"interrupted by signal {signum}")
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupted)
     results: list[Result] = []
+    query_counts: dict = {}
+    redis = start_redis(args)
     try:
-        server.start()
-        catalog = discover(server.base)
-        for key, label, paths in get_scenarios(catalog):
-            if args.only and key not in args.only:
-                continue
-            result = Result(key=key, label=label)
-            result.note = availability(server.base, paths[0]) if paths else "not available"
-            if not result.note:
-                log(f"running {label}")
-                if args.tool == "wrk":
-                    run_wrk(args, result, paths, server.base)
-                else:
-                    paths_file = RESULTS / f"{key}.paths"
-                    paths_file.write_text("\n".join(paths) + "\n")
-                    run_locust(
-                        args,
-                        result,
-                        "PathsUser",
-                        server.base,
-                        {"BENCH_PATHS_FILE": str(paths_file)},
-                        stat=f"GET {key}",
-                    )
-            results.append(result)
-        if not args.only or "checkout" in args.only:
-            result = Result(key="checkout", label="checkout: POST /api/v1/orders/ (orders/s)")
-            result.note = checkout_availability(server.base, catalog)
-            if not result.note:
-                top_up_stock(env, catalog.skus)
-                tokens = prepare_buyers(server.base, args.users)
-                if not tokens:
-                    result.note = "not available (could not register/sign in buyers)"
-            if not result.note:
-                log(f"running {result.label}")
-                setup_file = RESULTS / "checkout_setup.json"
-                setup_file.write_text(json.dumps({"skus": catalog.skus, "tokens": tokens}))
-                run_locust(
-                    args,
-                    result,
-                    "CheckoutUser",
-                    server.base,
-                    {"BENCH_CHECKOUT_FILE": str(setup_file)},
-                    stat="POST /api/v1/orders/",
-                )
-            results.append(result)
+        run_phases(args, results, query_counts)
     finally:
-        server.stop()
-
-    ceiling = next((r for r in results if r.key == "ping" and r.rps), None)
-    if ceiling is None:
-        ceiling = next((r for r in results if r.key == "health" and r.rps), None)
-        if ceiling:
-            log("/api/ping/ unavailable: ratios are relative to /api/health/")
-    print_table(args, results, ceiling)
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+    print_table(args, results)
     summary = {
         "products": args.products,
+        "clients": args.clients,
         "users": args.users,
         "duration_s": args.duration,
         "tool": args.tool,
         "cpus": os.cpu_count(),
         "gunicorn_workers": args.workers,
+        "cache": args.cache_url or "locmem (per worker)",
+        "query_counts": query_counts,
         "results": [asdict(r) for r in results],
     }
     (RESULTS / "latest.json").write_text(json.dumps(summary, indent=2))
     log(f"results in {RESULTS}/latest.json")
     return 0
+
+
+def run_phases(args, results: list[Result], query_counts: dict) -> None:
+    """Each phase on its own server: ceilings, the scenarios, checkout (warm phase)."""
+    for phase in args.phases:
+        phase_env = server_env(args, phase)
+        server = Server(phase_env, args.port)
+        try:
+            server.start()
+            catalog = discover(server.base)
+            chosen = [
+                (s, s.paths(catalog))
+                for s in SCENARIOS
+                if (s.key in CEILINGS or not args.only or s.key in args.only)
+                and (s.cached or phase == "warm" or s.key in CEILINGS)
+            ]
+            if not query_counts:
+                log("counting queries per request")
+                # The probe turns the catalogue cache off and on itself (warm settings).
+                query_counts.update(count_queries(server_env(args, "warm"), chosen))
+            for scenario, paths in chosen:
+                result = Result(key=scenario.key, label=scenario.label, phase=phase)
+                counts = query_counts.get(scenario.key)
+                if counts:
+                    result.queries = counts["cold" if phase == "cold" else "warm"]
+                result.note = availability(server.base, paths[0]) if paths else "not available"
+                if not result.note and phase == "warm" and scenario.cached:
+                    # Warm means warm: every path once before the clock (200 product pages
+                    # would otherwise be mostly first visits in a short run).
+                    for path in paths:
+                        http(server.base, path)
+                if not result.note:
+                    log(f"[{phase}] running {scenario.label}")
+                    pid = server.process.pid if server.process else None
+                    run_get(args, result, paths, server.base, pid)
+                results.append(result)
+            if phase == "warm" and (not args.only or "checkout" in args.only):
+                pid = server.process.pid if server.process else None
+                results.append(run_checkout(args, phase_env, server.base, catalog, pid))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

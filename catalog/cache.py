@@ -16,6 +16,10 @@ bypass the cache (``has_uncommitted_changes``) so that they see their own writes
 share state that may still be rolled back. (This is also what keeps the test suite honest: each test
 runs in a transaction that is rolled back, so its writes never reach the cache.)
 
+Rendered HTML that is the same for every viewer (product cards, the category menu, the landing
+tiles) is cached the same way by the ``{% catalog_fragment %}`` template tag
+(``catalog.templatetags.catalog_tags``). The version itself is read once per request.
+
 Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache).
 Stock hints are hints: checkout re-checks stock under lock. Holds that expire by time change
 availability without any write, so the TTL bounds how long an expired hold still shows as
@@ -34,6 +38,7 @@ A version bump missed meanwhile leaves entries that survived the outage stale fo
 """
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import TypeVar
@@ -41,8 +46,10 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import receiver
 from django.utils.functional import cached_property
 
 from inventory.signals import stock_change_pending
@@ -63,16 +70,43 @@ def _fresh_version() -> int:
     return time.time_ns()
 
 
+# The version read by the request this thread is serving: a page makes several cached reads
+# (menu, category, count, rows, cards), and with Redis each version lookup was a round trip.
+# Set between request_started and request_finished only (never in commands or workers), and
+# dropped by this process's own bumps, so a request sees its own committed changes.
+_request = threading.local()
+
+
+@receiver(request_started)
+def _start_request_memo(**kwargs) -> None:
+    _request.active = True
+    _request.version = None
+
+
+@receiver(request_finished)
+def _end_request_memo(**kwargs) -> None:
+    _request.active = False
+    _request.version = None
+
+
 def catalog_version() -> int:
-    """Return the current catalog version, creating it if the cache has none."""
+    """Return the current catalog version, creating it if the cache has none.
+
+    Read once per request (memoized until the request ends or this process bumps it).
+    """
+    if getattr(_request, "active", False) and _request.version is not None:
+        return _request.version
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, _fresh_version(), timeout=None)
         version = cache.get(VERSION_KEY)
+    if getattr(_request, "active", False):
+        _request.version = version
     return version
 
 
 def _bump_now() -> None:
+    _request.version = None
     if not cache_available():
         return
     try:

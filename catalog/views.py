@@ -214,6 +214,8 @@ def _listing(
         "page": page,
         "page_numbers": _page_numbers(page),
         "products": page.object_list,
+        # Identifies the page's product cards (catalog_fragment): filters and page number.
+        "grid_key": repr((key, page.number)),
         "sort_choices": SORT_CHOICES,
         "query": data.get("q", ""),
         "has_filters": bool(attributes)
@@ -224,8 +226,9 @@ def _listing(
         **extra,
     }
     if not fragment and category is not None:
-        context["ancestors"] = list(category.ancestors())
-        context["subcategories"] = list(category.children.order_by("position", "name"))
+        context["ancestors"], context["subcategories"] = cached(
+            "category-nav", category.pk, partial(_category_nav, category)
+        )
         context["current_root_id"] = (category.ancestor_ids() or [category.pk])[0]
     if category is not None:
         # Filters and sorting never make a canonical of their own; page N is its own page.
@@ -242,9 +245,22 @@ def _listing(
     return response
 
 
+def _category_nav(category: Category) -> tuple[list[Category], list[Category]]:
+    """A category's breadcrumb (ancestors, root first) and its subcategories in menu order."""
+    return list(category.ancestors()), list(category.children.order_by("position", "name"))
+
+
 def category_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """Render a category's products (its subcategories included), filtered and sorted."""
-    category = get_object_or_404(Category, slug=slug)
+    """Render a category's products (its subcategories included), filtered and sorted.
+
+    The category, its breadcrumb and subcategories are cached per catalog version
+    (``catalog.cache``), like the listing's rows and count.
+    """
+    try:
+        # A miss raises and is not cached: unknown slugs never fill the cache.
+        category = cached("category", slug, partial(Category.objects.get, slug=slug))
+    except Category.DoesNotExist:
+        raise Http404("No such category.") from None
     return _listing(
         request,
         category=category,

@@ -8,8 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+from django.utils.safestring import mark_safe
 
 from catalog import thumbnails
+from catalog.cache import cached
 from catalog.models import Category
 from catalog.selectors import image_url as storage_image_url
 from catalog.wishlist import wishlist_product_ids
@@ -25,13 +27,72 @@ STOCK_LABELS = {
 
 
 def root_categories(request=None) -> list[Category]:
-    """Return the top-level categories in menu order (one query, memoized on the request)."""
+    """Return the top-level categories in menu order.
+
+    Cached per catalog version (``catalog.cache``: no query on a warm cache, one otherwise)
+    and memoized on the request.
+    """
     if request is not None and hasattr(request, "_shop_root_categories"):
         return request._shop_root_categories
-    roots = list(Category.objects.filter(parent__isnull=True).order_by("position", "name"))
+    roots = cached(
+        "root-categories",
+        (),
+        lambda: list(Category.objects.filter(parent__isnull=True).order_by("position", "name")),
+    )
     if request is not None:
         request._shop_root_categories = roots
     return roots
+
+
+class CatalogFragmentNode(template.Node):
+    def __init__(self, nodelist, name, vary_on, *, anonymous_only: bool = False):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary_on = vary_on
+        self.anonymous_only = anonymous_only
+
+    def render(self, context) -> str:
+        if self.anonymous_only:
+            user = getattr(context.get("request"), "user", None)
+            if user is not None and user.is_authenticated:
+                # A signed-in viewer's copy holds their own state (wishlist hearts, a CSRF
+                # token in their forms): rendered for them, never shared.
+                return str(self.nodelist.render(context))
+        name = str(self.name.resolve(context))
+        parts = tuple(str(expression.resolve(context)) for expression in self.vary_on)
+        return mark_safe(  # noqa: S308 - the fragment was rendered (and escaped) by the template
+            cached(f"fragment:{name}", parts, lambda: str(self.nodelist.render(context)))
+        )
+
+
+@register.tag("catalog_fragment")
+def catalog_fragment(parser, token) -> CatalogFragmentNode:
+    """Cache a rendered piece of catalogue HTML per catalog version (``catalog.cache``).
+
+    ``{% catalog_fragment "name" key ... %}...{% endcatalog_fragment %}``: the block is
+    rendered once per catalog version and ``key`` values (which must identify everything it
+    shows), then served from the cache until the catalogue changes or the entry expires
+    (``SHOP_CATALOG_CACHE_SECONDS``). Only for HTML that is the same for every viewer (no
+    user, cart, CSRF token or messages inside); bypassed like every catalogue read while the
+    connection has uncommitted catalogue changes or the cache is off or unavailable. A block
+    ending in ``anonymous_only`` (product cards: a signed-in viewer's wishlist hearts are forms
+    with their CSRF token) is shared between anonymous viewers only and rendered afresh for a
+    signed-in one.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("catalog_fragment needs a name")
+    anonymous_only = bits[-1] == "anonymous_only"
+    if anonymous_only:
+        bits = bits[:-1]
+    nodelist = parser.parse(("endcatalog_fragment",))
+    parser.delete_first_token()
+    return CatalogFragmentNode(
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(b) for b in bits[2:]],
+        anonymous_only=anonymous_only,
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -280,13 +280,43 @@ def test_category_page_rows_and_count_are_cached_and_refreshed(
     first = client.get("/c/shoes/")
     assert "Trail Runner" in first.content.decode()
     assert "Out of stock" in first.content.decode()
-    # The category, its breadcrumbs, children and the menu: no COUNT, no product query.
-    with django_assert_max_num_queries(4) as captured:
+    # The category, its breadcrumbs, children, the menu, the count, the rows and the rendered
+    # cards all come from the cache: no query at all.
+    with django_assert_max_num_queries(0):
         client.get("/c/shoes/")
-    assert not any("catalog_product" in q["sql"] for q in captured.captured_queries)
 
     inventory.adjust(variant=variant, delta=5, reason=MovementReason.RESTOCK)
     assert "In stock" in client.get("/c/shoes/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_category_page_cards_are_cached_per_filter_and_page(client):
+    category = CategoryFactory(slug="shoes")
+    make_variant(on_hand=0, product__category=category, product__name="Sold Out Boot")
+    make_variant(on_hand=3, product__category=category, product__name="Trail Runner")
+    everything = client.get("/c/shoes/").content.decode()
+    assert "Sold Out Boot" in everything
+    assert "Trail Runner" in everything
+    in_stock = client.get("/c/shoes/?in_stock=on").content.decode()
+    assert "Trail Runner" in in_stock
+    assert "Sold Out Boot" not in in_stock
+    assert "Sold Out Boot" in client.get("/c/shoes/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_category_rename_shows_on_the_next_category_page(client):
+    category = CategoryFactory(slug="shoes", name="Shoes")
+    assert "Shoes" in client.get("/c/shoes/").content.decode()
+    category.name = "Footwear"
+    category.save()
+    assert "Footwear" in client.get("/c/shoes/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_category_is_a_404_every_time(client):
+    assert client.get("/c/nowhere/").status_code == 404
+    CategoryFactory(slug="nowhere")
+    assert client.get("/c/nowhere/").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)
@@ -303,6 +333,27 @@ def test_product_page_is_cached_for_viewers_without_a_cart(client, django_assert
 
 
 # ---- the version itself --------------------------------------------------------------------
+
+
+@pytest.mark.django_db  # request_started closes old database connections
+def test_the_version_is_read_once_per_request_and_dropped_by_a_bump():
+    from django.core.signals import request_finished, request_started
+
+    cache.set(catalog_cache.VERSION_KEY, 100, timeout=None)
+    request_started.send(sender=None)
+    try:
+        assert catalog_cache.catalog_version() == 100
+        cache.set(catalog_cache.VERSION_KEY, 200, timeout=None)  # another process bumped
+        assert catalog_cache.catalog_version() == 100  # this request keeps its version
+        catalog_cache._bump_now()  # this process's own change: seen at once
+        assert catalog_cache.catalog_version() == 201
+    finally:
+        request_finished.send(sender=None)
+    # Outside a request (commands, workers) every read asks the cache.
+    cache.set(catalog_cache.VERSION_KEY, 300, timeout=None)
+    assert catalog_cache.catalog_version() == 300
+    cache.set(catalog_cache.VERSION_KEY, 301, timeout=None)
+    assert catalog_cache.catalog_version() == 301
 
 
 @pytest.mark.django_db(transaction=True)
@@ -379,3 +430,29 @@ def test_a_rolled_back_stock_change_is_never_served(api_client):
         restock_then_fail()
 
     assert list_row(api_client, slug)["in_stock"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_product_cards_never_carry_another_viewer_s_wishlist_or_csrf_token(client):
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+    from catalog.wishlist import add_to_wishlist
+
+    variant = make_variant(on_hand=5)
+    category_url = f"/c/{variant.product.category.slug}/"
+    fan, other = UserFactory(), UserFactory()
+    add_to_wishlist(user=fan, product=variant.product)
+    anonymous = client.get(category_url).content.decode()  # fills the shared cache
+    assert "csrfmiddlewaretoken" not in anonymous.split('class="product-grid"', 1)[1]
+
+    fan_client, other_client = Client(), Client()
+    fan_client.force_login(fan)
+    other_client.force_login(other)
+    for url in ("/", category_url):
+        fan_page = fan_client.get(url).content.decode()
+        other_page = other_client.get(url).content.decode()
+        assert 'aria-pressed="true"' in fan_page, url
+        assert 'aria-pressed="true"' not in other_page, url
+    fan_token = fan_client.cookies["csrftoken"].value
+    assert fan_token not in client.get(category_url).content.decode()

@@ -368,3 +368,18 @@ def test_the_cart_page_query_count_does_not_grow_with_its_images(client):
             assert len(images_in(client.get("/cart/"))) == lines
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_thumbnail_names_are_memoized_and_follow_setting_changes(settings):
+    from catalog.thumbnails import PRODUCT_IMAGE, _thumbnail_name, thumbnail_name
+
+    _thumbnail_name.cache_clear()
+    first = thumbnail_name(source="products/mug.png", target=PRODUCT_IMAGE, alias="card")
+    again = thumbnail_name(source="products/mug.png", target=PRODUCT_IMAGE, alias="card")
+    assert again == first
+    assert _thumbnail_name.cache_info().hits == 1
+    # A settings change (tests, reconfiguration) never serves a name derived before it.
+    settings.THUMBNAIL_BASEDIR = "other-thumbs"
+    moved = thumbnail_name(source="products/mug.png", target=PRODUCT_IMAGE, alias="card")
+    assert moved != first
+    assert moved.startswith("other-thumbs/")

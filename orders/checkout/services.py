@@ -445,8 +445,6 @@ def _finalize(
         OrderEvent.objects.create(
             order=order, type=OrderEventType.PLACED, to_status=status, user=buyer.user, note=note
         )
-        if not pending:
-            issue_invoice(order=order, tax_rate=tax_rate())
         complete_checkout(cart=cart)
         if not pending:
             # Inside the transaction: the confirmation email's outbox row commits with the
@@ -454,6 +452,9 @@ def _finalize(
             order_placed.send(
                 sender=Order, order_id=order.pk, order_token=buyer.order_token or None
             )
+            # Last: the invoice counter row is locked from here to the commit, and every
+            # checkout queues on it (gapless numbers), so nothing else runs while it is held.
+            issue_invoice(order=order, tax_rate=tax_rate())
     return order
 
 

@@ -106,6 +106,20 @@ def test_check_deploy_reports_nothing_under_production_settings():
     assert "ERRORS" not in output
 
 
+def test_production_keeps_database_connections():
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; "
+        "print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']]))"
+    )
+    result = run(["-c", script], production_env(drop=("CONN_MAX_AGE",)))
+    assert result.returncode == 0, result.stderr
+    # A connection per request cost more than a cached page (README, "Benchmark").
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [60, False]
+    result = run(["-c", script], production_env(CONN_MAX_AGE="0", CONN_HEALTH_CHECKS="true"))
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [0, True]
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     # An explicitly empty value also beats any SECRET_KEY a local .env file might hold.
     result = run(["manage.py", "check"], production_env(SECRET_KEY=""))
@@ -225,6 +239,15 @@ def test_gunicorn_defaults(monkeypatch):
     # Forwarded headers are trusted from a proxy on this host only, never from anyone.
     assert config["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert callable(config["post_worker_init"])
+    # Workers fork from a master that imported the app: recycling one costs no re-import.
+    assert config["preload_app"] is True
+    assert callable(config["when_ready"])
+
+
+def test_gunicorn_preload_can_be_turned_off(monkeypatch):
+    assert _gunicorn_config(monkeypatch, GUNICORN_PRELOAD="false")["preload_app"] is False
+    assert _gunicorn_config(monkeypatch, GUNICORN_PRELOAD="0")["preload_app"] is False
+    assert _gunicorn_config(monkeypatch, GUNICORN_PRELOAD="true")["preload_app"] is True
 
 
 def test_gunicorn_trusts_only_the_configured_proxies(monkeypatch):
