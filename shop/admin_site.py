@@ -34,6 +34,14 @@ GROUPS: dict[str, str] = {
     "accounts": CUSTOMERS,
     "notifications": CUSTOMERS,
     "auth": SETTINGS,
+    # Prices the shop is configured with, and integrations: set up once, not daily work.
+    "cart.ShippingZone": SETTINGS,
+    "cart.ShippingMethod": SETTINGS,
+    "cart.ShippingRate": SETTINGS,
+    "cart.TaxRate": SETTINGS,
+    "notifications.WebhookEndpoint": SETTINGS,
+    "notifications.WebhookDelivery": SETTINGS,
+    "notifications.WebhookAttempt": SETTINGS,
 }
 #: Models listed first in their group, in this order (the daily work first); others follow
 #: alphabetically.

@@ -61,9 +61,10 @@ ROLES = {
 }
 
 
-def create_staff_roles(apps, schema_editor):
+def grant_roles(apps, schema_editor, roles: dict[str, list[str]]) -> None:
+    """Create the groups ``roles`` names and add them the permissions listed (idempotent)."""
     using = schema_editor.connection.alias if schema_editor else "default"
-    for app_label in {label.split(".")[0] for labels in ROLES.values() for label in labels}:
+    for app_label in {label.split(".")[0] for labels in roles.values() for label in labels}:
         app_config = apps.get_app_config(app_label)
         # create_permissions skips app configs without a models module, which migration
         # state app configs never have.
@@ -73,7 +74,7 @@ def create_staff_roles(apps, schema_editor):
         app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, labels in ROLES.items():
+    for name, labels in roles.items():
         permissions = []
         for label in labels:
             app_label, codename = label.split(".")
@@ -84,6 +85,10 @@ def create_staff_roles(apps, schema_editor):
             )
         group, _ = Group.objects.using(using).get_or_create(name=name)
         group.permissions.add(*permissions)
+
+
+def create_staff_roles(apps, schema_editor):
+    grant_roles(apps, schema_editor, ROLES)
 
 
 class Migration(migrations.Migration):

@@ -11,6 +11,9 @@ from accounts.models import Address, User
 from accounts.roles import STAFF_ROLES
 
 _staff_roles_migration = importlib.import_module("accounts.migrations.0002_staff_roles")
+_later_grants_migration = importlib.import_module(
+    "accounts.migrations.0004_staff_roles_pricing_reviews"
+)
 
 DEFAULT_PASSWORD = "pass12345!"  # noqa: S105 - a test fixture, not a secret
 
@@ -41,6 +44,7 @@ def staff_role_groups(names) -> list[Group]:
     groups = list(Group.objects.filter(name__in=names))
     if len(groups) < len(names):
         _staff_roles_migration.create_staff_roles(django_apps, None)
+        _later_grants_migration.grant(django_apps, None)
         groups = list(Group.objects.filter(name__in=names))
     assert len(groups) == len(names), f"unknown staff roles: {names}"
     return groups

@@ -55,10 +55,35 @@ EXPECTED = {
         "orders.view_sales_dashboard",
     },
 }
-#: What later migrations grant on top (orders 0009: order editing and goodwill refunds).
+CRUD = ("add", "change", "delete", "view")
+#: What later migrations grant on top (orders 0011: order editing and goodwill refunds;
+#: accounts 0004: vouchers, shipping, tax rates, reviews and stock alerts).
 LATER_GRANTS = {
-    "Customer service": {"orders.edit_order"},
-    "Finance": {"orders.edit_order", "orders.refund_order"},
+    "Catalog managers": {f"cart.{verb}_voucher" for verb in CRUD}
+    | {
+        "cart.view_voucheruse",
+        "catalog.view_review",
+        "catalog.change_review",
+        "catalog.delete_review",
+        "catalog.view_stockalert",
+        "cart.view_shippingzone",
+        "cart.view_shippingmethod",
+        "cart.view_shippingrate",
+    },
+    "Customer service": {
+        "orders.edit_order",
+        "catalog.view_review",
+        "catalog.view_stockalert",
+        "cart.view_voucher",
+        "cart.view_voucheruse",
+    },
+    "Finance": {"orders.edit_order", "orders.refund_order"}
+    | {
+        f"cart.{verb}_{model}"
+        for model in ("shippingzone", "shippingmethod", "shippingrate", "taxrate")
+        for verb in CRUD
+    }
+    | {"cart.view_voucher", "cart.view_voucheruse"},
 }
 #: Every role as a fully migrated database has it.
 MIGRATED = {name: perms | LATER_GRANTS.get(name, set()) for name, perms in EXPECTED.items()}
@@ -151,3 +176,26 @@ def test_customers_and_inactive_staff_hold_no_staff_permission():
     gone = StaffUserFactory(is_active=False)
     assert not has_staff_permission(user=gone, permission="orders.view_order")
     assert not has_staff_permission(user=AnonymousUser(), permission="orders.view_order")
+
+
+@pytest.mark.django_db
+def test_catalog_managers_moderate_reviews_and_run_vouchers_finance_runs_tax_and_shipping(
+    client,
+):
+    from django.urls import reverse
+
+    pages = {
+        "catalog managers": ("admin:catalog_review_changelist", "admin:cart_voucher_add"),
+        "finance": ("admin:cart_taxrate_add", "admin:cart_shippingzone_add"),
+    }
+    client.force_login(StaffUserFactory(roles=["Catalog managers"]))
+    for name in pages["catalog managers"]:
+        assert client.get(reverse(name)).status_code == 200, name
+    for name in pages["finance"]:
+        assert client.get(reverse(name)).status_code == 403, name
+    client.force_login(StaffUserFactory(roles=["Finance"]))
+    for name in pages["finance"]:
+        assert client.get(reverse(name)).status_code == 200, name
+    client.force_login(StaffUserFactory(roles=["Fulfilment"]))
+    for name in (*pages["catalog managers"], *pages["finance"]):
+        assert client.get(reverse(name)).status_code == 403, name

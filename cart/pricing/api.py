@@ -12,6 +12,7 @@ from accounts.permissions import PasswordChangeNotRequired
 from cart.pricing.models import Voucher
 from cart.pricing.services import delete_voucher, save_voucher
 from catalog.models import Category, Product
+from shop.api.fields import SlugRelatedField
 from shop.api.permissions import HasStaffPermission
 from shop.api.schema import NOT_FOUND, VALIDATION, error
 
@@ -23,10 +24,10 @@ CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="Voucher
 class VoucherSerializer(serializers.ModelSerializer):
     value = serializers.DecimalField(**MONEY, min_value=0, required=False)
     min_spend = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
-    products = serializers.SlugRelatedField(
+    products = SlugRelatedField(
         slug_field="slug", queryset=Product.objects.all(), many=True, required=False
     )
-    categories = serializers.SlugRelatedField(
+    categories = SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), many=True, required=False
     )
 

@@ -276,7 +276,7 @@ def test_vouchers_are_staff_only(api_client):
     assert api_client.get("/api/v1/vouchers/").status_code == 401
     api_client.force_authenticate(UserFactory())
     assert api_client.get("/api/v1/vouchers/").status_code == 403
-    api_client.force_authenticate(StaffUserFactory())  # staff without the permission
+    api_client.force_authenticate(StaffUserFactory(roles=["Fulfilment"]))  # no voucher permission
     assert api_client.get("/api/v1/vouchers/").status_code == 403
 
 

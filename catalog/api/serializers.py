@@ -14,6 +14,7 @@ from rest_framework import serializers
 from catalog import reviews, services
 from catalog.models import Category, Product, ProductStatus, Review, Variant
 from catalog.selectors import image_url, stock_hint
+from shop.api.fields import SlugRelatedField
 from shop.errors import DomainError
 
 MAX_JSON_KEYS = 50
@@ -287,9 +288,7 @@ class StaffProductSerializer(ProductDetailSerializer):
 
 
 def _category_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), **kwargs
-    )
+    return SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), **kwargs)
 
 
 class VariantInputSerializer(serializers.Serializer):
@@ -451,7 +450,7 @@ class WishlistEntrySerializer(serializers.Serializer):
 
 
 class WishlistInputSerializer(serializers.Serializer):
-    product = serializers.SlugRelatedField(
+    product = SlugRelatedField(
         slug_field="slug",
         queryset=Product.objects.purchasable(),
         help_text="The product's slug.",

@@ -88,3 +88,12 @@ def test_signed_out_shoppers_get_a_sign_in_link_instead_of_the_heart(lamp, clien
     page = client.get("/p/desk-lamp/").content.decode()
     assert "Sign in to save this to your wishlist" in page
     assert client.post("/wishlist/desk-lamp/toggle/").status_code == 302
+
+
+@pytest.mark.parametrize("slug", ["desk\x00lamp", 42, ["desk-lamp"], "x" * 300])
+def test_a_product_that_cannot_be_a_slug_is_a_400_not_a_server_error(lamp, api_client, slug):
+    api_client.force_authenticate(UserFactory())
+    response = api_client.post(URL, {"product": slug}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert not WishlistItem.objects.exists()
