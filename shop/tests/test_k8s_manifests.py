@@ -550,7 +550,20 @@ for dir in "$@"; do
     mount --bind "$dir" "$dir"
     mount -o remount,bind,ro "$dir"
 done
+# Keep what lives under /tmp (a checkout or virtualenv there, as in a CI clone) reachable,
+# read-only, once /tmp becomes the pods' scratch emptyDir.
+mount --bind /tmp /mnt
+mount -o remount,bind,ro /mnt
 mount -t tmpfs -o size=64m tmpfs /tmp
+for dir in "$@"; do
+    case "$dir" in
+        /tmp/*)
+            mkdir -p "$dir"
+            mount --bind "/mnt${dir#/tmp}" "$dir"
+            mount -o remount,bind,ro "$dir"
+            ;;
+    esac
+done
 if touch "$SHOP_DIR/.read-only-probe" 2>/dev/null; then echo "still writable"; exit 3; fi
 cd "$SHOP_DIR"
 python manage.py migrate --check --noinput
