@@ -16,7 +16,6 @@ from accounts.addresses.rules import country_name
 from catalog.thumbnails import PRODUCT_IMAGE, thumbnail
 from orders.fulfilment.couriers import tracking_url
 from orders.guest_access import order_link_token
-from orders.models import InvoiceKind, PaymentStatus
 
 
 def absolute_url(path: str) -> str:
@@ -123,13 +122,6 @@ def order_lines(order) -> list[dict]:
     ]
 
 
-PAID_STATUSES = {
-    PaymentStatus.PAID,
-    PaymentStatus.PARTIALLY_REFUNDED,
-    PaymentStatus.REFUNDED,
-}
-
-
 def order_confirmation_context(order, *, order_token: str | None = None) -> dict:
     """Return the confirmation email's context; a guest's link carries its ``order_token``.
 
@@ -144,11 +136,8 @@ def order_confirmation_context(order, *, order_token: str | None = None) -> dict
     # A link to the PDF, not an attachment: the order page's access rules apply to it. A paid
     # order has its invoice by the time the email is read (checkout issues it in the same
     # transaction, after the order_placed signal that queues this email).
-    has_invoice = order.payment_status in PAID_STATUSES or (
-        order.invoices.filter(kind=InvoiceKind.INVOICE).exists()
-    )
     summary["invoice_url"] = (
-        order_url(order, page="invoice/pdf/", order_token=order_token) if has_invoice else ""
+        order_url(order, page="invoice/pdf/", order_token=order_token) if order.is_paid else ""
     )
     return {
         "order": {

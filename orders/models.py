@@ -23,6 +23,10 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+#: Payment statuses of orders whose money never came in (no invoice, no revenue).
+UNPAID_STATUSES = (PaymentStatus.PENDING, PaymentStatus.UNPAID)
+
+
 def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
 
@@ -103,6 +107,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_paid(self) -> bool:
+        """Whether the order's money came in (refunded since or not): it has its invoice."""
+        return self.payment_status not in UNPAID_STATUSES
 
 
 class OrderLine(models.Model):

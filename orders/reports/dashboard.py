@@ -19,14 +19,12 @@ from django.utils import timezone
 from catalog.models import Variant
 from inventory.models import StockItem
 from inventory.selectors import low_stock_condition, with_available
-from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from orders.models import UNPAID_STATUSES, Order, OrderLine, OrderStatus
 
 DAYS = 30
 TOP_PRODUCTS = 10
 LOW_STOCK_LIMIT = 50
 PACKING_LIMIT = 50
-# Orders whose money never came in.
-UNPAID = [PaymentStatus.PENDING, PaymentStatus.UNPAID]
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def sales_by_day(*, days: int = DAYS, today: date | None = None) -> list[DaySale
     start = today - timedelta(days=days - 1)
     rows = (
         Order.objects.filter(created_at__date__gte=start, created_at__date__lte=today)
-        .exclude(payment_status__in=UNPAID)
+        .exclude(payment_status__in=UNPAID_STATUSES)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
         .annotate(orders=Count("id"), revenue=Sum(F("total") - F("refunded_total")))
