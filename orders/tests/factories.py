@@ -1,5 +1,6 @@
 """Helpers to build carts and real orders (through the services) for the orders tests."""
 
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -78,11 +79,10 @@ def order_in(status: str, **kwargs) -> Order:
     return order
 
 
-#: What orders migration 0009 grants the roles on top of the accounts migration's.
-ORDER_EDITING_GRANTS = {
-    "Customer service": ["orders.edit_order"],
-    "Finance": ["orders.edit_order", "orders.refund_order"],
-}
+#: What orders migration 0011 grants the roles on top of the accounts migration's.
+ORDER_EDITING_GRANTS = importlib.import_module(
+    "orders.migrations.0011_order_editing_and_goodwill_refunds"
+).GRANTS
 
 
 def staff_in(*roles: str, **kwargs) -> User:
