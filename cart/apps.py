@@ -8,6 +8,9 @@ class CartConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from cart.receivers import merge_cart_after_login
+        from cart import receivers
 
-        user_logged_in.connect(merge_cart_after_login, dispatch_uid="cart.merge_cart_after_login")
+        user_logged_in.connect(
+            receivers.merge_cart_after_login, dispatch_uid="cart.merge_cart_after_login"
+        )
+        receivers.connect()

@@ -2,10 +2,16 @@
 
 The order flow calls ``record_sales`` when an order is placed (the orders app connects it to
 its ``order_placed`` signal, inside the checkout transaction): the day's ``ProductSales`` row
-grows and the product's 30-day total is recomputed. ``refresh_popularity`` (the daily
-``refresh_popularity`` command) slides the window: it recomputes every product whose total
-changed and deletes day rows older than the window. Sorting by popularity reads the stored
-column, never sums per request.
+grows, so no sale is lost and nothing else is touched. ``refresh_popularity`` (the
+``refresh_popularity`` command, every 10 minutes) recomputes the 30-day totals of every
+product that has sales in the window (or had some), slides the window (deletes day rows
+older than it) and then invalidates the catalogue cache once. Sorting by popularity reads
+the stored column, never sums per request.
+
+Why not recompute per order: the product row update and the catalogue cache invalidation it
+needs cost every checkout queries and a lock on the product row (concurrent buyers of one
+product queued on it), and emptied every cached page at each order. The best-selling order
+may lag real sales by up to the refresh interval, which a best-selling sort can afford.
 """
 
 from collections.abc import Iterable, Mapping
@@ -27,7 +33,8 @@ def _window_start(today: date) -> date:
 
 
 def record_sales(*, units_by_product: Mapping[int, int], day: date | None = None) -> None:
-    """Add sold units per product id to ``day`` (today) and update their 30-day totals.
+    """Add sold units per product id to ``day`` (today); ``refresh_popularity`` turns them into
+    the 30-day totals.
 
     Runs in the caller's transaction (the checkout's) or its own. Concurrent checkouts add
     with ``F()`` increments, so no sale is lost; the per-day row is created once (a unique
@@ -46,7 +53,6 @@ def record_sales(*, units_by_product: Mapping[int, int], day: date | None = None
                     ProductSales.objects.create(product_id=product_id, day=today, units=units)
             except IntegrityError:
                 row.update(units=F("units") + units)
-        _refresh(product_ids=list(wanted), today=today)
 
 
 def _refresh(*, product_ids: Iterable[int] | None, today: date) -> int:
@@ -69,7 +75,8 @@ def _refresh(*, product_ids: Iterable[int] | None, today: date) -> int:
 def refresh_popularity(*, today: date | None = None) -> int:
     """Recompute every product's 30-day total and drop older day rows; return products updated.
 
-    Idempotent; run daily so products that stopped selling fall back.
+    Idempotent; run every few minutes (new sales count from the next run) and at least daily
+    (products that stopped selling fall back).
     """
     today = today or timezone.localdate()
     with transaction.atomic():

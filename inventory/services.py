@@ -15,8 +15,9 @@ lock (before any stock row; no one takes it after one). PostgreSQL enforces ``0 
 with CHECK constraints as the last line of defence.
 
 Every writer that changes what shoppers could see (stock, holds) ends with
-``send_stock_changed``: its ``.update()`` writes send no model signals. That signal goes out
-after commit; ``stock_low`` is sent inside the transaction (the alert's outbox row commits
+``send_stock_changed``: its ``.update()`` writes send no model signals (``allocate`` and
+``deallocate``, run by every order, only when a stock hint changes: ``_shelf_states``). That
+signal goes out after commit; ``stock_low`` is sent inside the transaction (the alert's outbox row commits
 with the stock change).
 """
 
@@ -154,6 +155,23 @@ def _after_sale_or_adjust(item: StockItem, held: dict[int, int], sku: str = "") 
         StockItem.objects.filter(pk=item.pk).update(low_stock_alerted=False)
 
 
+def _shelf_states(items: dict[int, StockItem], held: dict[int, int]) -> dict[int, str]:
+    """Return what shoppers see of each locked row: sold out, low stock or in stock.
+
+    Shoppers never see counts (API.md: stock hints only), so a change that leaves every hint
+    as it was needs no ``stock_changed`` notice: the catalogue's cache (every cached page and
+    card) stays valid, and no back-in-stock alert can have come due. Allocation and
+    deallocation, the per-order writes, send it only when a hint changes; without this every
+    order emptied the catalogue cache.
+    """
+    states = {}
+    for vid, item in items.items():
+        available = _available(item, held)
+        low = is_low_stock(available=available, threshold=item.low_stock_threshold)
+        states[vid] = "out" if available <= 0 else "low" if low else "in"
+    return states
+
+
 # The key pair of the PostgreSQL advisory lock that serializes new holds per client IP:
 # (this constant, hashtext(ip)). Two addresses sharing a hash merely wait for each other.
 HOLDS_PER_IP_LOCK = 0x484F4C44  # "HOLD"
@@ -283,15 +301,19 @@ def allocate(
     items = _lock(merged)
     held = active_holds(variant_ids=merged, exclude_cart=cart_token)
     _check(merged, items, held)
+    before = _shelf_states(items, held)
     for vid, line in merged.items():
         item = items[vid]
         item.allocated += line.quantity
         StockItem.objects.filter(pk=item.pk).update(allocated=item.allocated)
+    converted = 0
     if cart_token is not None:
-        StockHold.objects.filter(cart_token=cart_token).delete()
+        converted, _ = StockHold.objects.filter(cart_token=cart_token).delete()
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
-    send_stock_changed()
+    # Converted holds counted for shoppers before (``held`` leaves them out): always a notice.
+    if converted or _shelf_states(items, held) != before:
+        send_stock_changed()
 
 
 @transaction.atomic
@@ -299,14 +321,16 @@ def deallocate(*, lines: Iterable[StockLine], order_number: str = "") -> None:
     """Give back an unshipped order's allocation (cancel). Locks rows in variant-id order."""
     merged = _merge(lines)
     items = _lock(merged)
+    held = active_holds(variant_ids=merged)
+    before = _shelf_states(items, held)
     for vid, line in merged.items():
         item = items[vid]
         item.allocated = max(0, item.allocated - line.quantity)
         StockItem.objects.filter(pk=item.pk).update(allocated=item.allocated)
-    held = active_holds(variant_ids=merged)
     for vid, line in merged.items():
         _after_sale_or_adjust(items[vid], held, line.sku)
-    send_stock_changed()
+    if _shelf_states(items, held) != before:
+        send_stock_changed()
 
 
 @transaction.atomic

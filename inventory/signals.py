@@ -10,7 +10,8 @@ stock_low(sender, stock_item_id: int, sku: str, available: int)
 
 stock_changed(sender)
     Stock or holds changed (hold, release, allocate, ship, adjust, ...), so what shoppers can
-    buy may have changed. The writers use ``.update()``, which sends no model signals; this
+    buy may have changed (allocate and deallocate send it only when a variant's stock hint,
+    sold out / low / in stock, changed: shoppers see nothing else). The writers use ``.update()``, which sends no model signals; this
     is the one notice, sent once per transaction *after it commits* (a cache must not see
     uncommitted stock). The catalogue listens to refresh its cache.
 """

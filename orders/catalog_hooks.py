@@ -2,7 +2,7 @@
 
 - "Verified buyer": ``bought_product`` is registered as ``catalog.reviews``' purchase check.
 - Best-selling: ``record_order_sales`` listens to ``order_placed`` (inside the checkout
-  transaction) and adds the order's units to ``catalog.popularity``.
+  transaction) and adds the order's units to ``catalog.popularity``'s day rows.
 """
 
 from collections import Counter

@@ -12,6 +12,7 @@ from cart.pricing.models import Voucher, VoucherUse
 from cart.pricing.vouchers import check_voucher, customer_uses, find_voucher, priced_lines
 from cart.selectors import cart_lines
 from cart.services import lock_cart
+from catalog.cache import bump_catalog_version
 
 
 def apply_voucher(*, cart: Cart, code: object) -> Cart:
@@ -140,6 +141,7 @@ def delete_voucher(*, voucher: Voucher) -> bool:
     with transaction.atomic():
         if VoucherUse.objects.filter(voucher=voucher).exists():
             Voucher.objects.filter(pk=voucher.pk).update(active=False)
+            bump_catalog_version()  # .update() sends no post_save (cached promotions)
             return False
         Cart.objects.filter(voucher=voucher).update(voucher=None)
         voucher.delete()

@@ -16,6 +16,7 @@ serves every country, as the shop did before zones existed.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from django.db.models import Count, Min, Prefetch, Q
 from django_countries import countries
 
 from cart.pricing.models import ShippingMethod, ShippingRate, ShippingZone
+from catalog.cache import cached
 from shop.money import money
 
 STANDARD = "standard"
@@ -61,8 +63,16 @@ def check_country(country: object) -> str:
 
 def zone_methods(*, country: str | None) -> list[ShippingMethod]:
     """Return the active methods of the zone serving ``country`` (None: the default zone),
-    with their rate bands, cheapest position first (two queries for the default zone, three
-    for a country)."""
+    with their rate bands, cheapest position first.
+
+    Cached with the catalogue (``catalog.cache``; every change to a zone, method or rate
+    bumps its version: ``cart.receivers``): no query when warm, else two for the default
+    zone and three for a country. Every cart view and checkout reads it.
+    """
+    return cached("shipping-methods", country or "", partial(_zone_methods, country=country))
+
+
+def _zone_methods(*, country: str | None) -> list[ShippingMethod]:
     rates = Prefetch("rates", queryset=ShippingRate.objects.order_by("min_weight_grams", "id"))
     active = ShippingMethod.objects.filter(is_active=True).prefetch_related(rates)
     if country is None:

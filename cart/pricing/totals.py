@@ -14,12 +14,14 @@ checkout, invoices and refunds (README, "Pricing").
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 
 from accounts.models import User
 from cart.pricing.models import TaxRate, Voucher
 from cart.pricing.vouchers import Discount, best_discount, priced_lines
+from catalog.cache import cached
 from shop.money import money
 
 STANDARD = ""
@@ -36,15 +38,20 @@ def prices_include_tax() -> bool:
 
 
 def rates_for(*, country: str | None) -> dict[str, tuple[Decimal, str]]:
-    """Return ``{tax_class: (rate, name)}`` for ``country`` (one query; None: no query), with
-    the standard class always present."""
+    """Return ``{tax_class: (rate, name)}`` for ``country`` (one query, none when cached;
+    None: no query), with the standard class always present."""
     rates = {}
     if country:
-        rates = {r.tax_class: (r.rate, r.name) for r in TaxRate.objects.filter(country=country)}
+        rates = cached("tax-rates", country, partial(_country_rates, country))
     if STANDARD not in rates:
         rate = tax_rate()
         rates[STANDARD] = (rate, f"Tax {rate * 100:g}%")
     return rates
+
+
+def _country_rates(country: str) -> dict[str, tuple[Decimal, str]]:
+    # Cached with the catalogue (a TaxRate change bumps its version: ``cart.receivers``).
+    return {r.tax_class: (r.rate, r.name) for r in TaxRate.objects.filter(country=country)}
 
 
 def line_tax(*, paid: Decimal, rate: Decimal, included: bool | None = None) -> Decimal:

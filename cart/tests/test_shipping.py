@@ -168,3 +168,47 @@ def test_the_api_refuses_a_missing_or_unknown_country(api_client, query):
     response = api_client.get(METHODS, query)
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pricing_rules_are_cached_and_every_change_is_seen_at_once(
+    settings, django_assert_num_queries
+):
+    """Shipping, tax and promotions are read by every cart view and checkout: cached with the
+    catalogue, and a change to any of them (admin or service) invalidates it once committed."""
+    from django.core.cache import cache
+
+    from cart.pricing.models import TaxRate
+    from cart.pricing.totals import rates_for
+    from cart.pricing.vouchers import active_promotions
+    from cart.tests.factories import VoucherFactory
+
+    settings.SHOP_CATALOG_CACHE_SECONDS = 30
+    cache.clear()
+    zone = ShippingZoneFactory(name="Nordics", countries=["SE"])
+    method = ShippingMethodFactory(zone=zone, code="post", name="Post", price="5.00")
+    shipping_quotes(country="SE", subtotal=Decimal("10"), weight_grams=0)
+    rates_for(country="SE")
+    active_promotions()
+    with django_assert_num_queries(0):
+        quotes = shipping_quotes(country="SE", subtotal=Decimal("10"), weight_grams=0)
+        assert codes_and_prices(quotes) == [("post", Decimal("5.00"))]
+        assert rates_for(country="SE")[""][0] == Decimal(str(settings.SHOP_TAX_RATE))
+        assert active_promotions() == []
+
+    method.price = Decimal("6.50")
+    method.save()
+    TaxRate.objects.create(country="SE", tax_class="", name="Moms", rate=Decimal("0.25"))
+    promotion = VoucherFactory(code="AUTO10", automatic=True)
+    quotes = shipping_quotes(country="SE", subtotal=Decimal("10"), weight_grams=0)
+    assert codes_and_prices(quotes) == [("post", Decimal("6.50"))]
+    assert rates_for(country="SE")[""][0] == Decimal("0.25")
+    assert [p.code for p in active_promotions()] == ["AUTO10"]
+
+    promotion.categories.add(make_variant().product.category)
+    assert [c.pk for c in active_promotions()[0].categories.all()] == [
+        promotion.categories.get().pk
+    ]
+    method.delete()
+    assert shipping_quotes(country="SE", subtotal=Decimal("10"), weight_grams=0) == []
+    cache.clear()

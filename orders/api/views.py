@@ -57,7 +57,7 @@ from orders.invoices.pdf import invoice_pdf_response
 from orders.lifecycle import cancel_order, transition_order
 from orders.models import InvoiceKind, Order, OrderLine, OrderStatus, ReturnStatus
 from orders.returns.services import receive_return, reject_return, request_return
-from orders.selectors import orders_for, orders_with_details, returns_list
+from orders.selectors import orders_for, orders_with_details, returns_list, with_details
 from shop.api.permissions import HasStaffPermission
 from shop.api.schema import (
     FORBIDDEN,
@@ -292,7 +292,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         user = request.user
 
         def placed(order) -> tuple[int, dict]:
-            order = orders_for(user=user).get(pk=order.pk)
+            # A fresh order carries its rows (checkout attached them); a replay reads them.
+            order = with_details(order, lambda: orders_for(user=user).get(pk=order.pk))
             if order.status == OrderStatus.PENDING_PAYMENT:
                 return 202, PendingOrderSerializer(order, context={"request": request}).data
             return 201, OrderSerializer(order, context={"request": request}).data
@@ -347,7 +348,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # ``order.order_token``: set by the action, or by run_idempotent for the order of
             # a request that died before answering (kept on the key row until then).
             token = order.order_token
-            order = orders_with_details().get(pk=order.pk)
+            order = with_details(order, lambda: orders_with_details().get(pk=order.pk))
             order.order_token = token
             context = {"request": request, "guest": True}
             if order.status == OrderStatus.PENDING_PAYMENT:

@@ -79,6 +79,7 @@ from orders.payments.confirmation import confirm_if_already_paid
 from orders.payments.gateways import ChargeResult, PaymentRequiresAction, get_gateway
 from orders.payments.services import charge_with_retries, refund_with_retries
 from orders.pricing import tax_rate
+from orders.selectors import attach_details
 from orders.signals import order_placed
 from shop.money import money
 
@@ -415,7 +416,7 @@ def _finalize(
             ),
             pending_order_token=buyer.order_token if pending else "",
         )
-        OrderLine.objects.bulk_create(
+        lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -442,9 +443,11 @@ def _finalize(
         else:
             assert charge is not None
             note = f"Order placed; charged {plan.total} {order.currency} ({charge.charge_id})."
-        OrderEvent.objects.create(
+        event = OrderEvent.objects.create(
             order=order, type=OrderEventType.PLACED, to_status=status, user=buyer.user, note=note
         )
+        # The answer (and the invoice) read these: no need to read back what was just written.
+        attach_details(order, lines=lines, shipments=[], events=[event], invoices=[])
         complete_checkout(cart=cart)
         if not pending:
             # Inside the transaction: the confirmation email's outbox row commits with the
@@ -454,7 +457,8 @@ def _finalize(
             )
             # Last: the invoice counter row is locked from here to the commit, and every
             # checkout queues on it (gapless numbers), so nothing else runs while it is held.
-            issue_invoice(order=order, tax_rate=tax_rate())
+            invoice = issue_invoice(order=order, tax_rate=tax_rate())
+            attach_details(order, invoices=[invoice])
     return order
 
 

@@ -36,6 +36,10 @@ def test_placed_orders_feed_the_best_selling_sort():
     place(items=[(slow, 1)])
     place(items=[(fast, 2)])
     place(items=[(fast, 3)])
+    assert ProductSales.objects.get(product=fast.product).units == 5
+    fast.product.refresh_from_db()
+    assert fast.product.units_sold_30d == 0  # until the next refresh (every 10 minutes)
+    assert refresh_popularity() == 2
     fast.product.refresh_from_db()
     assert fast.product.units_sold_30d == 5
     names = [p.name for p in product_listing(ordering="-popularity")]
