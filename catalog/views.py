@@ -216,6 +216,9 @@ def _listing(
         "products": page.object_list,
         # Identifies the page's product cards (catalog_fragment): filters and page number.
         "grid_key": repr((key, page.number)),
+        # Identifies the filter sidebar (catalog_fragment): the filters as typed (the fields
+        # show them) and the facets they select; not the page.
+        "filters_key": repr(sorted((k, v) for k, v in request.GET.lists() if k != "page")),
         "sort_choices": SORT_CHOICES,
         "query": data.get("q", ""),
         "has_filters": bool(attributes)
@@ -397,6 +400,8 @@ def product_page(
         "catalog/product.html",
         {
             "product": product,
+            # Stock hints the same for every viewer (no cart holding stock): shareable.
+            "shared_stock": cart_token is None,
             "images": images,
             "variants": variants,
             "selected": selected,
@@ -412,7 +417,8 @@ def product_page(
                 if request.user.is_authenticated
                 else None
             ),
-            "review_form": review_form or ReviewForm(),
+            # Only signed-in shoppers get the form.
+            "review_form": review_form or (ReviewForm() if request.user.is_authenticated else None),
             "canonical_url": request.build_absolute_uri(reverse("catalog:product", args=[slug])),
             "og_image": og_image,
             "json_ld": seo.json_ld(

@@ -45,13 +45,16 @@ def root_categories(request=None) -> list[Category]:
 
 
 class CatalogFragmentNode(template.Node):
-    def __init__(self, nodelist, name, vary_on, *, anonymous_only: bool = False):
+    def __init__(self, nodelist, name, vary_on, *, anonymous_only: bool = False, condition=None):
         self.nodelist = nodelist
         self.name = name
         self.vary_on = vary_on
         self.anonymous_only = anonymous_only
+        self.condition = condition
 
     def render(self, context) -> str:
+        if self.condition is not None and not self.condition.resolve(context):
+            return str(self.nodelist.render(context))
         if self.anonymous_only:
             user = getattr(context.get("request"), "user", None)
             if user is not None and user.is_authenticated:
@@ -77,11 +80,17 @@ def catalog_fragment(parser, token) -> CatalogFragmentNode:
     connection has uncommitted catalogue changes or the cache is off or unavailable. A block
     ending in ``anonymous_only`` (product cards: a signed-in viewer's wishlist hearts are forms
     with their CSRF token) is shared between anonymous viewers only and rendered afresh for a
-    signed-in one.
+    signed-in one. A block ending in ``if <variable>`` is shared only when the variable is
+    true (the product page's buy box: stock hints are the viewer's own once their cart holds
+    stock) and rendered afresh otherwise.
     """
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("catalog_fragment needs a name")
+    condition = None
+    if len(bits) >= 4 and bits[-2] == "if":
+        condition = parser.compile_filter(bits[-1])
+        bits = bits[:-2]
     anonymous_only = bits[-1] == "anonymous_only"
     if anonymous_only:
         bits = bits[:-1]
@@ -92,6 +101,7 @@ def catalog_fragment(parser, token) -> CatalogFragmentNode:
         parser.compile_filter(bits[1]),
         [parser.compile_filter(b) for b in bits[2:]],
         anonymous_only=anonymous_only,
+        condition=condition,
     )
 
 

@@ -332,6 +332,45 @@ def test_product_page_is_cached_for_viewers_without_a_cart(client, django_assert
     assert client.get(url).context["sold_out"] is False
 
 
+@pytest.mark.django_db(transaction=True)
+def test_product_page_fragments_follow_stock_and_a_holding_viewer_sees_their_own(client):
+    """The gallery, buy box, details and reviews are cached HTML shared by viewers without a
+    cart; the buy box is the viewer's own once their cart holds the stock."""
+    variant = make_variant(on_hand=2, product__name="Trail Runner", sku="RUN-1")
+    url = f"/p/{variant.product.slug}/"
+    assert "Add to cart" in client.get(url).content.decode()
+    other = uuid.uuid4()
+    inventory.hold_stock(cart_token=other, lines=[StockLine(variant.pk, 2, "RUN-1")])
+    page = client.get(url).content.decode()
+    assert "sold out right now" in page  # the cached buy box went with the stock change
+    assert 'name="csrfmiddlewaretoken"' in page  # forms keep the viewer's own token
+
+    # The viewer whose cart holds the stock may still buy it: their copy is not shared.
+    holder = viewer_with_cart(other)
+    assert "Add to cart" in holder.get(url).content.decode()
+    assert "sold out right now" in client.get(url).content.decode()
+
+
+def viewer_with_cart(token):
+    from django.test import Client
+
+    viewer = Client()
+    viewer.cookies["cart_token"] = str(token)
+    return viewer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_filter_sidebar_shows_the_filters_as_typed(client):
+    category = CategoryFactory(slug="shoes")
+    make_variant(on_hand=3, product__category=category, price=Decimal("20.00"))
+    first = client.get("/c/shoes/?min_price=10").content.decode()
+    second = client.get("/c/shoes/?min_price=10.00").content.decode()
+    assert 'name="min_price" min="0" step="0.01" inputmode="decimal" placeholder' in first
+    assert 'value="10"' in first
+    assert 'value="10.00"' in second
+    assert 'value="10.00"' not in client.get("/c/shoes/").content.decode()
+
+
 # ---- the version itself --------------------------------------------------------------------
 
 
