@@ -86,20 +86,21 @@ def _lock(variant_ids: Iterable[int]) -> dict[int, StockItem]:
     A variant without a stock row gets one (on_hand 0) so it can be locked like the others.
     """
     ids = sorted(set(variant_ids))
-    existing = set(
-        StockItem.objects.filter(variant_id__in=ids).values_list("variant_id", flat=True)
-    )
-    missing = [vid for vid in ids if vid not in existing]
-    if missing:
-        StockItem.objects.bulk_create(
-            [StockItem(variant_id=vid) for vid in missing], ignore_conflicts=True
-        )
     rows = (
         StockItem.objects.select_for_update(of=("self",))
         .filter(variant_id__in=ids)
         .order_by("variant_id")
     )
-    return {row.variant_id: row for row in rows}
+    locked = {row.variant_id: row for row in rows}
+    missing = [vid for vid in ids if vid not in locked]
+    if not missing:
+        return locked  # the usual case: one query
+    # Create the missing rows (another writer may create them first), then lock them all
+    # again in variant order: locks already held are kept, so the order rule still holds.
+    StockItem.objects.bulk_create(
+        [StockItem(variant_id=vid) for vid in missing], ignore_conflicts=True
+    )
+    return {row.variant_id: row for row in rows.all()}
 
 
 def _movement(
