@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,20 +66,25 @@ def create_notification(
     transaction the row commits at once. Idempotent on ``event_key``: when a row for the
     event already exists nothing is created or queued and ``None`` is returned.
     """
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            event_key=event_key,
-            defaults={
-                "kind": kind,
-                "recipient": recipient,
-                "context": context,
-                "subject": render_subject(kind=kind, context=context),
-                "next_attempt_at": timezone.now(),
-            },
-        )
-        if not created:
+    subject = render_subject(kind=kind, context=context)
+    try:
+        # Insert first: an event is nearly always new, so one INSERT (in a savepoint) rather
+        # than get_or_create's SELECT, INSERT and their savepoints; the unique event_key
+        # refuses a second row.
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                event_key=event_key,
+                kind=kind,
+                recipient=recipient,
+                context=context,
+                subject=subject,
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        if Notification.objects.filter(event_key=event_key).exists():
             return None
-        transaction.on_commit(partial(_enqueue_delivery, notification.pk), robust=True)
+        raise
+    transaction.on_commit(partial(_enqueue_delivery, notification.pk), robust=True)
     return notification
 
 
