@@ -38,7 +38,7 @@ def orders_with_details() -> QuerySet[Order]:
 ORDER_DETAILS = ("lines", "shipments", "events", "invoices")
 
 
-def attach_details(order: Order, **rows: Iterable[Model]) -> None:
+def attach_details(*, order: Order, **rows: Iterable[Model]) -> None:
     """Give ``order`` related rows just written, as ``orders_with_details`` prefetches them
     (``lines=[...]``, ``shipments=[]``, ...), so that reading them costs no query.
 
@@ -55,7 +55,7 @@ def attach_details(order: Order, **rows: Iterable[Model]) -> None:
         cache[name] = queryset
 
 
-def with_details(order: Order, fetch: Callable[[], Order]) -> Order:
+def with_details(*, order: Order, fetch: Callable[[], Order]) -> Order:
     """Return ``order`` if all of ``ORDER_DETAILS`` are attached to it, else ``fetch()``."""
     cache = getattr(order, "_prefetched_objects_cache", {})
     return order if all(name in cache for name in ORDER_DETAILS) else fetch()

@@ -293,7 +293,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
         def placed(order) -> tuple[int, dict]:
             # A fresh order carries its rows (checkout attached them); a replay reads them.
-            order = with_details(order, lambda: orders_for(user=user).get(pk=order.pk))
+            order = with_details(order=order, fetch=lambda: orders_for(user=user).get(pk=order.pk))
             if order.status == OrderStatus.PENDING_PAYMENT:
                 return 202, PendingOrderSerializer(order, context={"request": request}).data
             return 201, OrderSerializer(order, context={"request": request}).data
@@ -348,7 +348,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # ``order.order_token``: set by the action, or by run_idempotent for the order of
             # a request that died before answering (kept on the key row until then).
             token = order.order_token
-            order = with_details(order, lambda: orders_with_details().get(pk=order.pk))
+            order = with_details(order=order, fetch=lambda: orders_with_details().get(pk=order.pk))
             order.order_token = token
             context = {"request": request, "guest": True}
             if order.status == OrderStatus.PENDING_PAYMENT:

@@ -447,7 +447,7 @@ def _finalize(
             order=order, type=OrderEventType.PLACED, to_status=status, user=buyer.user, note=note
         )
         # The answer (and the invoice) read these: no need to read back what was just written.
-        attach_details(order, lines=lines, shipments=[], events=[event], invoices=[])
+        attach_details(order=order, lines=lines, shipments=[], events=[event], invoices=[])
         complete_checkout(cart=cart)
         if not pending:
             # Inside the transaction: the confirmation email's outbox row commits with the
@@ -458,7 +458,7 @@ def _finalize(
             # Last: the invoice counter row is locked from here to the commit, and every
             # checkout queues on it (gapless numbers), so nothing else runs while it is held.
             invoice = issue_invoice(order=order, tax_rate=tax_rate())
-            attach_details(order, invoices=[invoice])
+            attach_details(order=order, invoices=[invoice])
     return order
 
 
