@@ -3,7 +3,8 @@
 Every change runs in one transaction that locks the order row first, then (inside inventory)
 the stock rows in variant order. The difference a line change makes to the total is charged
 (with a payment token the staff member enters, e.g. a card taken over the phone) or refunded
-to the original charge with a credit note, and recorded as an order event. Gateway calls are
+across the order's charges (newest first, ``refunds.refund_across_charges``) with a credit
+note, and recorded as an order event. Gateway calls are
 idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered under the order
 lock); when one fails the transaction rolls back and its attempts are recorded again.
 
@@ -25,8 +26,8 @@ from orders.checkout.services import tax_rate
 from orders.errors import OrderNotEditable, PaymentDeclinedError, PaymentUnavailableError
 from orders.invoices.services import InvoiceLine, issue_credit_note
 from orders.models import InvoiceKind, Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
-from orders.payments.refunds import charge_id_of, credit_line, refund_order
-from orders.payments.services import charge_with_retries, persist_attempts, refund_with_retries
+from orders.payments.refunds import credit_line, refund_across_charges, refund_order
+from orders.payments.services import charge_with_retries, persist_attempts
 from orders.signals import refund_issued
 from shop.money import money
 
@@ -142,13 +143,7 @@ def _set_quantity(
         )
         money_note = f"; charged {difference} {order.currency} ({charge.charge_id})"
     elif difference < 0:
-        refund_with_retries(
-            amount=-difference,
-            currency=order.currency,
-            charge_id=charge_id_of(order=order),
-            reference=reference,
-            order=order,
-        )
+        refund_across_charges(order=order, amount=-difference, reference=reference)
         credit_lines: list[InvoiceLine] = [removed_credit] if removed_credit else []
         credited_subtotal = old_total - new_total - (order.tax_total - tax)
         issue_credit_note(
@@ -204,7 +199,7 @@ def change_order_line(
     """Set the quantity of an order line before fulfilment (0 removes it).
 
     Allocates or releases the stock difference; a higher total is charged with
-    ``payment_token``, a lower one refunded to the original charge with a credit note; an
+    ``payment_token``, a lower one refunded across the order's charges with a credit note; an
     event records it. Raises like ``add_order_line``, and ``OrderLine.DoesNotExist`` when the
     order has no line for ``sku``. Return the order.
     """
@@ -225,7 +220,8 @@ def remove_order_line(*, order: Order, sku: str, user: User) -> Order:
 def issue_goodwill_refund(*, order: Order, amount: Decimal, reason: str, user: User) -> Order:
     """Refund ``amount`` of an order as a goodwill gesture, with ``reason``.
 
-    Locks the order row. Refunds to the original charge (idempotent per ``<number>-G<n>``),
+    Locks the order row. Refunds across the order's charges, newest first (idempotent per
+    ``<number>-G<n>``, then ``-2`` ... per further charge),
     issues a credit note, raises ``refunded_total`` and ``payment_status``, records a
     ``goodwill_refund`` event and sends ``refund_issued`` (email, webhook) inside the
     transaction. Raises ``ValidationError`` when ``amount`` is not positive or exceeds what is
