@@ -2,7 +2,8 @@
 
 Every change runs in one transaction that locks the order row first, then (inside inventory)
 the stock rows in variant order. The difference a line change makes to the total is charged
-(with a payment token the staff member enters, e.g. a card taken over the phone) or refunded
+(with a payment token the staff member enters, e.g. a card taken over the phone, with a
+supplementary invoice for the units added) or refunded
 across the order's charges (newest first, ``refunds.refund_across_charges``) with a credit
 note, and recorded as an order event. Gateway calls are
 idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered under the order
@@ -24,7 +25,7 @@ from inventory import services as inventory
 from inventory.services import StockLine
 from orders.checkout.services import tax_rate
 from orders.errors import OrderNotEditable, PaymentDeclinedError, PaymentUnavailableError
-from orders.invoices.services import InvoiceLine, issue_credit_note
+from orders.invoices.services import InvoiceLine, issue_credit_note, issue_supplementary_invoice
 from orders.models import InvoiceKind, Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
 from orders.payments.refunds import credit_line, refund_across_charges, refund_order
 from orders.payments.services import charge_with_retries, persist_attempts
@@ -116,7 +117,8 @@ def _set_quantity(
 
     old_total = order.total
     subtotal = money(order.lines.aggregate(s=Sum("line_total"))["s"] or 0)
-    tax = money((subtotal + order.shipping_total) * _invoice_tax_rate(order))
+    rate = _invoice_tax_rate(order)
+    tax = money((subtotal + order.shipping_total) * rate)
     new_total = money(subtotal + order.shipping_total + tax)
     if new_total < order.refunded_total:
         raise ValidationError(
@@ -140,6 +142,14 @@ def _set_quantity(
             token=payment_token,
             reference=reference,
             order=order,
+        )
+        added_tax = money(tax - order.tax_total)
+        issue_supplementary_invoice(
+            order=order,
+            lines=[added_line(line=line, quantity=delta, tax=added_tax, rate=rate)],
+            subtotal=money(difference - added_tax),
+            tax_total=added_tax,
+            total=difference,
         )
         money_note = f"; charged {difference} {order.currency} ({charge.charge_id})"
     elif difference < 0:
@@ -166,6 +176,21 @@ def _set_quantity(
     return order
 
 
+def added_line(*, line: OrderLine, quantity: int, tax: Decimal, rate: Decimal) -> InvoiceLine:
+    """Return the supplementary invoice's line for ``quantity`` units added to ``line``, with
+    the ``tax`` they added to the order at ``rate``."""
+    return {
+        "sku": line.sku,
+        "description": f"{line.product_name} {line.variant_name}".strip(),
+        "quantity": quantity,
+        "unit_price": f"{line.unit_price:.2f}",
+        "line_total": f"{money(line.unit_price * quantity):.2f}",
+        "discount": "0.00",
+        "tax": f"{tax:.2f}",
+        "tax_rate": f"{rate:.4f}",
+    }
+
+
 def _run(**kwargs: Any) -> Order:
     try:
         with transaction.atomic():
@@ -181,7 +206,7 @@ def add_order_line(
     """Add ``quantity`` of ``sku`` to an order before fulfilment (to its line if it has one).
 
     A new line takes the variant's current price. Allocates the stock, charges the difference
-    with ``payment_token`` and records a ``line_added``/``line_changed`` event, all or nothing.
+    with ``payment_token``, issues a supplementary invoice for the units added and records a ``line_added``/``line_changed`` event, all or nothing.
     Raises ``OrderNotEditable`` (409), ``InsufficientStock`` (409), ``ValidationError``
     (unknown SKU, bad quantity, missing token), ``PaymentDeclinedError`` (402) or
     ``PaymentUnavailableError`` (503). Return the order.

@@ -1,4 +1,5 @@
-"""Invoices (issued at placement) and credit notes (issued with each refund).
+"""Invoices (issued at placement, and a supplementary one with each edit that raises the
+total) and credit notes (issued with each refund).
 
 Numbers are sequential and gap-free per kind: the ``InvoiceCounter`` row of the kind is
 locked (``select_for_update``) in the caller's transaction, so a rolled-back order gives its
@@ -105,6 +106,34 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
         total=order.total,
         tax_rate=tax_rate,
         tax_lines=order.tax_lines,
+    )
+
+
+@transaction.atomic
+def issue_supplementary_invoice(
+    *,
+    order: Order,
+    lines: list[InvoiceLine],
+    subtotal: Decimal,
+    tax_total: Decimal,
+    total: Decimal,
+) -> Invoice:
+    """Issue an invoice for what an edit added to a placed order (``lines``: the units added;
+    ``total``: what was charged for them, tax included), numbered in the invoices' sequence.
+
+    Its tax rate is the order's first invoice's (the rate the edit charged). Atomic; locks
+    the invoice counter row.
+    """
+    first = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
+    return _issue(
+        order=order,
+        kind=InvoiceKind.INVOICE,
+        lines=lines,
+        subtotal=subtotal,
+        shipping_total=Decimal("0.00"),
+        tax_total=tax_total,
+        total=total,
+        tax_rate=first.tax_rate if first else Decimal("0"),
     )
 
 
