@@ -107,10 +107,10 @@ def refund_across_charges(*, order: Order, amount: Decimal, reference: str) -> l
         plan = [(None, amount)]
     else:
         left = amount
-        for charge, balance in charge_balances(order=order, excluding=references):
+        for held, balance in charge_balances(order=order, excluding=references):
             part = min(left, balance)
             if part > 0:
-                plan.append((charge, part))
+                plan.append((held, part))
                 left -= part
         if left > 0:
             raise PaymentDeclinedError(
