@@ -2,12 +2,12 @@
 
 Every change runs in one transaction that locks the order row first, then (inside inventory)
 the stock rows in variant order. The difference a line change makes to the total is charged
-(with a payment token the staff member enters, e.g. a card taken over the phone, with a
-supplementary invoice for the units added) or refunded
-across the order's charges (newest first, ``refunds.refund_across_charges``) with a credit
-note, and recorded as an order event. Gateway calls are
-idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered under the order
-lock); when one fails the transaction rolls back and its attempts are recorded again.
+(with a payment token the staff member enters, e.g. a card taken over the phone) with a
+supplementary invoice for the units added, or refunded across the order's charges (newest
+first, ``refunds.refund_across_charges``) with a credit note, and recorded as an order event.
+Gateway calls are idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered
+under the order lock); when one fails the transaction rolls back and its attempts are
+recorded again.
 
 Shipping stays as charged at checkout; tax is recomputed at the invoice's rate.
 """
@@ -206,7 +206,8 @@ def add_order_line(
     """Add ``quantity`` of ``sku`` to an order before fulfilment (to its line if it has one).
 
     A new line takes the variant's current price. Allocates the stock, charges the difference
-    with ``payment_token``, issues a supplementary invoice for the units added and records a ``line_added``/``line_changed`` event, all or nothing.
+    with ``payment_token``, issues a supplementary invoice for the units added and records a
+    ``line_added``/``line_changed`` event, all or nothing.
     Raises ``OrderNotEditable`` (409), ``InsufficientStock`` (409), ``ValidationError``
     (unknown SKU, bad quantity, missing token), ``PaymentDeclinedError`` (402) or
     ``PaymentUnavailableError`` (503). Return the order.
@@ -246,12 +247,11 @@ def issue_goodwill_refund(*, order: Order, amount: Decimal, reason: str, user: U
     """Refund ``amount`` of an order as a goodwill gesture, with ``reason``.
 
     Locks the order row. Refunds across the order's charges, newest first (idempotent per
-    ``<number>-G<n>``, then ``-2`` ... per further charge),
-    issues a credit note, raises ``refunded_total`` and ``payment_status``, records a
-    ``goodwill_refund`` event and sends ``refund_issued`` (email, webhook) inside the
-    transaction. Raises ``ValidationError`` when ``amount`` is not positive or exceeds what is
-    left to refund, ``PaymentDeclinedError`` (402) or ``PaymentUnavailableError`` (503). Return
-    the order.
+    ``<number>-G<n>``, then ``-2`` ... per further charge), issues a credit note, raises
+    ``refunded_total`` and ``payment_status``, records a ``goodwill_refund`` event and sends
+    ``refund_issued`` (email, webhook) inside the transaction. Raises ``ValidationError`` when
+    ``amount`` is not positive or exceeds what is left to refund, ``PaymentDeclinedError``
+    (402) or ``PaymentUnavailableError`` (503). Return the order.
     """
     amount = money(amount)
     reason = reason.strip()

@@ -222,8 +222,8 @@ def refund_order(
 
     Refunds through the gateway across the order's charges (``refund_across_charges``:
     newest first, idempotent per ``reference``, retried like charges), issues one credit note
-    for the whole amount, then raises ``refunded_total`` and sets ``payment_status`` (refunded or
-    partially refunded) and saves them. Call it inside the caller's transaction with the order
+    for the whole amount, then raises ``refunded_total`` and sets ``payment_status`` (refunded
+    or partially refunded) and saves them. Call it inside the caller's transaction with the order
     row locked. A zero amount refunds nothing. Raises the errors of
     ``refund_across_charges``. Return the amount refunded.
     """
