@@ -68,6 +68,30 @@ def ledger_refunds() -> dict[str, tuple[str, Decimal]]:
     }
 
 
+@pytest.fixture
+def flaky_provider(monkeypatch):
+    """The mock's refunds, remembered outside the database as a provider remembers them (the
+    mock's ledger is a table, rolled back with the shop's transaction): a repeated reference
+    is answered with its first refund, or refused with other parameters. While ``down`` is
+    set, the refund of a second charge (``<ref>-2``) fails transiently."""
+    real_refund = MockGateway.refund
+    state: dict = {"down": True, "refunds": {}}
+
+    def refund(self, **kwargs):
+        done = state["refunds"].get(kwargs["reference"])
+        if done is not None:
+            if (done.amount, done.charge_id) != (kwargs["amount"], kwargs["charge_id"]):
+                raise PaymentDeclined("This reference was used for another refund.")
+            return done
+        if state["down"] and kwargs["reference"].endswith("-2"):
+            raise TransientPaymentError("Provider down")
+        state["refunds"][kwargs["reference"]] = result = real_refund(self, **kwargs)
+        return result
+
+    monkeypatch.setattr(MockGateway, "refund", refund)
+    return state
+
+
 def test_a_goodwill_refund_above_the_newest_charge_takes_the_rest_from_the_first(lamp, mug, staff):
     order = edited(lamp, staff)
     first, second = charges(order)
@@ -125,20 +149,11 @@ def test_an_edit_that_lowers_the_total_refunds_the_newest_charge_first(lamp, mug
 
 
 def test_a_refund_failing_on_the_second_charge_keeps_the_first_and_a_retry_never_doubles(
-    lamp, mug, staff, monkeypatch
+    lamp, mug, staff, flaky_provider
 ):
     order = edited(lamp, staff)
     first, second = charges(order)
     amount = order.total - Decimal("1.00")
-    real_refund = MockGateway.refund
-    down = {"on": True}
-
-    def second_call_fails(self, **kwargs):
-        if down["on"] and kwargs["reference"].endswith("-2"):
-            raise TransientPaymentError("Provider down")
-        return real_refund(self, **kwargs)
-
-    monkeypatch.setattr(MockGateway, "refund", second_call_fails)
     with pytest.raises(PaymentUnavailableError):
         issue_goodwill_refund(order=order, amount=amount, reason="Broken", user=staff)
     order.refresh_from_db()
@@ -151,13 +166,16 @@ def test_a_refund_failing_on_the_second_charge_keeps_the_first_and_a_retry_never
     failed = order.payments.filter(reference=f"{ref}-2", result=PaymentResult.FAILED)
     assert failed.count() == 3
 
-    down["on"] = False
+    flaky_provider["down"] = False
     order = issue_goodwill_refund(order=order, amount=amount, reason="Broken", user=staff)
-    assert ledger_refunds() == {
+    provider = {
+        reference: (r.charge_id, r.amount) for reference, r in flaky_provider["refunds"].items()
+    }
+    assert provider == {
         ref: (second.gateway_transaction_id, second.amount),
         f"{ref}-2": (first.gateway_transaction_id, amount - second.amount),
     }
-    assert sum(a for _, a in ledger_refunds().values()) == amount  # nothing refunded twice
+    assert sum(a for _, a in provider.values()) == amount  # nothing refunded twice
     assert order.refunded_total == amount
     assert order.invoices.filter(kind=InvoiceKind.CREDIT_NOTE).count() == 1
     assert [left for _, left in charge_balances(order=order)] == [
@@ -173,7 +191,7 @@ def test_more_than_the_charges_hold_is_refused_before_the_provider_is_called(lam
     assert not ledger_refunds()
 
 
-def test_the_mock_refuses_a_refund_beyond_its_charge_like_a_provider(lamp):
+def test_the_mock_refuses_refunds_beyond_the_charge_or_under_a_reused_reference(lamp):
     order = place(items=[(lamp, 1)])
     (charge,) = charges(order)
     with pytest.raises(PaymentDeclined, match="more than is left"):
@@ -183,6 +201,12 @@ def test_the_mock_refuses_a_refund_beyond_its_charge_like_a_provider(lamp):
             charge_id=charge.gateway_transaction_id,
             reference="too-much",
         )
+    gateway = MockGateway()
+    part = {"currency": order.currency, "charge_id": charge.gateway_transaction_id}
+    done = gateway.refund(amount=Decimal("1.00"), reference="once", **part)
+    assert gateway.refund(amount=Decimal("1.00"), reference="once", **part) == done
+    with pytest.raises(PaymentDeclined, match="another refund"):
+        gateway.refund(amount=Decimal("2.00"), reference="once", **part)
 
 
 def test_a_provider_refund_of_the_second_charge_is_recorded_after_bigger_refunds_of_the_first(
@@ -256,6 +280,39 @@ def test_stripe_refunds_each_payment_intent_of_an_edited_order(lamp, mug, staff,
         f"refund-{order.number}-G1-2",
         f"refund-{order.number}-cancel",  # only the first charge had anything left
     }
+
+
+def test_a_stripe_refund_failing_on_the_second_payment_intent_is_completed_by_a_retry(
+    lamp, mug, staff, stripe_api
+):
+    order = edited(lamp, staff, token="pm_card_visa")
+    first, second = charges(order)
+    real_handle = stripe_api.handle
+    down = {"on": True}
+
+    def handle(method, path, params, key):
+        if down["on"] and path == "/v1/refunds" and key.endswith("-2"):
+            stripe_api.fail_next.append(503)  # never reaches the refund: not stored
+        return real_handle(method, path, params, key)
+
+    stripe_api.handle = handle
+    with pytest.raises(PaymentUnavailableError):
+        cancel_order(order=order, user=staff)
+    order.refresh_from_db()
+    assert order.payment_status == PaymentStatus.PAID
+    assert [r["payment_intent"] for r in stripe_api.refunds.values()] == [
+        second.gateway_transaction_id
+    ]
+    down["on"] = False
+    order = cancel_order(order=order, user=staff)
+    assert (order.refunded_total, order.payment_status) == (order.total, PaymentStatus.REFUNDED)
+    refunded = sorted((r["payment_intent"], r["amount"]) for r in stripe_api.refunds.values())
+    assert refunded == sorted(
+        [
+            (first.gateway_transaction_id, int(first.amount * 100)),
+            (second.gateway_transaction_id, int(second.amount * 100)),
+        ]
+    )
 
 
 @pytest.mark.postgres
@@ -349,3 +406,18 @@ def test_the_migration_links_existing_refunds_to_the_first_charge():
     MigrationExecutor(connection).migrate(leaves)
     assert Payment.objects.get(pk=refund.pk).refunded_charge_id == first.pk
     assert Payment.objects.get(pk=orphan.pk).refunded_charge_id is None
+
+
+def test_a_retry_with_another_amount_is_refused_and_refunds_nothing_more(
+    lamp, mug, staff, flaky_provider
+):
+    order = edited(lamp, staff)
+    with pytest.raises(PaymentUnavailableError):
+        issue_goodwill_refund(order=order, amount=order.total, reason="x", user=staff)
+    flaky_provider["down"] = False
+    before = dict(flaky_provider["refunds"])
+    with pytest.raises(PaymentDeclinedError):
+        issue_goodwill_refund(order=order, amount=Decimal("1.00"), reason="x", user=staff)
+    assert flaky_provider["refunds"] == before
+    order.refresh_from_db()
+    assert order.refunded_total == Decimal("0.00")
