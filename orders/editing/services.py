@@ -9,9 +9,13 @@ Gateway calls are idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>`
 under the order lock); when one fails the transaction rolls back and its attempts are
 recorded again.
 
-Shipping stays as charged at checkout; tax is recomputed at the invoice's rate.
+Shipping, and the tax charged on it, stay as charged at checkout. The line changed is taxed
+by checkout's rule (``cart.pricing.totals.line_tax``, per line, tax included or not as the
+order was priced): an existing line at the rate it was sold at, a new line at the rate for the
+order's country and the product's tax class (``rates_for``); the other lines keep their tax.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,14 +24,19 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import User
+from cart.pricing.totals import STANDARD, line_tax, rates_for
 from catalog.models import Variant
 from inventory import services as inventory
 from inventory.services import StockLine
-from orders.checkout.services import tax_rate
 from orders.errors import OrderNotEditable, PaymentDeclinedError, PaymentUnavailableError
 from orders.invoices.services import InvoiceLine, issue_credit_note, issue_supplementary_invoice
-from orders.models import InvoiceKind, Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
-from orders.payments.refunds import credit_line, refund_across_charges, refund_order
+from orders.models import Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
+from orders.payments.refunds import (
+    credit_tax_lines,
+    discount_share,
+    refund_across_charges,
+    refund_order,
+)
 from orders.payments.services import charge_with_retries, persist_attempts
 from orders.signals import refund_issued
 from shop.money import money
@@ -41,11 +50,6 @@ def _locked(order: Order) -> Order:
     if locked.status not in EDITABLE_STATUSES:
         raise OrderNotEditable()
     return locked
-
-
-def _invoice_tax_rate(order: Order) -> Decimal:
-    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).order_by("id").first()
-    return invoice.tax_rate if invoice else tax_rate()
 
 
 def _next_reference(order: Order, prefix: str, types: tuple[str, ...]) -> str:
@@ -105,21 +109,21 @@ def _set_quantity(
             inventory.allocate(lines=stock, order_number=order.number)
         else:
             inventory.deallocate(lines=stock, order_number=order.number)
-    removed_credit = credit_line(line=line, quantity=-delta) if delta < 0 else None
+    change = _reprice_line(order=order, line=line, quantity=new_quantity)
     if new_quantity == 0:
         line.delete()
         event_type = OrderEventType.LINE_REMOVED
     else:
         event_type = OrderEventType.LINE_ADDED if old_quantity == 0 else OrderEventType.LINE_CHANGED
-        line.quantity = new_quantity
-        line.line_total = money(line.unit_price * new_quantity)
         line.save()
 
     old_total = order.total
-    subtotal = money(order.lines.aggregate(s=Sum("line_total"))["s"] or 0)
-    rate = _invoice_tax_rate(order)
-    tax = money((subtotal + order.shipping_total) * rate)
-    new_total = money(subtotal + order.shipping_total + tax)
+    order.subtotal = money(order.lines.aggregate(s=Sum("line_total"))["s"] or 0)
+    order.discount_total += change.discount
+    order.tax_total += change.tax
+    order.tax_lines = _shifted_tax_lines(order=order, change=change)
+    paid = order.subtotal - order.discount_total + order.shipping_total
+    new_total = money(paid if order.prices_include_tax else paid + order.tax_total)
     if new_total < order.refunded_total:
         raise ValidationError(
             {"quantity": [f"{order.refunded_total} was already refunded: more than the new total."]}
@@ -127,6 +131,7 @@ def _set_quantity(
     difference = new_total - old_total
     reference = _next_reference(order, "E", EDIT_EVENTS)
     money_note = ""
+    units = changed_units_line(line=line, change=change)
     if difference > 0:
         if not payment_token:
             raise ValidationError(
@@ -143,30 +148,44 @@ def _set_quantity(
             reference=reference,
             order=order,
         )
-        added_tax = money(tax - order.tax_total)
         issue_supplementary_invoice(
             order=order,
-            lines=[added_line(line=line, quantity=delta, tax=added_tax, rate=rate)],
-            subtotal=money(difference - added_tax),
-            tax_total=added_tax,
+            lines=[units],
+            subtotal=money(line.unit_price * delta),
+            tax_total=change.tax,
             total=difference,
+            tax_rate=change.rate,
+            tax_lines=credit_tax_lines(
+                order=order, lines=[units], shipping=Decimal("0.00"), tax=change.tax
+            ),
         )
         money_note = f"; charged {difference} {order.currency} ({charge.charge_id})"
     elif difference < 0:
         refund_across_charges(order=order, amount=-difference, reference=reference)
-        credit_lines: list[InvoiceLine] = [removed_credit] if removed_credit else []
-        credited_subtotal = old_total - new_total - (order.tax_total - tax)
         issue_credit_note(
             order=order,
-            lines=credit_lines,
-            subtotal=money(credited_subtotal),
+            lines=[units],
+            subtotal=money(line.unit_price * -delta),
+            discount_total=-change.discount,
             shipping_total=Decimal("0.00"),
-            tax_total=money(order.tax_total - tax),
+            tax_total=-change.tax,
             total=-difference,
+            tax_lines=credit_tax_lines(
+                order=order, lines=[units], shipping=Decimal("0.00"), tax=-change.tax
+            ),
         )
         money_note = f"; refunded {-difference} {order.currency}"
-    order.subtotal, order.tax_total, order.total = subtotal, tax, new_total
-    order.save(update_fields=["subtotal", "tax_total", "total", "updated_at"])
+    order.total = new_total
+    order.save(
+        update_fields=[
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "tax_lines",
+            "total",
+            "updated_at",
+        ]
+    )
     OrderEvent.objects.create(
         order=order,
         type=event_type,
@@ -176,18 +195,99 @@ def _set_quantity(
     return order
 
 
-def added_line(*, line: OrderLine, quantity: int, tax: Decimal, rate: Decimal) -> InvoiceLine:
-    """Return the supplementary invoice's line for ``quantity`` units added to ``line``, with
-    the ``tax`` they added to the order at ``rate``."""
+@dataclass(frozen=True)
+class LineChange:
+    """What an edit changed on one order line: units (``quantity``, negative when taken off),
+    and the changes of its ``discount``, ``paid`` (``line_total - discount``) and ``tax`` at
+    ``rate`` (named ``rate_name``)."""
+
+    quantity: int
+    discount: Decimal
+    paid: Decimal
+    tax: Decimal
+    rate: Decimal
+    rate_name: str
+
+
+def _reprice_line(*, order: Order, line: OrderLine, quantity: int) -> LineChange:
+    """Set ``line`` (not saved) to ``quantity`` units, taxed by checkout's rule, and return
+    what changed.
+
+    The line keeps its discount when units are added (a new line has none); units taken off
+    take their share of it with them (``discount_share``, as a return would). Its tax is
+    ``line_tax`` of what is paid for the line, at the rate it was sold at, or, for a new line,
+    at the rate for the order's country and the product's tax class (``rates_for``).
+    """
+    if line.pk is None:
+        country = (order.shipping_address or {}).get("country")
+        rates = rates_for(country=country)
+        product = line.variant.product if line.variant is not None else None
+        rate, rate_name = rates.get(product.tax_class if product else STANDARD) or rates[STANDARD]
+    else:
+        rate = line.tax_rate
+        rate_name = next(
+            (t["name"] for t in order.tax_lines if Decimal(t["rate"]) == rate),
+            f"Tax {rate * 100:g}%",
+        )
+    before_discount, before_paid, before_tax = (
+        line.discount,
+        line.line_total - line.discount,
+        line.tax,
+    )
+    if quantity < line.quantity:
+        line.discount -= discount_share(line=line, quantity=line.quantity - quantity)
+    change_quantity = quantity - line.quantity
+    line.quantity = quantity
+    line.line_total = money(line.unit_price * quantity)
+    paid = line.line_total - line.discount
+    line.tax = (
+        line_tax(paid=paid, rate=rate, included=order.prices_include_tax)
+        if quantity
+        else Decimal("0.00")
+    )
+    line.tax_rate = rate
+    return LineChange(
+        quantity=change_quantity,
+        discount=line.discount - before_discount,
+        paid=paid - before_paid,
+        tax=line.tax - before_tax,
+        rate=rate,
+        rate_name=rate_name,
+    )
+
+
+def _shifted_tax_lines(*, order: Order, change: LineChange) -> list[dict]:
+    """Return the order's ``tax_lines`` moved by ``change`` (in checkout's shape and order:
+    by rate; a rate without tax at 0 %, or left with nothing taxed, is dropped). What the
+    lines do not account for (shipping's tax, at checkout's standard rate) stays."""
+    key = f"{change.rate:.4f}"
+    by_rate = {t["rate"]: dict(t) for t in order.tax_lines}
+    entry = by_rate.setdefault(
+        key, {"rate": key, "name": change.rate_name, "taxable": "0.00", "tax": "0.00"}
+    )
+    entry["taxable"] = f"{Decimal(entry['taxable']) + change.paid:.2f}"
+    entry["tax"] = f"{Decimal(entry['tax']) + change.tax:.2f}"
+    return [
+        t
+        for rate, t in sorted(by_rate.items(), key=lambda kv: Decimal(kv[0]))
+        if (Decimal(t["tax"]) or Decimal(rate)) and (Decimal(t["taxable"]) or Decimal(t["tax"]))
+    ]
+
+
+def changed_units_line(*, line: OrderLine, change: LineChange) -> InvoiceLine:
+    """Return the supplementary invoice's or credit note's line for the units an edit added
+    to or took off ``line`` (amounts positive): their value, the discount they took off and
+    the tax they added or took off."""
+    units = abs(change.quantity)
     return {
         "sku": line.sku,
         "description": f"{line.product_name} {line.variant_name}".strip(),
-        "quantity": quantity,
+        "quantity": units,
         "unit_price": f"{line.unit_price:.2f}",
-        "line_total": f"{money(line.unit_price * quantity):.2f}",
-        "discount": "0.00",
-        "tax": f"{tax:.2f}",
-        "tax_rate": f"{rate:.4f}",
+        "line_total": f"{money(line.unit_price * units):.2f}",
+        "discount": f"{abs(change.discount):.2f}",
+        "tax": f"{abs(change.tax):.2f}",
+        "tax_rate": f"{change.rate:.4f}",
     }
 
 

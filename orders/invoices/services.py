@@ -117,14 +117,16 @@ def issue_supplementary_invoice(
     subtotal: Decimal,
     tax_total: Decimal,
     total: Decimal,
+    tax_rate: Decimal,
+    tax_lines: list[dict],
 ) -> Invoice:
     """Issue an invoice for what an edit added to a placed order (``lines``: the units added;
-    ``total``: what was charged for them, tax included), numbered in the invoices' sequence.
+    ``subtotal``: their value; ``total``: what was charged for them, tax included;
+    ``tax_rate`` and ``tax_lines``: the rate they were taxed at and the tax per rate, as
+    ``Order.tax_lines``), numbered in the invoices' sequence.
 
-    Its tax rate is the order's first invoice's (the rate the edit charged). Atomic; locks
-    the invoice counter row.
+    Atomic; locks the invoice counter row.
     """
-    first = order.invoices.filter(kind=InvoiceKind.INVOICE).first()
     return _issue(
         order=order,
         kind=InvoiceKind.INVOICE,
@@ -133,7 +135,8 @@ def issue_supplementary_invoice(
         shipping_total=Decimal("0.00"),
         tax_total=tax_total,
         total=total,
-        tax_rate=first.tax_rate if first else Decimal("0"),
+        tax_rate=tax_rate,
+        tax_lines=tax_lines,
     )
 
 

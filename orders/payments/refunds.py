@@ -181,9 +181,9 @@ def credit_line(*, line: OrderLine, quantity: int) -> InvoiceLine:
 def credit_tax_lines(
     *, order: Order, lines: list[InvoiceLine], shipping: Decimal, tax: Decimal
 ) -> list[dict]:
-    """Return the tax per rate of a credit note's ``lines`` (names from the order's
-    ``tax_lines``); the shipping refunded, and the rest of ``tax`` (its tax), join the
-    order's first rate line."""
+    """Return the tax per rate of a credit note's (or supplementary invoice's) ``lines``
+    (names from the order's ``tax_lines``); the shipping refunded, and the rest of ``tax``
+    (its tax), join the order's first rate line."""
     names = {line["rate"]: line["name"] for line in order.tax_lines}
     by_rate: dict[str, list[Decimal]] = {}
     for line in lines:
