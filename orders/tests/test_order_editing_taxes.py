@@ -2,12 +2,13 @@
 with or without tax in the prices; the money moved, the order's totals, its tax per rate and
 its invoices and credit notes agree to the cent (issue #17)."""
 
+import random
 from decimal import Decimal
 
 import pytest
 
 from accounts.tests.factories import StaffUserFactory, UserFactory
-from cart.models import TaxRate
+from cart.models import TaxRate, VoucherKind
 from cart.pricing.services import apply_voucher
 from cart.tests.factories import VoucherFactory, default_shipping_method
 from catalog.tests.factories import make_variant
@@ -18,8 +19,10 @@ from orders.editing.services import (
     issue_goodwill_refund,
     remove_order_line,
 )
-from orders.models import InvoiceKind, Order, Payment, PaymentKind, PaymentResult
-from orders.tests.factories import ADDRESS, cart_with, fast_gateway  # noqa: F401
+from orders.lifecycle import transition_order
+from orders.models import InvoiceKind, Order, OrderStatus, Payment, PaymentKind, PaymentResult
+from orders.returns.services import receive_return, request_return
+from orders.tests.factories import ADDRESS, PATH, cart_with, fast_gateway  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -260,3 +263,60 @@ def test_a_goodwill_refund_after_an_edit_refunds_an_amount_and_leaves_the_tax(in
     note = latest(order, InvoiceKind.CREDIT_NOTE)
     assert (note.total, note.tax_total) == (Decimal("7.00"), ZERO)
     assert moved(order) == order.total - Decimal("7.00")
+
+
+def test_random_edits_keep_every_figure_in_step_and_returns_then_refund_exactly_the_rest(
+    included,
+):
+    """Property: random orders (prices, tax classes, vouchers) edited at random stay
+    consistent after every edit, and returning every unit afterwards gives credit notes that
+    each add up, refunding to the cent what the edited order holds, tax per rate included."""
+    rnd = random.Random(1717 + included)
+    staff = StaffUserFactory()
+    kinds = [None, VoucherKind.PERCENTAGE, VoucherKind.FIXED, VoucherKind.FREE_SHIPPING]
+    for case in range(8):
+        variants = [
+            make_variant(
+                sku=f"E{case}-{i}",
+                price=Decimal(rnd.randint(1, 4000)) / 100,
+                on_hand=30,
+                product__tax_class=rnd.choice(["", "reduced"]),
+            )
+            for i in range(4)
+        ]
+        kind = rnd.choice(kinds)
+        if kind is not None:
+            value = Decimal(rnd.randint(1, 60)) if kind != VoucherKind.FREE_SHIPPING else 0
+            VoucherFactory(code=f"R{case}", kind=kind, value=value)
+        order = buy(
+            *[(v, rnd.randint(1, 3)) for v in variants[:2]], voucher=f"R{case}" if kind else ""
+        )
+        shipping_tax = order.tax_total - sum((line.tax for line in order.lines.all()), ZERO)
+        context = f"case {case}: {kind}"
+        for _ in range(4):
+            skus = list(order.lines.values_list("sku", flat=True))
+            sku = rnd.choice([v.sku for v in variants])
+            if sku in skus:
+                quantity = rnd.randint(0 if len(skus) > 1 else 1, 4)
+                edit = change_order_line
+            else:
+                quantity, edit = rnd.randint(1, 4), add_order_line
+            order = edit(order=order, sku=sku, quantity=quantity, user=staff, payment_token="tok_x")
+            assert_consistent(order, shipping_tax=shipping_tax)
+        edits = set(order.invoices.values_list("pk", flat=True))
+        for step in PATH[OrderStatus.DELIVERED]:
+            order = transition_order(order=order, to_status=step, user=staff)
+        for line in list(order.lines.all()):
+            for _ in range(line.quantity):
+                rr = request_return(
+                    order=order, user=order.user, lines=[{"sku": line.sku, "quantity": 1}]
+                )
+                receive_return(return_request=rr, user=staff)
+        order.refresh_from_db()
+        assert order.refunded_total == order.total, context
+        notes = order.invoices.filter(kind=InvoiceKind.CREDIT_NOTE).exclude(pk__in=edits)
+        for note in notes:
+            paid = note.subtotal - note.discount_total + note.shipping_total
+            assert note.total == (paid if included else paid + note.tax_total), context
+        assert sum((n.tax_total for n in notes), ZERO) == order.tax_total, context
+        assert sum((n.total for n in notes), ZERO) == order.total, context
