@@ -13,7 +13,8 @@ CATALOG_MANAGERS = "Catalog managers"
 FULFILMENT = "Fulfilment"
 CUSTOMER_SERVICE = "Customer service"
 FINANCE = "Finance"
-STAFF_ROLES = (CATALOG_MANAGERS, FULFILMENT, CUSTOMER_SERVICE, FINANCE)
+INTEGRATIONS = "Integrations"
+STAFF_ROLES = (CATALOG_MANAGERS, FULFILMENT, CUSTOMER_SERVICE, FINANCE, INTEGRATIONS)
 
 
 def has_staff_permission(*, user: User | AnonymousUser, permission: str) -> bool:

@@ -259,6 +259,9 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
             "invoice": next(
                 (i for i in order.invoices.all() if i.kind == InvoiceKind.INVOICE), None
             ),
+            "supplementary_invoices": [
+                i for i in order.invoices.all() if i.kind == InvoiceKind.INVOICE
+            ][1:],
             "can_view_invoices": request.user.has_perm(invoices_admin.VIEW_PERMISSION),
             "refundable": order.total - order.refunded_total,
             "panels": [html for panel in ORDER_PANELS if (html := panel(request, order))],

@@ -205,6 +205,16 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     gateway = models.CharField(max_length=64)
     gateway_transaction_id = models.CharField(max_length=128, blank=True)
+    # A refund: the successful charge row it refunds (an order edited upward has several
+    # charges, and a provider refunds each only up to what is left on it).
+    refunded_charge = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        limit_choices_to={"kind": "charge"},
+    )
     attempt = models.PositiveSmallIntegerField(default=1)
     error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

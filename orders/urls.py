@@ -23,6 +23,11 @@ urlpatterns = [
     path("orders/<str:number>/invoice/", views.order_invoice, name="invoice"),
     path("orders/<str:number>/invoice/pdf/", views.order_invoice_pdf, name="invoice-pdf"),
     path(
+        "orders/<str:number>/invoices/<str:invoice>/pdf/",
+        views.order_supplementary_invoice_pdf,
+        name="supplementary-invoice-pdf",
+    ),
+    path(
         "orders/<str:number>/credit-notes/<str:credit_note>/pdf/",
         views.order_credit_note_pdf,
         name="credit-note-pdf",

@@ -197,6 +197,17 @@ def order_detail_context(
             reverse("orders:invoice", args=[order.number]) if as_guest else invoice_url(order)
         ),
         "invoice_pdf_url": reverse("orders:invoice-pdf", args=[order.number]),
+        "supplementary_invoices": [
+            {
+                "number": invoice.number,
+                "issued_at": invoice.issued_at,
+                "total": invoice.total,
+                "pdf_url": reverse(
+                    "orders:supplementary-invoice-pdf", args=[order.number, invoice.number]
+                ),
+            }
+            for invoice in [i for i in order.invoices.all() if i.kind == InvoiceKind.INVOICE][1:]
+        ],
         "credit_notes": [
             {
                 "number": note.number,
@@ -289,6 +300,21 @@ def order_invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
     if invoice is None:
         raise Http404
     return invoice_pdf_response(invoice=invoice)
+
+
+@require_GET
+def order_supplementary_invoice_pdf(
+    request: HttpRequest, number: str, invoice: str
+) -> HttpResponse:
+    """An edit's supplementary invoice of the order as a PDF (the same access as the order
+    page)."""
+    if _sign_in_first(request, number):
+        return redirect_to_login(request.get_full_path())
+    order, _ = viewable_order(request, number)
+    found = invoices.order_supplementary_invoices(order=order).filter(number=invoice).first()
+    if found is None:
+        raise Http404
+    return invoice_pdf_response(invoice=found)
 
 
 @require_GET

@@ -14,6 +14,9 @@ _staff_roles_migration = importlib.import_module("accounts.migrations.0002_staff
 _later_grants_migration = importlib.import_module(
     "accounts.migrations.0004_staff_roles_pricing_reviews"
 )
+_integrations_migration = importlib.import_module(
+    "accounts.migrations.0005_staff_role_integrations"
+)
 
 DEFAULT_PASSWORD = "pass12345!"  # noqa: S105 - a test fixture, not a secret
 
@@ -45,6 +48,7 @@ def staff_role_groups(names) -> list[Group]:
     if len(groups) < len(names):
         _staff_roles_migration.create_staff_roles(django_apps, None)
         _later_grants_migration.grant(django_apps, None)
+        _integrations_migration.grant(django_apps, None)
         groups = list(Group.objects.filter(name__in=names))
     assert len(groups) == len(names), f"unknown staff roles: {names}"
     return groups

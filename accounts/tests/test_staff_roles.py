@@ -84,9 +84,19 @@ LATER_GRANTS = {
         for verb in CRUD
     }
     | {"cart.view_voucher", "cart.view_voucheruse"},
+    # accounts 0005: the fifth role, webhook endpoints and their delivery log.
+    "Integrations": {f"notifications.{verb}_webhookendpoint" for verb in CRUD}
+    | {
+        "notifications.view_webhookdelivery",
+        "notifications.view_webhookattempt",
+        "notifications.redeliver_webhook",
+    },
 }
 #: Every role as a fully migrated database has it.
-MIGRATED = {name: perms | LATER_GRANTS.get(name, set()) for name, perms in EXPECTED.items()}
+MIGRATED = {
+    name: EXPECTED.get(name, set()) | LATER_GRANTS.get(name, set())
+    for name in EXPECTED.keys() | LATER_GRANTS.keys()
+}
 #: Permissions our models declare in Meta.permissions (not created by Django's defaults).
 CUSTOM = [
     "transition_order",
@@ -95,6 +105,7 @@ CUSTOM = [
     "receive_return",
     "adjust_stock",
     "resend_notification",
+    "redeliver_webhook",
 ]
 
 
@@ -115,7 +126,7 @@ def migrate(target: list[tuple[str, str]]) -> None:
 
 
 @pytest.mark.django_db
-def test_migrating_created_the_four_roles_with_their_permissions():
+def test_migrating_created_the_five_roles_with_their_permissions():
     assert role_permissions() == MIGRATED
 
 
@@ -146,7 +157,7 @@ def test_the_migration_creates_permissions_and_roles_and_can_run_again():
     finance.permissions.add(permission("inventory.adjust_stock"))
     migrate([("accounts", "0001_initial")])
     migrate(leaves)
-    assert Group.objects.filter(name__in=STAFF_ROLES).count() == 4
+    assert Group.objects.filter(name__in=STAFF_ROLES).count() == 5
     assert role_permissions()["Finance"] == MIGRATED["Finance"] | {"inventory.adjust_stock"}
     assert list(clerk.groups.all()) == [finance]
 
@@ -199,3 +210,15 @@ def test_catalog_managers_moderate_reviews_and_run_vouchers_finance_runs_tax_and
     client.force_login(StaffUserFactory(roles=["Fulfilment"]))
     for name in (*pages["catalog managers"], *pages["finance"]):
         assert client.get(reverse(name)).status_code == 403, name
+
+
+WEBHOOK_PERMISSIONS = LATER_GRANTS["Integrations"]
+
+
+@pytest.mark.django_db
+def test_only_integrations_hold_the_webhook_permissions():
+    roles = role_permissions()
+    assert roles["Integrations"] == WEBHOOK_PERMISSIONS
+    for name, perms in roles.items():
+        if name != "Integrations":
+            assert not perms & WEBHOOK_PERMISSIONS, name

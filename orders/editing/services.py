@@ -2,14 +2,20 @@
 
 Every change runs in one transaction that locks the order row first, then (inside inventory)
 the stock rows in variant order. The difference a line change makes to the total is charged
-(with a payment token the staff member enters, e.g. a card taken over the phone) or refunded
-to the original charge with a credit note, and recorded as an order event. Gateway calls are
-idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered under the order
-lock); when one fails the transaction rolls back and its attempts are recorded again.
+(with a payment token the staff member enters, e.g. a card taken over the phone) with a
+supplementary invoice for the units added, or refunded across the order's charges (newest
+first, ``refunds.refund_across_charges``) with a credit note, and recorded as an order event.
+Gateway calls are idempotent per reference (``<number>-E<n>`` / ``<number>-G<n>``, numbered
+under the order lock); when one fails the transaction rolls back and its attempts are
+recorded again.
 
-Shipping stays as charged at checkout; tax is recomputed at the invoice's rate.
+Shipping, and the tax charged on it, stay as charged at checkout. The line changed is taxed
+by checkout's rule (``cart.pricing.totals.line_tax``, per line, tax included or not as the
+order was priced): an existing line at the rate it was sold at, a new line at the rate for the
+order's country and the product's tax class (``rates_for``); the other lines keep their tax.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,15 +24,20 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import User
+from cart.pricing.totals import STANDARD, line_tax, rates_for
 from catalog.models import Variant
 from inventory import services as inventory
 from inventory.services import StockLine
-from orders.checkout.services import tax_rate
 from orders.errors import OrderNotEditable, PaymentDeclinedError, PaymentUnavailableError
-from orders.invoices.services import InvoiceLine, issue_credit_note
-from orders.models import InvoiceKind, Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
-from orders.payments.refunds import charge_id_of, credit_line, refund_order
-from orders.payments.services import charge_with_retries, persist_attempts, refund_with_retries
+from orders.invoices.services import InvoiceLine, issue_credit_note, issue_supplementary_invoice
+from orders.models import Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
+from orders.payments.refunds import (
+    credit_tax_lines,
+    discount_share,
+    refund_across_charges,
+    refund_order,
+)
+from orders.payments.services import charge_with_retries, persist_attempts
 from orders.signals import refund_issued
 from shop.money import money
 
@@ -39,11 +50,6 @@ def _locked(order: Order) -> Order:
     if locked.status not in EDITABLE_STATUSES:
         raise OrderNotEditable()
     return locked
-
-
-def _invoice_tax_rate(order: Order) -> Decimal:
-    invoice = order.invoices.filter(kind=InvoiceKind.INVOICE).order_by("id").first()
-    return invoice.tax_rate if invoice else tax_rate()
 
 
 def _next_reference(order: Order, prefix: str, types: tuple[str, ...]) -> str:
@@ -103,20 +109,21 @@ def _set_quantity(
             inventory.allocate(lines=stock, order_number=order.number)
         else:
             inventory.deallocate(lines=stock, order_number=order.number)
-    removed_credit = credit_line(line=line, quantity=-delta) if delta < 0 else None
+    change = _reprice_line(order=order, line=line, quantity=new_quantity)
     if new_quantity == 0:
         line.delete()
         event_type = OrderEventType.LINE_REMOVED
     else:
         event_type = OrderEventType.LINE_ADDED if old_quantity == 0 else OrderEventType.LINE_CHANGED
-        line.quantity = new_quantity
-        line.line_total = money(line.unit_price * new_quantity)
         line.save()
 
     old_total = order.total
-    subtotal = money(order.lines.aggregate(s=Sum("line_total"))["s"] or 0)
-    tax = money((subtotal + order.shipping_total) * _invoice_tax_rate(order))
-    new_total = money(subtotal + order.shipping_total + tax)
+    order.subtotal = money(order.lines.aggregate(s=Sum("line_total"))["s"] or 0)
+    order.discount_total += change.discount
+    order.tax_total += change.tax
+    order.tax_lines = _shifted_tax_lines(order=order, change=change)
+    paid = order.subtotal - order.discount_total + order.shipping_total
+    new_total = money(paid if order.prices_include_tax else paid + order.tax_total)
     if new_total < order.refunded_total:
         raise ValidationError(
             {"quantity": [f"{order.refunded_total} was already refunded: more than the new total."]}
@@ -124,6 +131,7 @@ def _set_quantity(
     difference = new_total - old_total
     reference = _next_reference(order, "E", EDIT_EVENTS)
     money_note = ""
+    units = changed_units_line(line=line, change=change)
     if difference > 0:
         if not payment_token:
             raise ValidationError(
@@ -140,28 +148,44 @@ def _set_quantity(
             reference=reference,
             order=order,
         )
+        issue_supplementary_invoice(
+            order=order,
+            lines=[units],
+            subtotal=money(line.unit_price * delta),
+            tax_total=change.tax,
+            total=difference,
+            tax_rate=change.rate,
+            tax_lines=credit_tax_lines(
+                order=order, lines=[units], shipping=Decimal("0.00"), tax=change.tax
+            ),
+        )
         money_note = f"; charged {difference} {order.currency} ({charge.charge_id})"
     elif difference < 0:
-        refund_with_retries(
-            amount=-difference,
-            currency=order.currency,
-            charge_id=charge_id_of(order=order),
-            reference=reference,
-            order=order,
-        )
-        credit_lines: list[InvoiceLine] = [removed_credit] if removed_credit else []
-        credited_subtotal = old_total - new_total - (order.tax_total - tax)
+        refund_across_charges(order=order, amount=-difference, reference=reference)
         issue_credit_note(
             order=order,
-            lines=credit_lines,
-            subtotal=money(credited_subtotal),
+            lines=[units],
+            subtotal=money(line.unit_price * -delta),
+            discount_total=-change.discount,
             shipping_total=Decimal("0.00"),
-            tax_total=money(order.tax_total - tax),
+            tax_total=-change.tax,
             total=-difference,
+            tax_lines=credit_tax_lines(
+                order=order, lines=[units], shipping=Decimal("0.00"), tax=-change.tax
+            ),
         )
         money_note = f"; refunded {-difference} {order.currency}"
-    order.subtotal, order.tax_total, order.total = subtotal, tax, new_total
-    order.save(update_fields=["subtotal", "tax_total", "total", "updated_at"])
+    order.total = new_total
+    order.save(
+        update_fields=[
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "tax_lines",
+            "total",
+            "updated_at",
+        ]
+    )
     OrderEvent.objects.create(
         order=order,
         type=event_type,
@@ -169,6 +193,102 @@ def _set_quantity(
         note=f"{line.sku}: {old_quantity} → {new_quantity}{money_note} (ref {reference}).",
     )
     return order
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """What an edit changed on one order line: units (``quantity``, negative when taken off),
+    and the changes of its ``discount``, ``paid`` (``line_total - discount``) and ``tax`` at
+    ``rate`` (named ``rate_name``)."""
+
+    quantity: int
+    discount: Decimal
+    paid: Decimal
+    tax: Decimal
+    rate: Decimal
+    rate_name: str
+
+
+def _reprice_line(*, order: Order, line: OrderLine, quantity: int) -> LineChange:
+    """Set ``line`` (not saved) to ``quantity`` units, taxed by checkout's rule, and return
+    what changed.
+
+    The line keeps its discount when units are added (a new line has none); units taken off
+    take their share of it with them (``discount_share``, as a return would). Its tax is
+    ``line_tax`` of what is paid for the line, at the rate it was sold at, or, for a new line,
+    at the rate for the order's country and the product's tax class (``rates_for``).
+    """
+    if line.pk is None:
+        country = (order.shipping_address or {}).get("country")
+        rates = rates_for(country=country)
+        product = line.variant.product if line.variant is not None else None
+        rate, rate_name = rates.get(product.tax_class if product else STANDARD) or rates[STANDARD]
+    else:
+        rate = line.tax_rate
+        rate_name = next(
+            (t["name"] for t in order.tax_lines if Decimal(t["rate"]) == rate),
+            f"Tax {rate * 100:g}%",
+        )
+    before_discount, before_paid, before_tax = (
+        line.discount,
+        line.line_total - line.discount,
+        line.tax,
+    )
+    if quantity < line.quantity:
+        line.discount -= discount_share(line=line, quantity=line.quantity - quantity)
+    change_quantity = quantity - line.quantity
+    line.quantity = quantity
+    line.line_total = money(line.unit_price * quantity)
+    paid = line.line_total - line.discount
+    line.tax = (
+        line_tax(paid=paid, rate=rate, included=order.prices_include_tax)
+        if quantity
+        else Decimal("0.00")
+    )
+    line.tax_rate = rate
+    return LineChange(
+        quantity=change_quantity,
+        discount=line.discount - before_discount,
+        paid=paid - before_paid,
+        tax=line.tax - before_tax,
+        rate=rate,
+        rate_name=rate_name,
+    )
+
+
+def _shifted_tax_lines(*, order: Order, change: LineChange) -> list[dict]:
+    """Return the order's ``tax_lines`` moved by ``change`` (in checkout's shape and order:
+    by rate; a rate without tax at 0 %, or left with nothing taxed, is dropped). What the
+    lines do not account for (shipping's tax, at checkout's standard rate) stays."""
+    key = f"{change.rate:.4f}"
+    by_rate = {t["rate"]: dict(t) for t in order.tax_lines}
+    entry = by_rate.setdefault(
+        key, {"rate": key, "name": change.rate_name, "taxable": "0.00", "tax": "0.00"}
+    )
+    entry["taxable"] = f"{Decimal(entry['taxable']) + change.paid:.2f}"
+    entry["tax"] = f"{Decimal(entry['tax']) + change.tax:.2f}"
+    return [
+        t
+        for rate, t in sorted(by_rate.items(), key=lambda kv: Decimal(kv[0]))
+        if (Decimal(t["tax"]) or Decimal(rate)) and (Decimal(t["taxable"]) or Decimal(t["tax"]))
+    ]
+
+
+def changed_units_line(*, line: OrderLine, change: LineChange) -> InvoiceLine:
+    """Return the supplementary invoice's or credit note's line for the units an edit added
+    to or took off ``line`` (amounts positive): their value, the discount they took off and
+    the tax they added or took off."""
+    units = abs(change.quantity)
+    return {
+        "sku": line.sku,
+        "description": f"{line.product_name} {line.variant_name}".strip(),
+        "quantity": units,
+        "unit_price": f"{line.unit_price:.2f}",
+        "line_total": f"{money(line.unit_price * units):.2f}",
+        "discount": f"{abs(change.discount):.2f}",
+        "tax": f"{abs(change.tax):.2f}",
+        "tax_rate": f"{change.rate:.4f}",
+    }
 
 
 def _run(**kwargs: Any) -> Order:
@@ -186,7 +306,8 @@ def add_order_line(
     """Add ``quantity`` of ``sku`` to an order before fulfilment (to its line if it has one).
 
     A new line takes the variant's current price. Allocates the stock, charges the difference
-    with ``payment_token`` and records a ``line_added``/``line_changed`` event, all or nothing.
+    with ``payment_token``, issues a supplementary invoice for the units added and records a
+    ``line_added``/``line_changed`` event, all or nothing.
     Raises ``OrderNotEditable`` (409), ``InsufficientStock`` (409), ``ValidationError``
     (unknown SKU, bad quantity, missing token), ``PaymentDeclinedError`` (402) or
     ``PaymentUnavailableError`` (503). Return the order.
@@ -204,7 +325,7 @@ def change_order_line(
     """Set the quantity of an order line before fulfilment (0 removes it).
 
     Allocates or releases the stock difference; a higher total is charged with
-    ``payment_token``, a lower one refunded to the original charge with a credit note; an
+    ``payment_token``, a lower one refunded across the order's charges with a credit note; an
     event records it. Raises like ``add_order_line``, and ``OrderLine.DoesNotExist`` when the
     order has no line for ``sku``. Return the order.
     """
@@ -225,12 +346,12 @@ def remove_order_line(*, order: Order, sku: str, user: User) -> Order:
 def issue_goodwill_refund(*, order: Order, amount: Decimal, reason: str, user: User) -> Order:
     """Refund ``amount`` of an order as a goodwill gesture, with ``reason``.
 
-    Locks the order row. Refunds to the original charge (idempotent per ``<number>-G<n>``),
-    issues a credit note, raises ``refunded_total`` and ``payment_status``, records a
-    ``goodwill_refund`` event and sends ``refund_issued`` (email, webhook) inside the
-    transaction. Raises ``ValidationError`` when ``amount`` is not positive or exceeds what is
-    left to refund, ``PaymentDeclinedError`` (402) or ``PaymentUnavailableError`` (503). Return
-    the order.
+    Locks the order row. Refunds across the order's charges, newest first (idempotent per
+    ``<number>-G<n>``, then ``-2`` ... per further charge), issues a credit note, raises
+    ``refunded_total`` and ``payment_status``, records a ``goodwill_refund`` event and sends
+    ``refund_issued`` (email, webhook) inside the transaction. Raises ``ValidationError`` when
+    ``amount`` is not positive or exceeds what is left to refund, ``PaymentDeclinedError``
+    (402) or ``PaymentUnavailableError`` (503). Return the order.
     """
     amount = money(amount)
     reason = reason.strip()

@@ -83,6 +83,7 @@ class InvoiceDocument:
     total: Decimal
     prices_include_tax: bool = False
     refers_to: str = ""  # a credit note's invoice number
+    supplements: str = ""  # a supplementary invoice's (an edit's) first invoice number
 
     @property
     def filename(self) -> str:
@@ -171,7 +172,9 @@ def _issued_on(invoice: Invoice) -> str:
     return timezone.localtime(invoice.issued_at, zone).date().isoformat()
 
 
-def invoice_document(*, invoice: Invoice, refers_to: str = "") -> InvoiceDocument:
+def invoice_document(
+    *, invoice: Invoice, refers_to: str = "", supplements: str = ""
+) -> InvoiceDocument:
     """Return what ``invoice`` (an invoice or a credit note) says, from its stored record.
 
     Reads ``invoice.order`` (select it with the invoice); no other query. Deterministic: the
@@ -180,7 +183,9 @@ def invoice_document(*, invoice: Invoice, refers_to: str = "") -> InvoiceDocumen
     lines = _lines(invoice)
     return InvoiceDocument(
         kind=invoice.kind,
-        title=TITLES.get(InvoiceKind(invoice.kind), "Invoice"),
+        title="Supplementary invoice"
+        if supplements
+        else TITLES.get(InvoiceKind(invoice.kind), "Invoice"),
         number=invoice.number,
         issued_on=_issued_on(invoice),
         order_number=invoice.order.number,
@@ -196,6 +201,7 @@ def invoice_document(*, invoice: Invoice, refers_to: str = "") -> InvoiceDocumen
         total=Decimal(invoice.total),
         prices_include_tax=bool(getattr(invoice, "prices_include_tax", False)),
         refers_to=refers_to,
+        supplements=supplements,
     )
 
 
@@ -211,15 +217,25 @@ def order_invoice(*, order: Order) -> Invoice | None:
     return order_documents(order=order).filter(kind=InvoiceKind.INVOICE).first()
 
 
+def order_supplementary_invoices(*, order: Order) -> QuerySet[Invoice]:
+    """Return the invoices of the order's edits that raised its total, oldest first (every
+    invoice after its first)."""
+    first = order_invoice(order=order)
+    invoices = order_documents(order=order).filter(kind=InvoiceKind.INVOICE)
+    return invoices.exclude(pk=first.pk) if first else invoices.none()
+
+
 def order_credit_notes(*, order: Order) -> QuerySet[Invoice]:
     """Return the order's credit notes, oldest first."""
     return order_documents(order=order).filter(kind=InvoiceKind.CREDIT_NOTE)
 
 
 def document_for(*, invoice: Invoice) -> InvoiceDocument:
-    """Return the document of ``invoice``; a credit note names the invoice it corrects."""
-    refers_to = ""
+    """Return the document of ``invoice``; a credit note names the invoice it corrects, a
+    supplementary invoice the one it adds to."""
+    original = order_invoice(order=invoice.order)
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
-        original = order_invoice(order=invoice.order)
-        refers_to = original.number if original else ""
-    return invoice_document(invoice=invoice, refers_to=refers_to)
+        return invoice_document(invoice=invoice, refers_to=original.number if original else "")
+    if original is not None and original.pk != invoice.pk:
+        return invoice_document(invoice=invoice, supplements=original.number)
+    return invoice_document(invoice=invoice)

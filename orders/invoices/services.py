@@ -1,4 +1,5 @@
-"""Invoices (issued at placement) and credit notes (issued with each refund).
+"""Invoices (issued at placement, and a supplementary one with each edit that raises the
+total) and credit notes (issued with each refund).
 
 Numbers are sequential and gap-free per kind: the ``InvoiceCounter`` row of the kind is
 locked (``select_for_update``) in the caller's transaction, so a rolled-back order gives its
@@ -105,6 +106,37 @@ def issue_invoice(*, order: Order, tax_rate: Decimal) -> Invoice:
         total=order.total,
         tax_rate=tax_rate,
         tax_lines=order.tax_lines,
+    )
+
+
+@transaction.atomic
+def issue_supplementary_invoice(
+    *,
+    order: Order,
+    lines: list[InvoiceLine],
+    subtotal: Decimal,
+    tax_total: Decimal,
+    total: Decimal,
+    tax_rate: Decimal,
+    tax_lines: list[dict],
+) -> Invoice:
+    """Issue an invoice for what an edit added to a placed order (``lines``: the units added;
+    ``subtotal``: their value; ``total``: what was charged for them, tax included;
+    ``tax_rate`` and ``tax_lines``: the rate they were taxed at and the tax per rate, as
+    ``Order.tax_lines``), numbered in the invoices' sequence.
+
+    Atomic; locks the invoice counter row.
+    """
+    return _issue(
+        order=order,
+        kind=InvoiceKind.INVOICE,
+        lines=lines,
+        subtotal=subtotal,
+        shipping_total=Decimal("0.00"),
+        tax_total=tax_total,
+        total=total,
+        tax_rate=tax_rate,
+        tax_lines=tax_lines,
     )
 
 

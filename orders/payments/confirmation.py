@@ -61,12 +61,12 @@ def payment_timeout() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "SHOP_PAYMENT_TIMEOUT", 1800)))
 
 
-def _record_charge(*, order: Order, charge_id: str, amount: Decimal, currency: str) -> None:
+def _record_charge(*, order: Order, charge_id: str, amount: Decimal, currency: str) -> Payment:
     """Record the provider's confirmation of the order's charge as a new ``Payment`` row (the
-    pending row stays as it was: financial records are never edited)."""
+    pending row stays as it was: financial records are never edited); return it."""
     attempts = Payment.objects.filter(reference=order.number, kind=PaymentKind.CHARGE).count()
     gateway = get_gateway()
-    Payment.objects.create(
+    return Payment.objects.create(
         order=order,
         reference=order.number,
         kind=PaymentKind.CHARGE,
@@ -99,13 +99,14 @@ def _paid(*, order: Order, charge_id: str, amount: Decimal | None, currency: str
             return f"late payment already refunded: order {order.number}"
         amount = order.total if amount is None else amount
         currency = currency or order.currency
-        _record_charge(order=order, charge_id=charge_id, amount=amount, currency=currency)
+        charge = _record_charge(order=order, charge_id=charge_id, amount=amount, currency=currency)
         refund_with_retries(
             amount=amount,
             currency=currency,
             charge_id=charge_id,
             reference=reference,
             order=order,
+            charge=charge,
         )
         OrderEvent.objects.create(
             order=order,
@@ -184,14 +185,19 @@ def apply_event(*, event: WebhookEvent, order: Order | None) -> str:
     if event.type == FAILED:
         return _failed(order=order, event=event)
     if event.type == REFUNDED:
-        if event.amount is None or event.amount <= order.refunded_total:
-            return f"refunds already recorded: order {order.number} ({order.refunded_total})"
         refunds = (event.data.get("refunds") or {}).get("data") or [{}]
-        amount = record_provider_refund(
-            order=order,
-            refunded_total=event.amount,
-            transaction_id=str(refunds[0].get("id") or event.data.get("id") or ""),
+        amount = (
+            record_provider_refund(
+                order=order,
+                refunded_total=event.amount,
+                transaction_id=str(refunds[0].get("id") or event.data.get("id") or ""),
+                charge_id=event.charge_id,
+            )
+            if event.amount is not None
+            else Decimal("0.00")
         )
+        if not amount:
+            return f"refunds already recorded: order {order.number} ({order.refunded_total})"
         return f"refund of {amount} recorded: order {order.number} ({order.payment_status})"
     logger.warning(
         "Payment dispute opened on order %s (%s %s, %s): respond in the provider's dashboard",

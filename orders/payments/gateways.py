@@ -164,7 +164,8 @@ class MockGateway(PaymentGateway):
 
     ``tok_success`` and any other ``tok_*`` charge; ``tok_declined`` declines;
     ``tok_transient`` fails transiently once per reference, then succeeds;
-    ``tok_unavailable`` always fails transiently; anything else declines. The ledger (charges,
+    ``tok_unavailable`` always fails transiently; anything else declines. A refund is refused
+    beyond what is left on its charge. The ledger (charges,
     refunds, transient failures seen) is the ``MockLedgerEntry`` table, so every worker
     process sees the same one; each reference is written once (a unique constraint).
     """
@@ -218,6 +219,27 @@ class MockGateway(PaymentGateway):
     def refund(
         self, *, amount: Decimal, currency: str, charge_id: str, reference: str
     ) -> RefundResult:
+        """Refund like a provider: the first refund under ``reference`` answers its repeats
+        (one with other parameters is refused, as Stripe refuses an idempotency key reused
+        with other parameters); a refund larger than what is left on a charge in the ledger
+        is refused."""
+        existing = self._refunds.get(reference)
+        if existing is not None:
+            if (existing.amount, existing.charge_id) != (amount, charge_id):
+                raise PaymentDeclined("This reference was used for another refund.")
+            return existing  # type: ignore[no-any-return]
+        charge = MockLedgerEntry.objects.filter(
+            kind=MockLedgerEntry.Kind.CHARGE, transaction_id=charge_id
+        ).first()
+        if charge is not None and charge_id:
+            refunded = sum(
+                MockLedgerEntry.objects.filter(
+                    kind=MockLedgerEntry.Kind.REFUND, charge_id=charge_id
+                ).values_list("amount", flat=True),
+                Decimal("0"),
+            )
+            if refunded + amount > charge.amount:
+                raise PaymentDeclined("The refund is more than is left on the charge.")
         entry = self._record(
             kind=MockLedgerEntry.Kind.REFUND,
             reference=reference,

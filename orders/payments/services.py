@@ -54,6 +54,7 @@ def _call(
     reference: str,
     order: Order | None,
     gateway: PaymentGateway,
+    refunded_charge: Payment | None = None,
 ) -> tuple[_Result, list[Payment]]:
     """Call ``call()`` up to ``MAX_ATTEMPTS`` times with exponential backoff on transient
     errors, writing one ``Payment`` row per attempt. Return ``(result, attempts)``; raise
@@ -71,6 +72,7 @@ def _call(
                 currency=currency,
                 gateway=gateway.name,
                 gateway_transaction_id=transaction_id,
+                refunded_charge=refunded_charge,
                 attempt=len(attempts) + 1,
                 error=error[:255],
             )
@@ -130,12 +132,43 @@ def charge_with_retries(
 
 
 def refund_with_retries(
-    *, amount: Decimal, currency: str, charge_id: str, reference: str, order: Order | None = None
+    *,
+    amount: Decimal,
+    currency: str,
+    charge_id: str,
+    reference: str,
+    order: Order | None = None,
+    charge: Payment | None = None,
 ) -> RefundResult:
     """Refund through the configured gateway with the same retry and recording rules as
-    ``charge_with_retries``; idempotent per ``reference``."""
+    ``charge_with_retries``; idempotent per ``reference``. ``charge`` is the successful charge
+    row that ``charge_id`` names, when there is one: each attempt row records it
+    (``Payment.refunded_charge``), so what is left on every charge can be counted."""
+    result, _ = refund_recording_attempts(
+        amount=amount,
+        currency=currency,
+        charge_id=charge_id,
+        reference=reference,
+        order=order,
+        charge=charge,
+    )
+    return result
+
+
+def refund_recording_attempts(
+    *,
+    amount: Decimal,
+    currency: str,
+    charge_id: str,
+    reference: str,
+    order: Order | None = None,
+    charge: Payment | None = None,
+) -> tuple[RefundResult, list[Payment]]:
+    """Refund like ``refund_with_retries`` and return the refund with its attempt rows (a
+    caller making several refunds in one transaction hands them all to the error of a later
+    one that fails, so ``persist_attempts`` keeps the refunds already made)."""
     gateway = get_gateway()
-    result, _ = _call(
+    return _call(
         kind=PaymentKind.REFUND,
         call=lambda: gateway.refund(
             amount=amount, currency=currency, charge_id=charge_id, reference=reference
@@ -145,8 +178,8 @@ def refund_with_retries(
         reference=reference,
         order=order,
         gateway=gateway,
+        refunded_charge=charge,
     )
-    return result
 
 
 def pending_charge_id(*, order: Order) -> str:

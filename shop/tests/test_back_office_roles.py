@@ -5,10 +5,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.roles import CATALOG_MANAGERS, CUSTOMER_SERVICE, FINANCE, FULFILMENT
+from accounts.roles import CATALOG_MANAGERS, CUSTOMER_SERVICE, FINANCE, FULFILMENT, INTEGRATIONS
 from accounts.tests.factories import StaffUserFactory
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
+from notifications.webhooks import services as webhooks
+from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 from orders.models import OrderStatus
 from orders.returns.services import request_return
 from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
@@ -115,3 +117,61 @@ def test_finance_sees_money_decides_returns_and_exports_but_edits_no_catalogue(c
     client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "processing"})
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED
+
+
+PUBLIC_HOOK = "https://93.184.216.34/hooks"  # a literal public address: no DNS needed
+
+
+def test_integrations_manage_webhook_endpoints_in_the_admin_and_redeliver(client, settings):
+    settings.SHOP_WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint = webhooks.create_endpoint(url="http://127.0.0.1:9/hooks", events=["order.created"])
+    place()  # its delivery is queued after commit, which a django_db test never reaches
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    client.force_login(StaffUserFactory(roles=[INTEGRATIONS]))
+    assert groups(client) == {"Settings"}
+    assert status(client, "notifications_webhookendpoint_add") == 200
+    assert status(client, "notifications_webhookendpoint_change", endpoint.pk) == 200
+    assert status(client, "notifications_webhookendpoint_delete", endpoint.pk) == 200
+    assert status(client, "notifications_webhookdelivery_change", delivery.pk) == 200
+    changelist = reverse("admin:notifications_webhookdelivery_changelist")
+    assert b'value="redeliver"' in client.get(changelist).content
+    response = client.post(
+        changelist, {"action": "redeliver", "_selected_action": [delivery.pk]}, follow=True
+    )
+    assert "Queued 1 event(s) for delivery." in response.content.decode()
+    assert status(client, "orders_order_changelist") == 403
+    assert status(client, "catalog_product_changelist") == 403
+
+
+def test_integrations_manage_webhook_endpoints_through_the_api(api_client, settings):
+    settings.SHOP_WEBHOOKS_ALLOW_PRIVATE = False
+    api_client.force_authenticate(StaffUserFactory(roles=[INTEGRATIONS]))
+    created = api_client.post(
+        "/api/v1/webhooks/", {"url": PUBLIC_HOOK, "events": ["order.paid"]}, format="json"
+    )
+    assert created.status_code == 201
+    url = f"/api/v1/webhooks/{created.json()['id']}/"
+    assert api_client.get("/api/v1/webhooks/").json()["count"] == 1
+    assert api_client.patch(url, {"events": ["stock.low"]}, format="json").status_code == 200
+    assert api_client.delete(url).status_code == 204
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("role", [CATALOG_MANAGERS, FULFILMENT, CUSTOMER_SERVICE, FINANCE])
+def test_the_other_roles_cannot_touch_webhook_endpoints(client, api_client, settings, role):
+    settings.SHOP_WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint = webhooks.create_endpoint(url="http://127.0.0.1:9/hooks", events=["order.paid"])
+    staff = StaffUserFactory(roles=[role])
+    client.force_login(staff)
+    assert status(client, "notifications_webhookendpoint_changelist") == 403
+    assert status(client, "notifications_webhookendpoint_add") == 403
+    assert status(client, "notifications_webhookdelivery_changelist") == 403
+    api_client.force_authenticate(staff)
+    assert api_client.get("/api/v1/webhooks/").status_code == 403
+    created = api_client.post(
+        "/api/v1/webhooks/", {"url": PUBLIC_HOOK, "events": ["order.paid"]}, format="json"
+    )
+    assert created.status_code == 403
+    assert created.json()["code"] == "permission_denied"
+    assert api_client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 403
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
