@@ -20,7 +20,7 @@ from typing import TypeVar
 from django.conf import settings
 
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
-from orders.models import Order, Payment, PaymentKind, PaymentResult
+from orders.models import OFFLINE_GATEWAY, Order, Payment, PaymentKind, PaymentResult
 from orders.payments.gateways import (
     ChargeResult,
     PaymentDeclined,
@@ -133,7 +133,41 @@ def refund_with_retries(
     *, amount: Decimal, currency: str, charge_id: str, reference: str, order: Order | None = None
 ) -> RefundResult:
     """Refund through the configured gateway with the same retry and recording rules as
-    ``charge_with_retries``; idempotent per ``reference``."""
+    ``charge_with_retries``; idempotent per ``reference``.
+
+    A charge staff took offline (``Payment.gateway`` ``offline``, ``orders.drafts``) is given
+    back offline too: the refund is recorded as an ``offline`` row (staff return the money by
+    the same method) and the gateway is not called."""
+    if order is not None and charge_id:
+        offline = (
+            Payment.objects.filter(
+                order=order,
+                kind=PaymentKind.CHARGE,
+                result=PaymentResult.SUCCEEDED,
+                gateway=OFFLINE_GATEWAY,
+                gateway_transaction_id=charge_id,
+            )
+            .order_by("id")
+            .first()
+        )
+        if offline is not None:
+            Payment.objects.create(
+                order=order,
+                reference=reference,
+                kind=PaymentKind.REFUND,
+                result=PaymentResult.SUCCEEDED,
+                amount=amount,
+                currency=currency,
+                gateway=OFFLINE_GATEWAY,
+                gateway_transaction_id=charge_id,
+                method=offline.method,
+            )
+            return RefundResult(
+                refund_id=f"offline-{reference}",
+                charge_id=charge_id,
+                amount=amount,
+                currency=currency,
+            )
     gateway = get_gateway()
     result, _ = _call(
         kind=PaymentKind.REFUND,
