@@ -114,7 +114,7 @@ def _reprice(order: Order) -> None:
         order.lines.filter(variant__isnull=False).select_related("variant__product").order_by("id")
     )
     for line in lines:
-        assert line.variant is not None and line.variant_id is not None
+        assert line.variant is not None
         line.unit_price = line.variant.price
         line.line_total = money(line.unit_price * line.quantity)
     address = order.shipping_address if isinstance(order.shipping_address, dict) else {}
