@@ -29,6 +29,7 @@ class OrderErrorCode(StrEnum):
     ORDER_NOT_DRAFT = "order_not_draft"
     ORDER_NOT_PAYABLE = "order_not_payable"
     PAYMENT_LINK_EXPIRED = "payment_link_expired"
+    PAYMENT_IN_PROGRESS = "payment_in_progress"
 
 
 class PriceChanged(DomainError):
@@ -191,3 +192,11 @@ class PaymentLinkExpired(DomainError):
     code = OrderErrorCode.PAYMENT_LINK_EXPIRED
     status_code = 410
     default_detail = "This payment link has expired. Please contact us for a new one."
+
+
+class PaymentInProgress(DomainError):
+    """Another payment of this order is running (a second tab, a double click)."""
+
+    code = OrderErrorCode.PAYMENT_IN_PROGRESS
+    status_code = 409
+    default_detail = "Your payment is already being processed; please wait a moment."

@@ -47,7 +47,7 @@ from orders.checkout.services import check_email, new_order_number, resolve_addr
 from orders.errors import (
     OrderNotDraft,
     OrderNotPayable,
-    PaymentDeclinedError,
+    PaymentInProgress,
     PaymentLinkExpired,
 )
 from orders.guest_access import hash_order_token, new_order_token
@@ -384,7 +384,7 @@ def send_payment_link(*, order: Order, user: User) -> Order:
     From ``draft``: checks it is complete (``ValidationError``), fixes its prices, allocates
     its stock (``InsufficientStock`` 409: nothing changes) and moves it to ``pending_payment``.
     Either way the link is valid for ``SHOP_PAYMENT_LINK_DAYS`` from now (a link sent before
-    stops working), a ``payment_link_sent`` event is recorded and ``payment_link_sent`` sent
+    stops working, and a payment the customer left waiting for 3-D Secure is cancelled), a ``payment_link_sent`` event is recorded and ``payment_link_sent`` sent
     inside the transaction (the email's outbox row commits with it). Locks the order row, then
     the stock rows (variant order). Raises ``OrderNotPayable`` (409) for an order that is
     neither a draft nor an unpaid link order.
@@ -397,10 +397,15 @@ def send_payment_link(*, order: Order, user: User) -> Order:
         )
         if locked.status != OrderStatus.DRAFT and not resend:
             raise OrderNotPayable()
-        if not resend:
+        if resend:
+            # A payment the bank wanted confirmed and the customer left: stop it, so the new
+            # link offers the payment form again.
+            void_pending_payment(order=locked)
+            locked.payment_action = {}
+        else:
             _place_draft(locked)
         locked.payment_link_expires_at = timezone.now() + timedelta(days=payment_link_days())
-        locked.save(update_fields=["payment_link_expires_at", "updated_at"])
+        locked.save(update_fields=["payment_link_expires_at", "payment_action", "updated_at"])
         if not resend:
             await_payment(order=locked, user=user, note="Payment link sent to the customer.")
             locked.refresh_from_db()
@@ -507,11 +512,37 @@ def _attempt_reference(order: Order) -> str:
     return order.number if tried == 0 else f"{order.number}-P{tried + 1}"
 
 
+PAYING_SINCE = "paying_since"
+
+
+def _claim_payment(order: Order) -> None:
+    """Mark the (locked) order as being paid now, or raise ``PaymentInProgress`` (409) while
+    another payment of it runs (a second tab, a double click): one charge attempt at a time,
+    so each attempt is recorded once. A claim older than ``SHOP_IDEMPOTENCY_LEASE_SECONDS``
+    (its request died) is taken over."""
+    now = timezone.now()
+    since = order.payment_action.get(PAYING_SINCE)
+    lease = timedelta(seconds=int(getattr(settings, "SHOP_IDEMPOTENCY_LEASE_SECONDS", 120)))
+    if since and now - datetime.fromisoformat(since) < lease:
+        raise PaymentInProgress()
+    order.payment_action = {PAYING_SINCE: now.isoformat()}
+    order.save(update_fields=["payment_action", "updated_at"])
+
+
+def _release_claim(order: Order) -> None:
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if PAYING_SINCE in locked.payment_action:
+            locked.payment_action = {}
+            locked.save(update_fields=["payment_action", "updated_at"])
+
+
 def pay_order(*, order: Order, payment_token: str) -> PayResult:
     """Charge a link order's total with the customer's ``payment_token`` and confirm it.
 
     1. With the order row locked: check it is payable (``OrderNotPayable`` 409,
-       ``PaymentLinkExpired`` 410) and choose the attempt's reference. Commit.
+       ``PaymentLinkExpired`` 410), claim it for this payment (``PaymentInProgress`` 409 while
+       another one runs) and choose the attempt's reference. Commit.
     2. Charge through the gateway with retries, outside any transaction (every attempt's
        ``Payment`` row commits at once). A decline raises ``PaymentDeclinedError`` (402) and
        the order keeps waiting (the customer may try another card);
@@ -528,6 +559,7 @@ def pay_order(*, order: Order, payment_token: str) -> PayResult:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         check_payable(order=locked)
+        _claim_payment(locked)
         reference = _attempt_reference(locked)
         token = locked.pending_order_token
     try:
@@ -549,8 +581,8 @@ def pay_order(*, order: Order, payment_token: str) -> PayResult:
                 waiting.save(update_fields=["payment_action", "updated_at"])
         confirmed = confirm_if_already_paid(order=waiting)
         return PayResult(order=confirmed or waiting, order_token=token)
-    except PaymentDeclinedError:
-        logger.info("Payment of link order %s declined", locked.number)
+    except BaseException:
+        _release_claim(locked)
         raise
     with transaction.atomic():
         paid = Order.objects.select_for_update().get(pk=order.pk)

@@ -32,6 +32,7 @@ from orders.errors import (
     OrderNotDraft,
     OrderNotPayable,
     PaymentDeclinedError,
+    PaymentInProgress,
     PaymentLinkExpired,
 )
 from orders.guest_access import token_matches
@@ -235,6 +236,23 @@ def test_a_declined_card_keeps_the_link_open_and_another_card_pays_under_a_new_r
         (paid.number, PaymentResult.DECLINED),
         (f"{paid.number}-P2", PaymentResult.SUCCEEDED),
     ]
+
+
+def test_a_payment_while_another_runs_is_refused_until_the_dead_ones_lease_is_over(settings):
+    sent = send_payment_link(order=ready_draft(), user=customer_service())
+    started = timezone.now() - timedelta(seconds=30)
+    Order.objects.filter(pk=sent.pk).update(payment_action={"paying_since": started.isoformat()})
+    with pytest.raises(PaymentInProgress):
+        pay_order(order=sent, payment_token="tok_success")
+    settings.SHOP_IDEMPOTENCY_LEASE_SECONDS = 10
+    assert pay_order(order=sent, payment_token="tok_success").order.is_paid
+
+
+def test_a_declined_payment_frees_the_order_for_the_next_attempt():
+    sent = send_payment_link(order=ready_draft(), user=customer_service())
+    with pytest.raises(PaymentDeclinedError):
+        pay_order(order=sent, payment_token="tok_declined")
+    assert Order.objects.get(pk=sent.pk).payment_action == {}
 
 
 def test_an_expired_link_is_refused():
