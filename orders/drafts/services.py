@@ -504,11 +504,16 @@ def _attempt_reference(order: Order) -> str:
     ``<number>-P<n>`` after a declined or abandoned attempt (a provider replays a reference's
     first answer, so another card needs a new one). Two concurrent payments of the same
     attempt share the reference, so the provider charges once."""
-    tried = Payment.objects.filter(
-        order=order,
-        kind=PaymentKind.CHARGE,
-        result__in=[PaymentResult.DECLINED, PaymentResult.PENDING],
-    ).count()
+    tried = (
+        Payment.objects.filter(
+            order=order,
+            kind=PaymentKind.CHARGE,
+            result__in=[PaymentResult.DECLINED, PaymentResult.PENDING],
+        )
+        .values("reference")
+        .distinct()
+        .count()
+    )
     return order.number if tried == 0 else f"{order.number}-P{tried + 1}"
 
 
