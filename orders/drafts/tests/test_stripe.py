@@ -9,7 +9,7 @@ from orders.drafts.tests.factories import customer_service, ready_draft
 from orders.errors import PaymentDeclinedError
 from orders.models import InvoiceKind, Order, OrderStatus, PaymentResult, PaymentStatus
 from orders.tests.factories import fast_gateway  # noqa: F401
-from orders.tests.stripe_server import signed_event, stripe_api  # noqa: F401
+from orders.tests.stripe_server import signed_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway", "stripe_api")]
 
