@@ -21,7 +21,8 @@ class OrderStatus(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending (waits for the customer)"
-    UNPAID = "unpaid", "Not paid (the pending payment failed or timed out)"
+    # A draft not paid yet, or an order whose pending payment failed or timed out.
+    UNPAID = "unpaid", "Not paid"
     PAID = "paid", "Paid"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"

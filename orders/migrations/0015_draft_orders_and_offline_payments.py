@@ -49,5 +49,10 @@ class Migration(migrations.Migration):
             name='type',
             field=models.CharField(choices=[('placed', 'Order placed'), ('status_changed', 'Status changed'), ('return_requested', 'Return requested'), ('return_rejected', 'Return rejected'), ('refund_issued', 'Refund issued'), ('dispute_opened', 'Payment disputed'), ('line_added', 'Line added'), ('line_changed', 'Line quantity changed'), ('line_removed', 'Line removed'), ('goodwill_refund', 'Goodwill refund'), ('draft_created', 'Draft created'), ('draft_updated', 'Draft changed'), ('payment_link_sent', 'Payment link sent'), ('paid_offline', 'Paid offline')], max_length=32),
         ),
+        migrations.AlterField(
+            model_name='order',
+            name='payment_status',
+            field=models.CharField(choices=[('pending', 'Pending (waits for the customer)'), ('unpaid', 'Not paid'), ('paid', 'Paid'), ('partially_refunded', 'Partially refunded'), ('refunded', 'Refunded')], default='paid', max_length=20),
+        ),
         migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -13,6 +13,7 @@ from cart.tests.factories import ShippingMethodFactory, default_shipping_method
 from catalog.tests.factories import make_variant
 from inventory.errors import InsufficientStock
 from inventory.models import StockItem
+from notifications.emails import build_message
 from notifications.models import Notification, NotificationKind
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 from orders.drafts.services import (
@@ -114,6 +115,10 @@ def test_sending_the_link_emails_the_customer_a_signed_pay_link():
     assert f"/orders/{sent.number}/pay/?token=" in url
     assert payment_link_matches(order=sent, token=url.split("token=", 1)[1])
     assert email.context["order"]["total"] == f"{sent.total:.2f}"
+    message = build_message(email)
+    assert sent.number in message.subject
+    assert url in message.body
+    assert url.replace("&", "&amp;") in message.alternatives[0][0]
 
 
 def test_a_draft_short_of_stock_is_not_sent_and_nothing_changes():
