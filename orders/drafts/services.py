@@ -323,8 +323,8 @@ def _place_draft(order: Order) -> None:
     """Fix the draft's prices and allocate its stock (the order row is locked). A guest is
     given a new order token, which the confirmation email links with (``pending_order_token``
     until the payment is confirmed)."""
-    stock = _check_ready(order)
     _reprice(order)
+    stock = _check_ready(order)
     inventory.allocate(lines=stock, order_number=order.number)
     if order.user_id is None:
         token = new_order_token()
@@ -384,8 +384,9 @@ def send_payment_link(*, order: Order, user: User) -> Order:
     From ``draft``: checks it is complete (``ValidationError``), fixes its prices, allocates
     its stock (``InsufficientStock`` 409: nothing changes) and moves it to ``pending_payment``.
     Either way the link is valid for ``SHOP_PAYMENT_LINK_DAYS`` from now (a link sent before
-    stops working, and a payment the customer left waiting for 3-D Secure is cancelled), a ``payment_link_sent`` event is recorded and ``payment_link_sent`` sent
-    inside the transaction (the email's outbox row commits with it). Locks the order row, then
+    stops working, and a payment the customer left waiting for 3-D Secure is cancelled), a
+    ``payment_link_sent`` event is recorded and ``payment_link_sent`` sent inside the
+    transaction (the email's outbox row commits with it). Locks the order row, then
     the stock rows (variant order). Raises ``OrderNotPayable`` (409) for an order that is
     neither a draft nor an unpaid link order.
     """
@@ -401,7 +402,8 @@ def send_payment_link(*, order: Order, user: User) -> Order:
             # A payment the bank wanted confirmed and the customer left: stop it, so the new
             # link offers the payment form again.
             void_pending_payment(order=locked)
-            locked.payment_action = {}
+            claim = locked.payment_action.get(PAYING_SINCE)  # a payment running now stays
+            locked.payment_action = {PAYING_SINCE: claim} if claim else {}
         else:
             _place_draft(locked)
         locked.payment_link_expires_at = timezone.now() + timedelta(days=payment_link_days())
@@ -555,9 +557,9 @@ def pay_order(*, order: Order, payment_token: str) -> PayResult:
        Secure) the order stays ``pending_payment`` with ``payment_action`` set, and the
        provider's webhook confirms it (``orders.payments.confirmation``).
     3. With the order row locked again: confirm it (``received``/``paid``, invoice,
-       confirmation email). If it was paid meanwhile (same reference: the same charge) it is
-       returned as it is; if it was cancelled meanwhile (the link expired), the charge is
-       refunded and ``OrderNotPayable`` raised.
+       confirmation email). If it was paid meanwhile by this same charge it is returned as
+       it is; if it was cancelled meanwhile (the link expired) or paid otherwise (staff marked
+       it paid offline), this charge is refunded and ``OrderNotPayable`` raised.
     """
     if not isinstance(payment_token, str) or not payment_token.strip() or len(payment_token) > 255:
         raise ValidationError({"payment_token": ["Choose how to pay."]})
@@ -598,7 +600,14 @@ def pay_order(*, order: Order, payment_token: str) -> PayResult:
                 f"({charge.charge_id}).",
             )
             return PayResult(order=paid, order_token=token)
-        if paid.is_paid:
+        paid_otherwise = (
+            Payment.objects.filter(
+                order=paid, kind=PaymentKind.CHARGE, result=PaymentResult.SUCCEEDED
+            )
+            .exclude(gateway_transaction_id=charge.charge_id)
+            .exists()
+        )
+        if paid.is_paid and not paid_otherwise:
             return PayResult(order=paid, order_token=token)
         refund_with_retries(
             amount=charge.amount,
@@ -611,7 +620,10 @@ def pay_order(*, order: Order, payment_token: str) -> PayResult:
             paid,
             user=None,
             type=OrderEventType.REFUND_ISSUED,
-            note=f"A payment ({charge.charge_id}) arrived after the order was cancelled; "
-            f"refunded {charge.amount} {charge.currency}.",
+            note=f"A payment ({charge.charge_id}) arrived after the order was "
+            f"{'paid otherwise' if paid.is_paid else 'cancelled'}; refunded "
+            f"{charge.amount} {charge.currency}.",
         )
+    if paid.is_paid:
+        raise OrderNotPayable("This order was already paid; this payment was refunded.")
     raise OrderNotPayable("This order was cancelled; your payment was refunded.")

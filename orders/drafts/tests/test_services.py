@@ -399,3 +399,25 @@ def test_webhooks_announce_a_draft_only_once_it_is_paid():
         "order.created",
         "order.paid",
     ]
+
+
+def test_a_card_payment_landing_after_staff_marked_the_order_paid_offline_is_refunded(
+    monkeypatch,
+):
+    sent = send_payment_link(order=ready_draft(), user=customer_service())
+    real_charge = MockGateway.charge
+
+    def charge_while_finance_marks_it_paid(self, **kwargs):
+        result = real_charge(self, **kwargs)
+        mark_paid_offline(order=sent, method="cash", reference="R-9", user=finance())
+        return result
+
+    monkeypatch.setattr(MockGateway, "charge", charge_while_finance_marks_it_paid)
+    with pytest.raises(OrderNotPayable, match="already paid"):
+        pay_order(order=sent, payment_token="tok_success")
+
+    order = Order.objects.get(pk=sent.pk)
+    assert (order.status, order.payment_status) == (OrderStatus.RECEIVED, PaymentStatus.PAID)
+    refund = Payment.objects.get(order=order, kind=PaymentKind.REFUND)
+    assert (refund.gateway, refund.result, refund.amount) == ("mock", "succeeded", order.total)
+    assert order.refunded_total == 0
