@@ -197,13 +197,18 @@ def set_draft_customer(*, order: Order, email: str, user: User) -> Order:
     return order
 
 
-def set_draft_address(*, order: Order, shipping_address: dict, user: User) -> Order:
-    """Set the draft's shipping address (checked by the one address rule) and re-price it for
-    the address's country. Raises ``ValidationError`` keyed by ``shipping_address.<field>``
-    or ``OrderNotDraft`` (409). Return the order."""
-    address = resolve_address(user=None, shipping_address=shipping_address, address_id=None)
+def set_draft_address(
+    *, order: Order, user: User, shipping_address: dict | None = None, address_id: int | None = None
+) -> Order:
+    """Set the draft's shipping address, a new one (checked by the one address rule) or one of
+    the customer's address book (``address_id``), and re-price it for the address's country.
+    Raises ``ValidationError`` keyed by ``shipping_address.<field>`` or ``address_id`` (not
+    the customer's), or ``OrderNotDraft`` (409). Return the order."""
     with transaction.atomic():
         order = _locked_draft(order)
+        address = resolve_address(
+            user=order.user, shipping_address=shipping_address, address_id=address_id
+        )
         order.shipping_address = address
         _reprice(order)
         _event(order, user=user, note=f"Shipping address: {address['city']}, {address['country']}.")

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.addresses.forms import AddressForm
+from accounts.models import Address
 from cart.pricing.shipping import cart_weight, shipping_quotes
 from orders.admin import format_address
 from orders.checkout.views import offered_test_cards, stripe_js
@@ -131,6 +132,13 @@ def _apply(request: HttpRequest, order: Order) -> tuple[str | None, str]:
             return _form_problem(form), ""
         set_draft_address(order=order, shipping_address=form.address(), user=user)
         return None, "Address saved."
+    if action == "saved_address":
+        try:
+            address_id = int(request.POST.get("address_id", ""))
+        except ValueError:
+            return "Choose one of the customer's addresses.", ""
+        set_draft_address(order=order, address_id=address_id, user=user)
+        return None, "Address saved."
     if action == "shipping":
         set_draft_shipping_method(
             order=order, code=request.POST.get("shipping_method", ""), user=user
@@ -225,6 +233,9 @@ def _draft_context(request: HttpRequest, order: Order) -> dict:
         "quotes": quotes,
         "customer_form": CustomerForm(initial={"email": order.email}),
         "address_form": AddressForm(initial=address, prefix="address"),
+        "saved_addresses": list(Address.objects.filter(user_id=order.user_id))
+        if order.user_id
+        else [],
         "add_form": AddLineForm(),
         "offline_form": OfflinePaymentForm(),
         "can_mark_paid": user.has_perm(OFFLINE) and (is_draft or link_order),

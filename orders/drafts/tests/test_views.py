@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import CATALOG_MANAGERS, CUSTOMER_SERVICE, FINANCE, FULFILMENT
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import AddressFactory, UserFactory
 from catalog.tests.factories import make_variant
 from orders.drafts.services import payment_link_path, send_payment_link
 from orders.drafts.tests.factories import customer_service, ready_draft
@@ -119,6 +119,23 @@ def test_bad_input_on_the_builder_is_a_friendly_message(client, data, message):
     assert response.status_code == 302
     assert any(message in text for text in said(response)), said(response)
     assert Order.objects.get(pk=draft.pk).status == OrderStatus.DRAFT
+
+
+def test_staff_ship_to_an_address_from_the_customers_book_but_not_someone_elses(client):
+    member = UserFactory(email="booked@example.com")
+    theirs = AddressFactory(user=member, city="Leeds", country="GB")
+    stranger = AddressFactory(city="Paris", country="FR")
+    draft = ready_draft(email=member.email)
+    client.force_login(staff_in(CUSTOMER_SERVICE))
+    assert b"Use this address" in client.get(builder(draft)).content
+
+    other = client.post(builder(draft), {"action": "saved_address", "address_id": stranger.pk})
+    assert said(other) == ["Unknown address."]
+    assert Order.objects.get(pk=draft.pk).shipping_address["city"] == ADDRESS["city"]
+    bad = client.post(builder(draft), {"action": "saved_address", "address_id": "x"})
+    assert said(bad)[-1] == "Choose one of the customer's addresses."
+    client.post(builder(draft), {"action": "saved_address", "address_id": theirs.pk})
+    assert Order.objects.get(pk=draft.pk).shipping_address["city"] == "Leeds"
 
 
 def test_sending_a_draft_short_of_stock_says_so(client):
