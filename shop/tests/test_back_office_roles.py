@@ -9,9 +9,10 @@ from accounts.roles import CATALOG_MANAGERS, CUSTOMER_SERVICE, FINANCE, FULFILME
 from accounts.tests.factories import StaffUserFactory
 from catalog.tests.factories import make_variant
 from inventory.models import StockItem
+from orders.drafts.tests.factories import ready_draft
 from orders.models import OrderStatus
 from orders.returns.services import request_return
-from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import fast_gateway, order_in, place, staff_in  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -115,3 +116,30 @@ def test_finance_sees_money_decides_returns_and_exports_but_edits_no_catalogue(c
     client.post(reverse("admin:orders_order_move", args=[order.pk]), {"to_status": "processing"})
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED
+
+
+def draft_rights(client) -> tuple[int, bool]:
+    """Return what the signed-in staff member may do with a draft order: the builder's status
+    code, and whether marking it paid offline worked."""
+    draft = ready_draft(staff=staff_in(CUSTOMER_SERVICE))
+    builder = reverse("orders:staff-draft", kwargs={"number": draft.number})
+    page = client.get(builder).status_code
+    client.post(builder, {"action": "paid_offline", "method": "cash", "reference": "R-1"})
+    draft.refresh_from_db()
+    return page, draft.status == OrderStatus.RECEIVED
+
+
+@pytest.mark.parametrize(
+    ("role", "rights"),
+    [
+        (CATALOG_MANAGERS, (403, False)),
+        (FULFILMENT, (403, False)),
+        (CUSTOMER_SERVICE, (200, False)),
+        (FINANCE, (200, True)),
+    ],
+)
+def test_customer_service_and_finance_build_draft_orders_and_only_finance_marks_them_paid(
+    client, role, rights
+):
+    client.force_login(staff_in(role))
+    assert draft_rights(client) == rights
