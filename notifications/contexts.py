@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from accounts.addresses.rules import country_name
 from catalog.thumbnails import PRODUCT_IMAGE, thumbnail
@@ -148,6 +150,24 @@ def order_confirmation_context(order, *, order_token: str | None = None) -> dict
             "tax_total": money(order.tax_total),
             "shipping_address": address_lines(order.shipping_address),
         }
+    }
+
+
+def payment_link_context(order, *, pay_url: str) -> dict:
+    """Return the payment-link email's context: the order staff built, what it costs, the
+    link to pay it (``pay_url``, absolute) and until when the link works (shop time)."""
+    expires = order.payment_link_expires_at
+    return {
+        "order": {
+            **order_summary(order),
+            "lines": order_lines(order),
+            "subtotal": money(order.subtotal),
+            "shipping_total": money(order.shipping_total),
+            "tax_total": money(order.tax_total),
+            "shipping_address": address_lines(order.shipping_address),
+        },
+        "pay_url": pay_url,
+        "expires_at": date_format(localtime(expires), "j F Y, H:i T") if expires else "",
     }
 
 

@@ -17,6 +17,7 @@ class NotificationKind(models.TextChoices):
     REVIEW_PENDING = "review_pending", "Review awaiting moderation"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
     CART_REMINDER = "cart_reminder", "Abandoned-cart reminder"
+    PAYMENT_LINK = "payment_link", "Payment link (draft order)"
 
 
 class NotificationStatus(models.TextChoices):

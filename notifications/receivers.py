@@ -30,6 +30,7 @@ from notifications import contexts
 from notifications.models import Notification, NotificationKind
 from notifications.selectors import staff_recipients
 from notifications.services import create_notification
+from orders.drafts.services import link_version
 from orders.models import Order, OrderStatus, ReturnLine, ReturnRequest
 from orders.returns.services import return_address_lines
 from orders.selectors import lines_with_images
@@ -37,6 +38,7 @@ from orders.signals import (
     order_placed,
     order_status_changed,
     payment_disputed,
+    payment_link_sent,
     refund_issued,
     return_rejected,
     return_requested,
@@ -96,9 +98,12 @@ def on_order_status_changed(
             context=contexts.order_shipped_context(order),
             event_key=f"order_shipped:{order.pk}",
         )
-    elif to_status == OrderStatus.CANCELLED and from_status != OrderStatus.PENDING_PAYMENT:
-        # An order cancelled while its payment was pending was never confirmed to the
-        # customer (no confirmation email), so no cancellation email either.
+    elif to_status == OrderStatus.CANCELLED and from_status not in (
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.DRAFT,
+    ):
+        # An order cancelled while its payment was pending (or still a draft) was never
+        # confirmed to the customer (no confirmation email), so no cancellation email either.
         order = Order.objects.get(pk=order_id)
         create_notification(
             kind=NotificationKind.ORDER_CANCELLED,
@@ -106,6 +111,18 @@ def on_order_status_changed(
             context=contexts.order_cancelled_context(order, refund_amount=refund_amount),
             event_key=f"order_cancelled:{order.pk}",
         )
+
+
+@receiver(payment_link_sent, dispatch_uid="notifications.payment_link_sent")
+def on_payment_link_sent(sender, *, order_id: int, pay_url: str, **kwargs) -> None:
+    order = Order.objects.prefetch_related(Prefetch("lines", lines_with_images())).get(pk=order_id)
+    create_notification(
+        kind=NotificationKind.PAYMENT_LINK,
+        recipient=order.email,
+        context=contexts.payment_link_context(order, pay_url=contexts.absolute_url(pay_url)),
+        # One email per link sent (a link sent again is a new version).
+        event_key=f"payment_link:{order.pk}:{link_version(order=order)}",
+    )
 
 
 @receiver(refund_issued, dispatch_uid="notifications.refund_issued")

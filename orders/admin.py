@@ -25,7 +25,7 @@ from django_countries import countries
 from accounts.addresses.rules import ADDRESS_FIELD_NAMES
 from orders.fulfilment.couriers import TRACKING_URLS, tracking_url
 from orders.invoices import admin as invoices_admin
-from orders.lifecycle import allowed_targets, cancel_order, transition_order
+from orders.lifecycle import CONFIRMATION_ONLY, allowed_targets, cancel_order, transition_order
 from orders.models import (
     InvoiceKind,
     Order,
@@ -149,6 +149,8 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
     raw_id_fields = ["user"]
     show_full_result_count = False
     change_form_template = "admin/orders/order/change_form.html"
+    # "Add draft order" beside the exports (staff holding ``orders.manage_draft_orders``).
+    import_export_change_list_template = "admin/orders/order/change_list.html"
     resource_classes = [OrderResource]
     export_name = "orders"
     fields = ["created_at", "updated_at", "notes"]
@@ -225,8 +227,8 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
         """Return the moves this user may make on ``order`` now, in the table's order."""
         moves = []
         for status in OrderStatus.values:
-            if status not in allowed_targets(status=order.status):
-                continue
+            if status not in allowed_targets(status=order.status) or status in CONFIRMATION_ONLY:
+                continue  # a payment makes those moves, never a button
             needed = "cancel" if status == OrderStatus.CANCELLED else "transition"
             if getattr(self, f"has_{needed}_permission")(request):
                 moves.append({"status": status, "label": MOVE_LABELS.get(status, status)})
@@ -267,6 +269,9 @@ class OrderAdmin(StreamedExportMixin, admin.ModelAdmin):
             "panels": [html for panel in ORDER_PANELS if (html := panel(request, order))],
             "can_edit_or_refund": request.user.has_perm("orders.edit_order")
             or request.user.has_perm("orders.refund_order"),
+            # The draft builder: a draft, or a draft sent as a payment link.
+            "draft_builder": request.user.has_perm("orders.manage_draft_orders")
+            and (order.status == OrderStatus.DRAFT or order.payment_link_expires_at is not None),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)

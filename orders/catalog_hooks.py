@@ -14,10 +14,11 @@ from orders.models import Order, OrderLine, OrderStatus
 
 
 def bought_product(*, user: User, product: Product) -> bool:
-    """Return whether ``user`` has an order (not cancelled) with a variant of ``product``."""
+    """Return whether ``user`` has an order (not cancelled, not a draft) with a variant of
+    ``product``."""
     return (
         OrderLine.objects.filter(order__user=user, variant__product=product)
-        .exclude(order__status=OrderStatus.CANCELLED)
+        .exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.DRAFT])
         .exists()
     )
 

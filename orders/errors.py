@@ -26,6 +26,10 @@ class OrderErrorCode(StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     CART_CHANGED = "cart_changed"
     ORDER_NOT_EDITABLE = "order_not_editable"
+    ORDER_NOT_DRAFT = "order_not_draft"
+    ORDER_NOT_PAYABLE = "order_not_payable"
+    PAYMENT_LINK_EXPIRED = "payment_link_expired"
+    PAYMENT_IN_PROGRESS = "payment_in_progress"
 
 
 class PriceChanged(DomainError):
@@ -164,3 +168,35 @@ class OrderNotEditable(DomainError):
     code = OrderErrorCode.ORDER_NOT_EDITABLE
     status_code = 409
     default_detail = "This order can no longer be edited: fulfilment has started or ended."
+
+
+class OrderNotDraft(DomainError):
+    """The order was sent, paid or cancelled meanwhile: it is no longer a draft to change."""
+
+    code = OrderErrorCode.ORDER_NOT_DRAFT
+    status_code = 409
+    default_detail = "This order is no longer a draft."
+
+
+class OrderNotPayable(DomainError):
+    """The order's payment link is closed: the order is paid, cancelled or not a link order."""
+
+    code = OrderErrorCode.ORDER_NOT_PAYABLE
+    status_code = 409
+    default_detail = "This order cannot be paid: it is already paid or was cancelled."
+
+
+class PaymentLinkExpired(DomainError):
+    """The payment link's ``SHOP_PAYMENT_LINK_DAYS`` are over (staff may send a new one)."""
+
+    code = OrderErrorCode.PAYMENT_LINK_EXPIRED
+    status_code = 410
+    default_detail = "This payment link has expired. Please contact us for a new one."
+
+
+class PaymentInProgress(DomainError):
+    """Another payment of this order is running (a second tab, a double click)."""
+
+    code = OrderErrorCode.PAYMENT_IN_PROGRESS
+    status_code = 409
+    default_detail = "Your payment is already being processed; please wait a moment."

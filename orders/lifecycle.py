@@ -30,6 +30,9 @@ from orders.signals import order_placed, order_status_changed
 
 S = OrderStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Left only through ``orders.drafts``: the payment link (pending_payment, stock allocated),
+    # a payment taken offline (received), or a cancellation.
+    S.DRAFT: frozenset({S.PENDING_PAYMENT, S.RECEIVED, S.CANCELLED}),
     # Left only by the provider's answer (``orders.payments.confirmation``) or a cancellation.
     S.PENDING_PAYMENT: frozenset({S.RECEIVED, S.CANCELLED}),
     S.RECEIVED: frozenset({S.PROCESSING, S.CANCELLED}),
@@ -40,9 +43,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
 }
 CUSTOMER_CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.RECEIVED, S.PROCESSING})
-STAFF_CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.RECEIVED, S.PROCESSING, S.FULFILLED})
-# Moves that only the payment provider's confirmation makes (never staff by hand).
-CONFIRMATION_ONLY = frozenset({S.RECEIVED})
+STAFF_CANCELLABLE = frozenset({S.DRAFT, S.PENDING_PAYMENT, S.RECEIVED, S.PROCESSING, S.FULFILLED})
+# Moves that only a payment makes (the provider's confirmation, a payment link sent, a
+# payment taken offline: ``orders.payments``, ``orders.drafts``), never staff by hand.
+CONFIRMATION_ONLY = frozenset({S.PENDING_PAYMENT, S.RECEIVED})
 
 
 def allowed_targets(*, status: str) -> frozenset[str]:
@@ -79,6 +83,8 @@ def stock_lines(*, order: Order) -> list[StockLine]:
 
 
 def _cancel_side_effects(order: Order) -> Decimal | None:
+    if order.status == S.DRAFT:
+        return None  # a draft holds no stock and was never paid
     inventory.deallocate(lines=stock_lines(order=order), order_number=order.number)
     release_voucher_use(order_number=order.number)  # a cancelled order gives its use back
     if order.status == S.PENDING_PAYMENT:
@@ -136,7 +142,9 @@ def _apply(
 ) -> None:
     from_status = order.status
     refund_amount: Decimal | None = None
-    if to_status == S.RECEIVED:
+    if to_status == S.PENDING_PAYMENT:
+        order.payment_status = PaymentStatus.PENDING  # a draft sent as a payment link
+    elif to_status == S.RECEIVED:
         _confirm_side_effects(order)
     elif to_status == S.PROCESSING:
         PackingTask.objects.get_or_create(order=order)
@@ -277,6 +285,34 @@ def confirm_payment(*, order: Order, note: str) -> Order:
         user=None,
         note=note,
         allowed_from=frozenset({S.PENDING_PAYMENT}),
+    )
+
+
+def await_payment(*, order: Order, user: User, note: str) -> Order:
+    """Move a ``draft`` order to ``pending_payment`` (``payment_status`` pending): its payment
+    link was sent. The caller (``orders.drafts.services``) allocated the stock in the same
+    transaction. Locks and event as ``transition_order``; raises ``InvalidTransition`` (409)
+    when the order is no longer a draft."""
+    return _transition(
+        order=order,
+        to_status=S.PENDING_PAYMENT,
+        user=user,
+        note=note,
+        allowed_from=frozenset({S.DRAFT}),
+    )
+
+
+def confirm_offline_payment(*, order: Order, user: User, note: str) -> Order:
+    """Move a ``draft`` or ``pending_payment`` order to ``received`` because staff took its
+    payment offline, and return it: as ``confirm_payment`` (paid, invoice, ``order_placed``),
+    the event naming ``user``. The caller records the payment and, for a draft, allocates the
+    stock in the same transaction. Raises ``InvalidTransition`` (409) from any other status."""
+    return _transition(
+        order=order,
+        to_status=S.RECEIVED,
+        user=user,
+        note=note,
+        allowed_from=frozenset({S.DRAFT, S.PENDING_PAYMENT}),
     )
 
 

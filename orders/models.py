@@ -4,6 +4,10 @@ from django.db.models import Q
 
 
 class OrderStatus(models.TextChoices):
+    # Built by staff for a phone customer (``orders.drafts``): not the customer's yet (hidden
+    # from their lists), no stock allocated; sending the payment link or marking it paid
+    # offline moves it on.
+    DRAFT = "draft", "Draft"
     # Placed, its stock allocated, waiting for the payment provider (3-D Secure): the
     # provider's confirmation moves it to ``received``; a failure or the timeout cancels it.
     PENDING_PAYMENT = "pending_payment", "Pending payment"
@@ -17,7 +21,8 @@ class OrderStatus(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending (waits for the customer)"
-    UNPAID = "unpaid", "Not paid (the pending payment failed or timed out)"
+    # A draft not paid yet, or an order whose pending payment failed or timed out.
+    UNPAID = "unpaid", "Not paid"
     PAID = "paid", "Paid"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
@@ -76,6 +81,9 @@ class Order(models.Model):
     # which the confirmation email sent at confirmation links with (only its hash is kept).
     payment_action = models.JSONField(default=dict, blank=True, editable=False)
     pending_order_token = models.CharField(max_length=64, blank=True, editable=False)
+    # A draft order sent to the customer as a payment link (``orders.drafts``): until when the
+    # link works (``SHOP_PAYMENT_LINK_DAYS``); ``cancel_expired_payments`` waits for it.
+    payment_link_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,6 +95,8 @@ class Order(models.Model):
             ("view_sales_dashboard", "Can view the sales dashboard"),
             ("edit_order", "Can edit orders before fulfilment (lines; charges or refunds)"),
             ("refund_order", "Can issue goodwill refunds"),
+            ("manage_draft_orders", "Can build draft orders and send payment links"),
+            ("mark_paid_offline", "Can mark orders paid offline (bank transfer, cash, terminal)"),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_user_created"),
@@ -158,6 +168,10 @@ class OrderEventType(models.TextChoices):
     LINE_CHANGED = "line_changed", "Line quantity changed"
     LINE_REMOVED = "line_removed", "Line removed"
     GOODWILL_REFUND = "goodwill_refund", "Goodwill refund"
+    DRAFT_CREATED = "draft_created", "Draft created"
+    DRAFT_UPDATED = "draft_updated", "Draft changed"
+    PAYMENT_LINK_SENT = "payment_link_sent", "Payment link sent"
+    PAID_OFFLINE = "paid_offline", "Paid offline"
 
 
 class OrderEvent(models.Model):
@@ -183,6 +197,19 @@ class OrderEvent(models.Model):
 class PaymentKind(models.TextChoices):
     CHARGE = "charge", "Charge"
     REFUND = "refund", "Refund"
+
+
+class OfflinePaymentMethod(models.TextChoices):
+    """How money taken outside the gateway came in (``Payment.gateway`` ``offline``)."""
+
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CASH = "cash", "Cash"
+    CARD_TERMINAL = "card_terminal", "Card terminal"
+    OTHER = "other", "Other"
+
+
+#: ``Payment.gateway`` of money taken (or given back) outside the gateway, by staff.
+OFFLINE_GATEWAY = "offline"
 
 
 class PaymentResult(models.TextChoices):
@@ -217,6 +244,9 @@ class Payment(models.Model):
     )
     attempt = models.PositiveSmallIntegerField(default=1)
     error = models.CharField(max_length=255, blank=True)
+    # Offline payments only (``gateway`` ``offline``): how the money came in; the staff's
+    # reference (transfer id, receipt number) is ``gateway_transaction_id``.
+    method = models.CharField(max_length=20, choices=OfflinePaymentMethod.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -67,7 +67,8 @@ def orders_for(*, user: User) -> QuerySet[Order]:
     number of queries for any page size)."""
     qs = orders_with_details()
     if not has_staff_permission(user=user, permission="orders.view_order"):
-        qs = qs.filter(user=user)
+        # A draft (staff still building it) is not the customer's order yet.
+        qs = qs.filter(user=user).exclude(status=OrderStatus.DRAFT)
     return qs
 
 
@@ -93,11 +94,11 @@ class CustomerSummary:
 
 def customer_summary(*, order: Order, other_orders: int = 10) -> CustomerSummary:
     """Return the customer panel of ``order``: contact, their latest ``other_orders`` orders
-    and their lifetime value (what they paid minus what was refunded, cancelled orders
-    excluded), matched by account, or by email for a guest. Three queries."""
+    and their lifetime value (what they paid minus what was refunded, cancelled orders and
+    drafts excluded), matched by account, or by email for a guest. Three queries."""
     same = Q(user_id=order.user_id) if order.user_id else Q(user=None, email__iexact=order.email)
     theirs = Order.objects.filter(same)
-    totals = theirs.exclude(status=OrderStatus.CANCELLED).aggregate(
+    totals = theirs.exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.DRAFT]).aggregate(
         paid=Sum("total", default=Decimal(0)), refunded=Sum("refunded_total", default=Decimal(0))
     )
     address = order.shipping_address if isinstance(order.shipping_address, dict) else {}

@@ -12,6 +12,9 @@ payment_disputed(sender, order_id: int, amount: str, currency: str, reason: str,
     The customer disputed the order's payment with their bank (staff must respond).
 return_rejected(sender, order_id: int, return_id: int, reason: str)
     The return was refused: the customer is emailed the reason.
+payment_link_sent(sender, order_id: int, pay_url: str)
+    Staff sent a draft order to its customer: they are emailed the link to pay it
+    (``pay_url``, absolute, with its signed token).
 
 Sent synchronously *inside* the transaction that makes the change, so that a receiver's rows
 (the notifications outbox) commit with it or not at all. A receiver must therefore write only
@@ -27,3 +30,4 @@ refund_issued = Signal()
 return_requested = Signal()
 payment_disputed = Signal()
 return_rejected = Signal()
+payment_link_sent = Signal()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from orders import views
 from orders.checkout import views as checkout_views
+from orders.drafts import views as draft_views
 from orders.editing import views as editing_views
 from orders.reports import views as report_views
 from orders.returns import views as return_views
@@ -33,6 +34,9 @@ urlpatterns = [
         name="credit-note-pdf",
     ),
     path("orders/<str:number>/returns/", return_views.order_return, name="return"),
+    path("orders/<str:number>/pay/", draft_views.pay_view, name="pay"),
     path("staff/dashboard/", report_views.dashboard_view, name="staff-dashboard"),
     path("staff/orders/<str:number>/edit/", editing_views.edit_order_view, name="staff-edit"),
+    path("staff/orders/drafts/new/", draft_views.new_draft_view, name="staff-draft-new"),
+    path("staff/orders/<str:number>/draft/", draft_views.draft_view, name="staff-draft"),
 ]

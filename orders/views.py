@@ -66,7 +66,9 @@ STATUS_TITLES = {
 def own_order(request: HttpRequest, number: str, queryset: QuerySet | None = None) -> Order:
     """Return the signed-in shopper's order ``number`` (from ``queryset``), or raise 404."""
     queryset = Order.objects.all() if queryset is None else queryset
-    return get_object_or_404(queryset, number=number, user=request.user)
+    return get_object_or_404(
+        queryset.exclude(status=OrderStatus.DRAFT), number=number, user=request.user
+    )
 
 
 def remember_guest_order(request: HttpRequest, *, number: str, token: str) -> None:
@@ -88,8 +90,9 @@ def viewable_order(
     request: HttpRequest, number: str, queryset: QuerySet | None = None
 ) -> tuple[Order, bool]:
     """Return ``(order, as_guest)``: the signed-in shopper's own order, or a guest order whose
-    token this session holds. Raises 404 otherwise."""
+    token this session holds. Raises 404 otherwise (a draft is nobody's order yet)."""
     queryset = Order.objects.all() if queryset is None else queryset
+    queryset = queryset.exclude(status=OrderStatus.DRAFT)
     if request.user.is_authenticated:
         order = queryset.filter(number=number, user=request.user).first()
         if order is not None:
@@ -234,6 +237,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     """List the shopper's orders, newest first, paginated (constant queries per page)."""
     orders = (
         Order.objects.filter(user=request.user)
+        .exclude(status=OrderStatus.DRAFT)
         .annotate(item_count=Sum("lines__quantity"))
         .order_by("-created_at", "-id")
     )

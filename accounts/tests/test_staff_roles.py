@@ -57,7 +57,8 @@ EXPECTED = {
 }
 CRUD = ("add", "change", "delete", "view")
 #: What later migrations grant on top (orders 0011: order editing and goodwill refunds;
-#: accounts 0004: vouchers, shipping, tax rates, reviews and stock alerts).
+#: accounts 0004: vouchers, shipping, tax rates, reviews and stock alerts; orders 0015: draft
+#: orders and offline payments).
 LATER_GRANTS = {
     "Catalog managers": {f"cart.{verb}_voucher" for verb in CRUD}
     | {
@@ -72,12 +73,18 @@ LATER_GRANTS = {
     },
     "Customer service": {
         "orders.edit_order",
+        "orders.manage_draft_orders",
         "catalog.view_review",
         "catalog.view_stockalert",
         "cart.view_voucher",
         "cart.view_voucheruse",
     },
-    "Finance": {"orders.edit_order", "orders.refund_order"}
+    "Finance": {
+        "orders.edit_order",
+        "orders.refund_order",
+        "orders.manage_draft_orders",
+        "orders.mark_paid_offline",
+    }
     | {
         f"cart.{verb}_{model}"
         for model in ("shippingzone", "shippingmethod", "shippingrate", "taxrate")

@@ -54,6 +54,8 @@ def on_order_placed(sender, *, order_id: int, **kwargs) -> None:
 def on_order_status_changed(
     sender, *, order_id: int, to_status: str, refund_amount: str | None = None, **kwargs
 ) -> None:
+    if kwargs.get("from_status") == OrderStatus.DRAFT:
+        return  # a draft was never announced (order.created comes when it is paid)
     event_type = STATUS_EVENTS.get(OrderStatus(to_status))
     if event_type is None or not _subscribed(event_type, WebhookEventType.ORDER_REFUNDED):
         return

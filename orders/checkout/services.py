@@ -513,7 +513,9 @@ class GuestOrder:
     order_token: str
 
 
-def _check_email(email: object) -> str:
+def check_email(*, email: object) -> str:
+    """Return the stripped, valid customer ``email`` or raise ``ValidationError`` keyed by
+    ``email`` (a guest's checkout, a draft order's customer)."""
     if not isinstance(email, str) or not email.strip() or len(email) > 254:
         raise ValidationError({"email": ["An email address is required."]})
     email = email.strip()
@@ -616,7 +618,7 @@ def place_guest_order(
     (fresh ones when omitted) are chosen by the Idempotency-Key handling beforehand, so that
     it can replay the order of a request that died before answering.
     """
-    email = _check_email(email)
+    email = check_email(email=email)
     token = order_token or new_order_token()
     order = _place(
         buyer=_Buyer(user=None, email=email, order_token=token),

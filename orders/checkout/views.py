@@ -109,7 +109,7 @@ def stripe_js() -> dict[str, str] | None:
     return {"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "js_url": settings.STRIPE_JS_URL}
 
 
-def _test_cards() -> list[TestCard]:
+def offered_test_cards() -> list[TestCard]:
     """The test cards to offer: only while the mock gateway is the active one."""
     return TEST_CARDS if isinstance(get_gateway(), MockGateway) else []
 
@@ -208,7 +208,7 @@ def _render_checkout(
         "cart": view,
         "form": form,
         "addresses": form.addresses,
-        "cards": _test_cards(),
+        "cards": offered_test_cards(),
         "stripe": stripe_js(),
         "shipping_total": shipping,
         "discount_total": discount_total,
@@ -316,7 +316,7 @@ def _guest_checkout(request: HttpRequest) -> HttpResponse:
         if hold.problem:
             messages.error(request, hold.problem)
             return redirect("cart:detail")
-        cards = _test_cards()
+        cards = offered_test_cards()
         initial = {"email": email, "payment_token": cards[0].token if cards else ""}
         return _render_checkout(request, view, GuestCheckoutForm(initial=initial), hold=hold)
     return _submit(request, cart, GuestCheckoutForm(request.POST))
@@ -341,7 +341,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             return redirect("cart:detail")
         addresses = list(addresses)
         prefill = address_prefill(user=request.user, addresses=addresses)
-        cards = _test_cards()
+        cards = offered_test_cards()
         initial = {
             "address": str(prefill.address_id) if prefill.address_id else NEW_ADDRESS,
             "payment_token": cards[0].token if cards else "",

@@ -5,8 +5,10 @@ An order whose payment waits for the customer (3-D Secure) is written ``pending_
 
 * the provider's ``payment_intent.succeeded`` webhook: ``received``/``paid``, the invoice and
   the confirmation email (``lifecycle.confirm_payment``);
-* its ``payment_intent.payment_failed`` webhook: ``cancelled``, stock released;
-* ``cancel_expired_payments`` (cron) after ``SHOP_PAYMENT_TIMEOUT`` seconds: the provider is
+* its ``payment_intent.payment_failed`` webhook: ``cancelled``, stock released (a payment
+  link's order keeps waiting while its link works: the customer may try another card);
+* ``cancel_expired_payments`` (cron) after ``SHOP_PAYMENT_TIMEOUT`` seconds (a draft order
+  sent as a payment link, ``orders.drafts``: once its link expired): the provider is
   asked first (a payment that succeeded without its webhook confirms the order), otherwise the
   order is cancelled, its stock released and the pending payment cancelled at the provider.
 
@@ -22,6 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.checkout.recovery import void_reference
@@ -135,6 +138,12 @@ def _failed(*, order: Order, event: WebhookEvent) -> str:
         attempt=Payment.objects.filter(reference=order.number, kind=PaymentKind.CHARGE).count() + 1,
         error=message[:255],
     )
+    expires = order.payment_link_expires_at
+    if expires is not None and timezone.now() < expires:
+        # A draft's payment link: the customer may try another card until the link expires.
+        order.payment_action = {}
+        order.save(update_fields=["payment_action", "updated_at"])
+        return f"payment failed: order {order.number} waits for its payment link"
     cancel_unpaid_order(order=order, note=f"Payment failed: {message}")
     return f"payment failed: order {order.number} cancelled"
 
@@ -241,8 +250,20 @@ def confirm_if_already_paid(*, order: Order) -> Order | None:
 
 def _settle_expired(order: Order) -> str:
     """Confirm ``order`` if the provider took its money after all, else cancel it."""
+    # A payment link's later attempts carry their own references (``<number>-P<n>``).
+    references = [order.number] + sorted(
+        set(
+            Payment.objects.filter(order=order, kind=PaymentKind.CHARGE)
+            .exclude(reference=order.number)
+            .values_list("reference", flat=True)
+        )
+    )
+    charge: ChargeResult | None = None
     try:
-        charge: ChargeResult | None = get_gateway().lookup(reference=order.number)
+        for reference in references:
+            charge = get_gateway().lookup(reference=reference)
+            if charge is not None:
+                break
     except TransientPaymentError:
         logger.warning("Could not ask the provider about %s; will retry", order.number)
         return ""
@@ -261,7 +282,11 @@ def _settle_expired(order: Order) -> str:
                 return f"{order.number} confirmed"
             cancel_unpaid_order(
                 order=locked,
-                note=f"Payment not completed within {int(payment_timeout().total_seconds())} s.",
+                note=(
+                    "The payment link expired."
+                    if locked.payment_link_expires_at
+                    else f"Payment not completed within {int(payment_timeout().total_seconds())} s."
+                ),
             )
     except InvalidTransition:
         return ""
@@ -269,7 +294,8 @@ def _settle_expired(order: Order) -> str:
 
 
 def cancel_expired_payments(*, now: datetime | None = None) -> list[str]:
-    """Settle every order waiting in ``pending_payment`` longer than ``SHOP_PAYMENT_TIMEOUT``;
+    """Settle every order waiting in ``pending_payment`` longer than ``SHOP_PAYMENT_TIMEOUT``
+    (a draft order's payment link: once the link has expired);
     return what was done, one line per order (``"<number> cancelled"`` or ``"... confirmed"``).
 
     For each, outside any transaction, ask the provider (``gateway.lookup``) whether the money
@@ -279,9 +305,13 @@ def cancel_expired_payments(*, now: datetime | None = None) -> list[str]:
     no longer pending; an order the provider cannot be asked about now is left for the next
     run.
     """
-    cutoff = (now or timezone.now()) - payment_timeout()
+    now = now or timezone.now()
+    cutoff = now - payment_timeout()
+    # A draft order's payment link waits until the link expires (``SHOP_PAYMENT_LINK_DAYS``).
     expired = Order.objects.filter(
-        status=OrderStatus.PENDING_PAYMENT, created_at__lte=cutoff
+        Q(payment_link_expires_at__isnull=True, created_at__lte=cutoff)
+        | Q(payment_link_expires_at__lte=now),
+        status=OrderStatus.PENDING_PAYMENT,
     ).order_by("pk")
     done = [_settle_expired(order) for order in expired]
     return [line for line in done if line]

@@ -20,7 +20,7 @@ from typing import TypeVar
 from django.conf import settings
 
 from orders.errors import PaymentDeclinedError, PaymentUnavailableError
-from orders.models import Order, Payment, PaymentKind, PaymentResult
+from orders.models import OFFLINE_GATEWAY, Order, Payment, PaymentKind, PaymentResult
 from orders.payments.gateways import (
     ChargeResult,
     PaymentDeclined,
@@ -166,7 +166,43 @@ def refund_recording_attempts(
 ) -> tuple[RefundResult, list[Payment]]:
     """Refund like ``refund_with_retries`` and return the refund with its attempt rows (a
     caller making several refunds in one transaction hands them all to the error of a later
-    one that fails, so ``persist_attempts`` keeps the refunds already made)."""
+    one that fails, so ``persist_attempts`` keeps the refunds already made).
+
+    A charge staff took offline (``Payment.gateway`` ``offline``, ``orders.drafts``) is given
+    back offline too: the refund is recorded as an ``offline`` row (staff return the money by
+    the same method) and the gateway is not called."""
+    if order is not None and charge_id:
+        offline = (
+            Payment.objects.filter(
+                order=order,
+                kind=PaymentKind.CHARGE,
+                result=PaymentResult.SUCCEEDED,
+                gateway=OFFLINE_GATEWAY,
+                gateway_transaction_id=charge_id,
+            )
+            .order_by("id")
+            .first()
+        )
+        if offline is not None:
+            row = Payment.objects.create(
+                order=order,
+                refunded_charge=charge,
+                reference=reference,
+                kind=PaymentKind.REFUND,
+                result=PaymentResult.SUCCEEDED,
+                amount=amount,
+                currency=currency,
+                gateway=OFFLINE_GATEWAY,
+                gateway_transaction_id=charge_id,
+                method=offline.method,
+            )
+            refund = RefundResult(
+                refund_id=f"offline-{reference}",
+                charge_id=charge_id,
+                amount=amount,
+                currency=currency,
+            )
+            return refund, [row]
     gateway = get_gateway()
     return _call(
         kind=PaymentKind.REFUND,

@@ -104,14 +104,20 @@ def top_products(
     """Return the best sellers by units and revenue, both net of returns (a returned unit
     takes its unit price off the line's revenue), in orders of the last ``days`` days.
 
-    Cancelled orders and orders waiting for their payment do not count. Grouped by product (lines whose variant was deleted are
+    Cancelled orders, drafts and orders waiting for their payment do not count. Grouped by product (lines whose variant was deleted are
     grouped under their snapshot name). One query.
     """
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
     rows = (
         OrderLine.objects.filter(order__created_at__date__gte=start)
-        .exclude(order__status__in=[OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT])
+        .exclude(
+            order__status__in=[
+                OrderStatus.CANCELLED,
+                OrderStatus.PENDING_PAYMENT,
+                OrderStatus.DRAFT,
+            ]
+        )
         .values("variant__product_id", "product_name")
         .annotate(
             units=Sum(F("quantity") - F("returned_quantity")),

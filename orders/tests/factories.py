@@ -79,9 +79,12 @@ def order_in(status: str, **kwargs) -> Order:
     return order
 
 
-#: What orders migration 0011 grants the roles on top of the accounts migration's.
+#: What orders migrations 0011 and 0015 grant the roles on top of the accounts migration's.
 ORDER_EDITING_GRANTS = importlib.import_module(
     "orders.migrations.0011_order_editing_and_goodwill_refunds"
+).GRANTS
+DRAFT_ORDER_GRANTS = importlib.import_module(
+    "orders.migrations.0016_draft_orders_and_offline_payments"
 ).GRANTS
 
 
@@ -90,5 +93,6 @@ def staff_in(*roles: str, **kwargs) -> User:
     transactional test's flush leaves the groups to be re-created without later grants)."""
     user = StaffUserFactory(roles=list(roles), **kwargs)
     for group in user.groups.all():
-        group.permissions.add(*[permission(p) for p in ORDER_EDITING_GRANTS.get(group.name, [])])
+        for grants in (ORDER_EDITING_GRANTS, DRAFT_ORDER_GRANTS):
+            group.permissions.add(*[permission(p) for p in grants.get(group.name, [])])
     return User.objects.get(pk=user.pk)

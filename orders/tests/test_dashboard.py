@@ -146,6 +146,7 @@ def test_orders_by_status_lists_every_status_with_its_count():
     rows = {row["status"]: row["count"] for row in dashboard.orders_by_status()}
 
     assert rows == {
+        "draft": 0,
         "pending_payment": 0,
         "received": 0,
         "processing": 2,

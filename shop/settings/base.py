@@ -432,6 +432,9 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # Seconds an order may wait in pending_payment (3-D Secure) before cancel_expired_payments
 # cancels it and releases its stock.
 SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)
+# Days a draft order's payment link works (orders.drafts); cancel_expired_payments then
+# cancels the order and releases its stock.
+SHOP_PAYMENT_LINK_DAYS = env.int("SHOP_PAYMENT_LINK_DAYS", default=7)
 # Fail closed (shop/checks.py): with DEBUG=false start-up refuses the mock gateway and SQLite
 # unless these explicit opt-ins say otherwise.
 SHOP_ALLOW_TEST_PAYMENTS = env.bool("SHOP_ALLOW_TEST_PAYMENTS", default=False)

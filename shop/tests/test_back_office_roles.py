@@ -11,9 +11,10 @@ from catalog.tests.factories import make_variant
 from inventory.models import StockItem
 from notifications.webhooks import services as webhooks
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
+from orders.drafts.tests.factories import ready_draft
 from orders.models import OrderStatus
 from orders.returns.services import request_return
-from orders.tests.factories import fast_gateway, order_in, place  # noqa: F401
+from orders.tests.factories import fast_gateway, order_in, place, staff_in  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_gateway")]
 
@@ -175,3 +176,28 @@ def test_the_other_roles_cannot_touch_webhook_endpoints(client, api_client, sett
     assert created.json()["code"] == "permission_denied"
     assert api_client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 403
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+def draft_rights(client) -> tuple[int, bool]:
+    """Return what the signed-in staff member may do with a draft order: the builder's status
+    code, and whether marking it paid offline worked."""
+    draft = ready_draft(staff=staff_in(CUSTOMER_SERVICE))
+    builder = reverse("orders:staff-draft", kwargs={"number": draft.number})
+    page = client.get(builder).status_code
+    client.post(builder, {"action": "paid_offline", "method": "cash", "reference": "R-1"})
+    draft.refresh_from_db()
+    return page, draft.status == OrderStatus.RECEIVED
+
+
+@pytest.mark.parametrize(
+    ("role", "rights"),
+    [
+        (CATALOG_MANAGERS, (403, False)),
+        (FULFILMENT, (403, False)),
+        (CUSTOMER_SERVICE, (200, False)),
+        (FINANCE, (200, True)),
+    ],
+)
+def test_customer_service_and_finance_build_draft_orders_and_only_finance_marks_them_paid(
+    client, role, rights
+):
+    client.force_login(staff_in(role))
+    assert draft_rights(client) == rights
