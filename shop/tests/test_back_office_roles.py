@@ -176,6 +176,8 @@ def test_the_other_roles_cannot_touch_webhook_endpoints(client, api_client, sett
     assert created.json()["code"] == "permission_denied"
     assert api_client.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 403
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
 def draft_rights(client) -> tuple[int, bool]:
     """Return what the signed-in staff member may do with a draft order: the builder's status
     code, and whether marking it paid offline worked."""
