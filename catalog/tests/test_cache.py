@@ -5,6 +5,7 @@ by the same ``transaction.on_commit`` hooks as in production. (In a ``db`` test 
 runs in one rolled-back transaction, where the cache is bypassed on purpose.)
 """
 
+import time
 import uuid
 from decimal import Decimal
 
@@ -495,3 +496,49 @@ def test_cached_product_cards_never_carry_another_viewer_s_wishlist_or_csrf_toke
         assert 'aria-pressed="true"' not in other_page, url
     fan_token = fan_client.cookies["csrftoken"].value
     assert fan_token not in client.get(category_url).content.decode()
+
+
+# ---- this process's copies -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recent_entries_are_served_from_this_process_without_the_shared_cache(monkeypatch):
+    """Keys name a version, so a process may keep its own copy: no round trip to Redis for a
+    hot entry; a bump (new keys) is seen at once; objects come as fresh copies each time."""
+    built = []
+
+    def build():
+        built.append(1)
+        return {"rows": [1, 2, 3]}
+
+    first = catalog_cache.cached("local-test", ("a",), build)
+    shared_reads = []
+    real_get = cache.get
+    monkeypatch.setattr(
+        cache, "get", lambda *a, **k: shared_reads.append(a[0]) or real_get(*a, **k)
+    )
+    second = catalog_cache.cached("local-test", ("a",), build)
+    assert second == first
+    assert built == [1]
+    assert [key for key in shared_reads if "local-test" in key] == []
+    second["rows"].append(4)  # a caller changing what it got changes no one else's copy
+    assert catalog_cache.cached("local-test", ("a",), build) == {"rows": [1, 2, 3]}
+
+    html = catalog_cache.cached("local-html", ("a",), lambda: "<ul>cards</ul>")
+    assert catalog_cache.cached("local-html", ("a",), lambda: "other") is html
+
+    CategoryFactory(slug="new-version")  # commits: the catalog version is bumped
+    assert catalog_cache.cached("local-test", ("a",), build) == {"rows": [1, 2, 3]}
+    assert built == [1, 1]
+
+
+def test_local_copies_expire_and_keep_a_bounded_number():
+    copies = catalog_cache._LocalCopies(size=2)
+    copies.put("k1", "one", 60)
+    copies.put("k2", "two", 60)
+    copies.put("k3", "three", 60)
+    assert copies.get("k1") is catalog_cache._MISSING  # least recently used, dropped
+    assert copies.get("k3") == "three"
+    copies.put("k4", "four", 0.001)
+    time.sleep(0.01)
+    assert copies.get("k4") is catalog_cache._MISSING

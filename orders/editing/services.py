@@ -64,6 +64,26 @@ def _find_line(order: Order, sku: str) -> OrderLine | None:
     return order.lines.filter(sku__iexact=sku).first()
 
 
+def new_order_line(*, order: Order, sku: str, quantity: int) -> OrderLine:
+    """Return a new (unsaved) line of ``order`` for the purchasable variant ``sku`` (any case),
+    ``quantity`` units at its current price, with the product and variant names as snapshots.
+    Raises ``ValidationError`` keyed by ``sku`` when no purchasable variant has it. Staff
+    order editing and draft orders add lines with it."""
+    found = Variant.objects.purchasable().select_related("product").filter(sku__iexact=sku).first()
+    if found is None:
+        raise ValidationError({"sku": ["No purchasable variant has this SKU."]})
+    return OrderLine(
+        order=order,
+        variant=found,
+        sku=found.sku,
+        product_name=found.product.name,
+        variant_name=found.name,
+        unit_price=found.price,
+        quantity=quantity,
+        line_total=money(found.price * quantity),
+    )
+
+
 def _set_quantity(
     *,
     order: Order,
@@ -88,20 +108,7 @@ def _set_quantity(
     if new_quantity == 0 and order.lines.count() == 1:
         raise ValidationError({"sku": ["This is the order's last line: cancel the order instead."]})
     if line is None:
-        variant = Variant.objects.purchasable().select_related("product").filter(sku__iexact=sku)
-        found = variant.first()
-        if found is None:
-            raise ValidationError({"sku": ["No purchasable variant has this SKU."]})
-        line = OrderLine(
-            order=order,
-            variant=found,
-            sku=found.sku,
-            product_name=found.product.name,
-            variant_name=found.name,
-            unit_price=found.price,
-            quantity=0,
-            line_total=Decimal("0.00"),
-        )
+        line = new_order_line(order=order, sku=sku, quantity=0)
     delta = new_quantity - old_quantity
     if line.variant_id is not None:
         stock = [StockLine(line.variant_id, abs(delta), line.sku)]

@@ -11,11 +11,11 @@ from django.db import transaction
 from accounts.models import User
 from cart.pricing.shipping import cart_weight, choose_shipping, shipping_quotes
 from cart.pricing.totals import price_cart, prices_include_tax
-from catalog.models import Variant
 from inventory import services as inventory
 from inventory.errors import InsufficientStock
 from inventory.services import StockLine
 from orders.checkout.services import check_email, new_order_number, resolve_address
+from orders.editing.services import new_order_line
 from orders.errors import (
     OrderNotDraft,
 )
@@ -207,21 +207,7 @@ def set_draft_line(
         if line is None:
             if new == 0:
                 raise ValidationError({"sku": ["This SKU is not on the draft."]})
-            variant = (
-                Variant.objects.purchasable().select_related("product").filter(sku__iexact=sku)
-            ).first()
-            if variant is None:
-                raise ValidationError({"sku": ["No purchasable variant has this SKU."]})
-            line = OrderLine(
-                order=order,
-                variant=variant,
-                sku=variant.sku,
-                product_name=variant.product.name,
-                variant_name=variant.name,
-                unit_price=variant.price,
-                quantity=new,
-                line_total=money(variant.price * new),
-            )
+            line = new_order_line(order=order, sku=sku, quantity=new)
         if new == old:
             return order
         if new == 0:
