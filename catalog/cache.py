@@ -20,7 +20,9 @@ Rendered HTML that is the same for every viewer (product cards, the category men
 tiles) is cached the same way by the ``{% catalog_fragment %}`` template tag
 (``catalog.templatetags.catalog_tags``). The version itself is read once per request.
 
-Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache).
+Staleness: entries live ``SHOP_CATALOG_CACHE_SECONDS`` (default 30; 0 disables the cache),
+and each process keeps copies of recently used ones for at most ``LOCAL_SECONDS`` more
+(``_LocalCopies``: a key names a version, so a bump is seen at once all the same).
 Stock hints are hints: checkout re-checks stock under lock. Holds that expire by time change
 availability without any write, so the TTL bounds how long an expired hold still shows as
 taken.
