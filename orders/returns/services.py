@@ -219,9 +219,9 @@ def receive_return(*, return_request: ReturnRequest, user: User) -> ReturnReques
     """Receive the returned items: restock them, refund their value, issue a credit note.
 
     Atomic; locks the order row, then the return row, then (inside inventory) the stock rows
-    in variant order. The refund is the lines' value plus tax at the invoice's rate; the
-    return that brings back the last unit refunds the whole remaining balance (shipping
-    included). ``payment_status`` becomes ``partially_refunded`` or ``refunded``;
+    in variant order. The refund is the returned units' share of their lines' value, discount
+    and tax (each line's own tax, as charged at checkout); the return that brings back the
+    last unit refunds the whole remaining balance (shipping and its tax included). ``payment_status`` becomes ``partially_refunded`` or ``refunded``;
     ``refund_issued`` is sent inside the transaction. Raises ``InvalidTransition`` (409) if the return
     was already processed and ``PaymentUnavailableError`` (503) if the refund cannot go
     through (nothing changes; the attempts stay recorded).
