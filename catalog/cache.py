@@ -203,7 +203,7 @@ class _LocalCopies:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[float, object]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[float, bool, object]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str) -> object:
@@ -215,18 +215,19 @@ class _LocalCopies:
                 del self.entries[key]
                 return _MISSING
             self.entries.move_to_end(key)
-        value = found[1]
-        return pickle.loads(value) if isinstance(value, bytes) else value  # noqa: S301 - ours
+        _, pickled, value = found
+        return pickle.loads(value) if pickled else value  # type: ignore[arg-type]  # noqa: S301
 
     def put(self, key: str, value: object, seconds: float) -> None:
         if seconds <= 0:
             return
+        shared = isinstance(value, str)
         try:
-            stored = value if isinstance(value, str) else pickle.dumps(value)
+            stored = value if shared else pickle.dumps(value)
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # not picklable: the shared cache alone keeps it
         with self.lock:
-            self.entries[key] = (time.monotonic() + seconds, stored)
+            self.entries[key] = (time.monotonic() + seconds, not shared, stored)
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)

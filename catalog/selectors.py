@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, Variant, VariantQuerySet
 from catalog.search import apply_search
-from inventory.selectors import available_quantity, is_low_stock
-
-IN_STOCK = "in_stock"
-LOW_STOCK = "low_stock"
-OUT_OF_STOCK = "out_of_stock"
+from inventory.selectors import (  # the hint rule lives with the stock; re-exported here
+    OUT_OF_STOCK,  # noqa: F401
+    available_quantity,
+    stock_hint,  # noqa: F401
+)
 
 ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "price": ("price_from", "name", "id"),
@@ -207,15 +207,6 @@ def product_detail(
         )
         .get(slug=slug)
     )
-
-
-def stock_hint(*, available: int, threshold: int) -> str:
-    """Return ``"in_stock"``, ``"low_stock"`` (available <= threshold) or ``"out_of_stock"``."""
-    if available <= 0:
-        return OUT_OF_STOCK
-    if is_low_stock(available=available, threshold=threshold):
-        return LOW_STOCK
-    return IN_STOCK
 
 
 def image_url(*, name: str) -> str | None:

@@ -57,6 +57,21 @@ def is_low_stock(*, available: int, threshold: int) -> bool:
     return available <= threshold
 
 
+#: What shoppers see of a stock row (API.md ``stock_hint``): never the count.
+IN_STOCK = "in_stock"
+LOW_STOCK = "low_stock"
+OUT_OF_STOCK = "out_of_stock"
+
+
+def stock_hint(*, available: int, threshold: int) -> str:
+    """Return ``"in_stock"``, ``"low_stock"`` (available <= threshold) or ``"out_of_stock"``."""
+    if available <= 0:
+        return OUT_OF_STOCK
+    if is_low_stock(available=available, threshold=threshold):
+        return LOW_STOCK
+    return IN_STOCK
+
+
 def low_stock_condition() -> Q:
     """Return the low-stock filter for rows annotated by ``with_available``."""
     return Q(available__lte=F("low_stock_threshold"))

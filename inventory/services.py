@@ -47,6 +47,7 @@ from inventory.selectors import (
     hold_expiry,
     holding_carts_from_ip,
     is_low_stock,
+    stock_hint,
 )
 from inventory.signals import send_stock_changed, stock_low
 
@@ -165,12 +166,10 @@ def _shelf_states(items: dict[int, StockItem], held: dict[int, int]) -> dict[int
     deallocation, the per-order writes, send it only when a hint changes; without this every
     order emptied the catalogue cache.
     """
-    states = {}
-    for vid, item in items.items():
-        available = _available(item, held)
-        low = is_low_stock(available=available, threshold=item.low_stock_threshold)
-        states[vid] = "out" if available <= 0 else "low" if low else "in"
-    return states
+    return {
+        vid: stock_hint(available=_available(item, held), threshold=item.low_stock_threshold)
+        for vid, item in items.items()
+    }
 
 
 # The key pair of the PostgreSQL advisory lock that serializes new holds per client IP:
